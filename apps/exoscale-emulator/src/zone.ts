@@ -1,0 +1,309 @@
+import { randomUUID } from 'node:crypto';
+
+/** An in-memory Exoscale zone: instance pools whose members have a lifecycle, async operations, load balancers. */
+
+export interface MemberRuntime {
+  /** Brings a member up (e.g. starts its process); resolves when it is started. */
+  start(member: EmulatedInstance): Promise<void>;
+  /** Takes a member down; resolves when it is gone. */
+  stop(member: EmulatedInstance): Promise<void>;
+}
+
+export const NO_RUNTIME: MemberRuntime = { start: async () => undefined, stop: async () => undefined };
+
+export interface ZoneTimings {
+  /** Time a new member spends in `starting`, as a VM's boot would take. */
+  bootDelayMs: number;
+  /** Time a removed member spends in `stopping`. */
+  stopDelayMs: number;
+}
+
+export interface EmulatedInstance {
+  id: string;
+  name: string;
+  state: 'starting' | 'running' | 'stopping' | 'destroyed' | 'error';
+  publicIp: string;
+  poolId: string;
+  createdAt: string;
+  /** Creation order, for "newest first" removal. */
+  seq: number;
+}
+
+export interface EmulatedPool {
+  id: string;
+  name: string;
+  description: string;
+  size: number;
+  state: 'running' | 'scaling-up' | 'scaling-down';
+  instancePrefix: string;
+  instanceIds: string[];
+  labels: Record<string, string>;
+}
+
+export interface EmulatedOperation {
+  id: string;
+  state: 'pending' | 'success' | 'failure';
+  reason?: string;
+  message?: string;
+  referenceId: string;
+  command: string;
+}
+
+export interface EmulatedLoadBalancer {
+  id: string;
+  name: string;
+  ip: string;
+  service: {
+    id: string;
+    name: string;
+    port: number;
+    targetPort: number;
+    poolId: string;
+    healthcheck: {
+      mode: 'http' | 'tcp';
+      port: number;
+      uri: string;
+      interval: number;
+      timeout: number;
+      retries: number;
+    };
+  };
+}
+
+export class ZoneConflictError extends Error {}
+export class ZoneNotFoundError extends Error {}
+
+export class EmulatedZone {
+  readonly pools = new Map<string, EmulatedPool>();
+  readonly instances = new Map<string, EmulatedInstance>();
+  readonly operations = new Map<string, EmulatedOperation>();
+  readonly loadBalancers = new Map<string, EmulatedLoadBalancer>();
+  /** Number of scale/evict calls accepted while another one was still pending on the same pool. */
+  overlappingOperations = 0;
+  /** Health of each member as the load balancer sees it; when unset, a running member counts as healthy. */
+  healthOf: (ip: string) => 'success' | 'failure' = (ip) =>
+    [...this.instances.values()].some((i) => i.publicIp === ip && i.state === 'running')
+      ? 'success'
+      : 'failure';
+
+  private nextHost = 1;
+  private nextSeq = 1;
+  private readonly pending = new Map<string, Promise<void>>();
+  private stopped = false;
+
+  constructor(
+    readonly name: string,
+    private readonly runtime: MemberRuntime = NO_RUNTIME,
+    readonly timings: ZoneTimings = { bootDelayMs: 0, stopDelayMs: 0 },
+  ) {}
+
+  /** Creates a pool and waits until its initial members run. */
+  async createPool(options: {
+    name: string;
+    size: number;
+    id?: string;
+    instancePrefix?: string;
+  }): Promise<EmulatedPool> {
+    const pool: EmulatedPool = {
+      id: options.id ?? randomUUID(),
+      name: options.name,
+      description: 'emulated instance pool',
+      size: 0,
+      state: 'running',
+      instancePrefix: options.instancePrefix ?? 'pool',
+      instanceIds: [],
+      labels: {},
+    };
+    this.pools.set(pool.id, pool);
+    const operation = this.scale(pool.id, options.size);
+    await this.pending.get(operation.id);
+    return pool;
+  }
+
+  createLoadBalancer(options: {
+    name: string;
+    poolId: string;
+    port: number;
+    targetPort: number;
+    ip?: string;
+  }): EmulatedLoadBalancer {
+    const lb: EmulatedLoadBalancer = {
+      id: randomUUID(),
+      name: options.name,
+      ip: options.ip ?? '127.0.0.1',
+      service: {
+        id: randomUUID(),
+        name: 'http',
+        port: options.port,
+        targetPort: options.targetPort,
+        poolId: options.poolId,
+        healthcheck: {
+          mode: 'http',
+          port: options.targetPort,
+          uri: '/health',
+          interval: 10,
+          timeout: 3,
+          retries: 1,
+        },
+      },
+    };
+    this.loadBalancers.set(lb.id, lb);
+    return lb;
+  }
+
+  getPool(id: string): EmulatedPool {
+    const pool = this.pools.get(id);
+    if (!pool) throw new ZoneNotFoundError(`instance pool ${id} not found`);
+    return pool;
+  }
+
+  /** Members of a pool that are not destroyed yet. */
+  members(poolId: string): EmulatedInstance[] {
+    return [...this.instances.values()].filter((i) => i.poolId === poolId && i.state !== 'destroyed');
+  }
+
+  scale(poolId: string, size: number): EmulatedOperation {
+    const pool = this.getPool(poolId);
+    this.assertIdle(pool);
+    const current = pool.instanceIds.length;
+    pool.size = size;
+    if (size === current) return this.finishedOperation(pool.id, 'scale');
+    const members = pool.instanceIds.map((id) => this.instances.get(id)!);
+    const removed = size < current ? [...members].sort(byNewestFirst).slice(0, current - size) : [];
+    return this.transition(pool, size > current ? size - current : 0, removed, 'scale');
+  }
+
+  evict(poolId: string, instanceIds: string[]): EmulatedOperation {
+    const pool = this.getPool(poolId);
+    this.assertIdle(pool);
+    const unknown = instanceIds.filter((id) => !pool.instanceIds.includes(id));
+    if (unknown.length > 0) throw new ZoneNotFoundError(`instances not in pool: ${unknown.join(', ')}`);
+    pool.size = pool.instanceIds.length - instanceIds.length;
+    return this.transition(
+      pool,
+      0,
+      instanceIds.map((id) => this.instances.get(id)!),
+      'evict',
+    );
+  }
+
+  /** A member died (its process exited): like a pool, replace it with a new one. */
+  memberDied(instanceId: string): void {
+    const instance = this.instances.get(instanceId);
+    if (!instance || instance.state === 'destroyed' || instance.state === 'stopping' || this.stopped) return;
+    const pool = this.pools.get(instance.poolId);
+    instance.state = 'destroyed';
+    this.instances.delete(instance.id);
+    if (!pool) return;
+    pool.instanceIds = pool.instanceIds.filter((id) => id !== instanceId);
+    if (pool.instanceIds.length < pool.size) {
+      void this.bootMember(pool).catch(() => undefined);
+    }
+  }
+
+  /** Waits for every transition in flight; for tests and shutdown. */
+  async settle(): Promise<void> {
+    await Promise.all([...this.pending.values()]);
+  }
+
+  async shutdown(): Promise<void> {
+    this.stopped = true;
+    await this.settle().catch(() => undefined);
+    await Promise.all(
+      [...this.instances.values()]
+        .filter((i) => i.state !== 'destroyed')
+        .map((i) => this.runtime.stop(i).catch(() => undefined)),
+    );
+  }
+
+  private assertIdle(pool: EmulatedPool): void {
+    if (pool.state !== 'running') {
+      this.overlappingOperations++;
+      throw new ZoneConflictError(`instance pool ${pool.id} is busy (${pool.state})`);
+    }
+  }
+
+  private finishedOperation(referenceId: string, command: string): EmulatedOperation {
+    const op: EmulatedOperation = { id: randomUUID(), state: 'success', referenceId, command };
+    this.operations.set(op.id, op);
+    return op;
+  }
+
+  private transition(
+    pool: EmulatedPool,
+    add: number,
+    remove: EmulatedInstance[],
+    command: string,
+  ): EmulatedOperation {
+    const op: EmulatedOperation = { id: randomUUID(), state: 'pending', referenceId: pool.id, command };
+    this.operations.set(op.id, op);
+    pool.state = add > 0 ? 'scaling-up' : 'scaling-down';
+    const work = Promise.all([
+      ...Array.from({ length: add }, () => this.bootMember(pool)),
+      ...remove.map((member) => this.removeMember(pool, member)),
+    ]).then(
+      () => {
+        op.state = 'success';
+      },
+      (error: unknown) => {
+        op.state = 'failure';
+        op.reason = 'fault';
+        op.message = error instanceof Error ? error.message : String(error);
+      },
+    );
+    const done = work.finally(() => {
+      pool.state = 'running';
+      this.pending.delete(op.id);
+    });
+    this.pending.set(op.id, done);
+    return op;
+  }
+
+  private async bootMember(pool: EmulatedPool): Promise<void> {
+    const instance: EmulatedInstance = {
+      id: randomUUID(),
+      name: `${pool.instancePrefix}-${randomUUID().slice(0, 5)}-${randomUUID().slice(0, 5)}`,
+      state: 'starting',
+      publicIp: this.allocateIp(),
+      poolId: pool.id,
+      createdAt: new Date().toISOString(),
+      seq: this.nextSeq++,
+    };
+    this.instances.set(instance.id, instance);
+    pool.instanceIds.push(instance.id);
+    try {
+      await Promise.all([this.runtime.start(instance), delay(this.timings.bootDelayMs)]);
+    } catch (error) {
+      instance.state = 'error';
+      throw error;
+    }
+    if (instance.state === 'starting') instance.state = 'running';
+  }
+
+  private async removeMember(pool: EmulatedPool, member: EmulatedInstance): Promise<void> {
+    member.state = 'stopping';
+    await Promise.all([this.runtime.stop(member), delay(this.timings.stopDelayMs)]);
+    member.state = 'destroyed';
+    this.instances.delete(member.id);
+    pool.instanceIds = pool.instanceIds.filter((id) => id !== member.id);
+  }
+
+  private allocateIp(): string {
+    const used = new Set([...this.instances.values()].map((i) => i.publicIp));
+    for (let tries = 0; tries < 254; tries++) {
+      const host = this.nextHost;
+      this.nextHost = (this.nextHost % 254) + 1;
+      const ip = `127.0.1.${host}`;
+      if (!used.has(ip)) return ip;
+    }
+    throw new Error('no free member address in 127.0.1.0/24');
+  }
+}
+
+function byNewestFirst(a: EmulatedInstance, b: EmulatedInstance): number {
+  return b.seq - a.seq;
+}
+
+function delay(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}

@@ -1,0 +1,2 @@
+export * from './file-sd-writer';
+export * from './target-group';
