@@ -45,7 +45,7 @@ export interface ApiRequestEvent {
 export interface WaitOptions {
   /** Give up after this long (default 10 minutes). */
   timeoutMs?: number;
-  /** First poll interval (default 3 s, as egoscale); grows linearly after 30 s. */
+  /** Poll interval (default 3 s, as egoscale), reached after quick polls from 250 ms; grows linearly after 30 s. */
   pollIntervalMs?: number;
   /** Upper bound of the poll interval (default 60 s). */
   maxPollIntervalMs?: number;
@@ -173,6 +173,7 @@ export class ExoscaleClient {
     const first = options.pollIntervalMs ?? 3000;
     const max = options.maxPollIntervalMs ?? 60_000;
     const started = Date.now();
+    let quick = Math.min(first, 250);
     let operation = typeof operationOrId === 'string' ? await this.getOperation(id) : operationOrId;
     while (operation.state === 'pending') {
       const elapsed = Date.now() - started;
@@ -196,9 +197,12 @@ export class ExoscaleClient {
           id,
         );
       }
-      // egoscale: fixed interval for 30 s, then growing linearly (about 20x over the next 15 minutes).
-      const interval =
+      // Quick first polls (most operations end within a second or two), then egoscale's schedule: a fixed
+      // interval for 30 s, then growing linearly (about 20x over the next 15 minutes).
+      const regular =
         elapsed < 30_000 ? first : Math.min(max, first + (((elapsed - 30_000) * 57) / 870_000) * (first / 3));
+      const interval = Math.min(regular, quick);
+      quick *= 2;
       await this.sleep(Math.min(interval, Math.max(1, timeoutMs - elapsed)));
       operation = await this.getOperation(id);
     }

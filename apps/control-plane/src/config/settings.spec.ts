@@ -1,0 +1,86 @@
+import { loadSettings, SettingsError } from './settings';
+
+const required = {
+  EXOSCALE_KEY: 'EXOkey',
+  EXOSCALE_SECRET: 'secret',
+  EXOSCALE_INSTANCEPOOL_ID: 'a02baf5a-a3e4-49a0-857b-8a08d276c1c0',
+};
+
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadSettings(env);
+  } catch (error) {
+    return (error as SettingsError).problems;
+  }
+  return [];
+}
+
+describe('loadSettings', () => {
+  it('applies the documented defaults', () => {
+    const s = loadSettings(required);
+    expect(s).toMatchObject({
+      EXOSCALE_ZONE: 'at-vie-1',
+      LISTEN_PORT: 8090,
+      LISTEN_HOST: '0.0.0.0',
+      TARGET_PORT: 9100,
+      SD_FILE: '/srv/service-discovery/config.json',
+      DISCOVERY_INTERVAL_SECONDS: 10,
+      SCALING_INTERVAL_SECONDS: 60,
+      POOL_MIN_SIZE: 1,
+      POOL_MAX_SIZE: 10,
+      DRY_RUN: false,
+    });
+    expect(s.apiEndpoint).toBe('https://api-at-vie-1.exoscale.com/v2');
+  });
+
+  it('accepts the API_KEY/API_SECRET aliases and the legacy zone id', () => {
+    const s = loadSettings({
+      EXOSCALE_API_KEY: 'k',
+      EXOSCALE_API_SECRET: 's',
+      EXOSCALE_INSTANCEPOOL_ID: required.EXOSCALE_INSTANCEPOOL_ID,
+      EXOSCALE_ZONE_ID: '4da1b188-dcd6-4ff5-b7fd-bde984055548',
+      DRY_RUN: 'true',
+      EXOSCALE_API_ENDPOINT: 'http://127.0.0.1:8086/v2',
+    });
+    expect(s).toMatchObject({ EXOSCALE_KEY: 'k', EXOSCALE_SECRET: 's', DRY_RUN: true });
+    expect(s.apiEndpoint).toBe('http://127.0.0.1:8086/v2');
+  });
+
+  it('names each missing or invalid setting', () => {
+    expect(problems({})).toEqual([
+      'EXOSCALE_KEY is required (or EXOSCALE_API_KEY)',
+      'EXOSCALE_SECRET is required (or EXOSCALE_API_SECRET)',
+      'EXOSCALE_INSTANCEPOOL_ID must be the UUID of the instance pool to manage',
+    ]);
+    expect(problems({ ...required, LISTEN_PORT: 'eighty' })).toEqual([
+      'LISTEN_PORT must be an integer port number',
+    ]);
+    expect(problems({ ...required, TARGET_PORT: '70000' })).toEqual([
+      'TARGET_PORT must be between 1 and 65535',
+    ]);
+    expect(problems({ ...required, POOL_MIN_SIZE: '0' })).toEqual(['POOL_MIN_SIZE must be at least 1']);
+    expect(problems({ ...required, POOL_MIN_SIZE: '5', POOL_MAX_SIZE: '3' })).toEqual([
+      'POOL_MIN_SIZE (5) must not exceed POOL_MAX_SIZE (3)',
+    ]);
+    expect(problems({ ...required, DRY_RUN: 'maybe' })).toEqual(['DRY_RUN must be true or false']);
+    expect(problems({ ...required, SD_FILE: 'relative.json' })).toEqual([
+      'SD_FILE must be an absolute file path',
+    ]);
+    expect(problems({ ...required, WEBHOOK_USERNAME: 'grafana' })).toEqual([
+      'WEBHOOK_USERNAME and WEBHOOK_PASSWORD must be set together',
+    ]);
+    expect(problems({ ...required, EXOSCALE_API_ENDPOINT: 'ftp://x' })).toHaveLength(1);
+  });
+
+  it('never puts a secret value into its messages', () => {
+    const error = (() => {
+      try {
+        loadSettings({ ...required, EXOSCALE_SECRET: 'super-secret', POOL_MAX_SIZE: 'x' });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error?.message).toContain('POOL_MAX_SIZE');
+    expect(error?.message).not.toContain('super-secret');
+  });
+});

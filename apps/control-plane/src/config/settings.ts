@@ -1,0 +1,172 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUrl,
+  IsUUID,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+
+/** Every setting of the control plane (ARCHITECTURE.md §3), validated once at boot. Nothing else reads the environment. */
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+const toBool = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off', ''].includes(v)) return false;
+  return value;
+};
+const blankToUndefined = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+export class Settings {
+  @IsString()
+  @IsNotEmpty({ message: 'EXOSCALE_KEY is required (or EXOSCALE_API_KEY)' })
+  EXOSCALE_KEY: string;
+
+  @IsString()
+  @IsNotEmpty({ message: 'EXOSCALE_SECRET is required (or EXOSCALE_API_SECRET)' })
+  EXOSCALE_SECRET: string;
+
+  @Matches(/^[a-z]{2}-[a-z]{3}-\d+$/, { message: 'EXOSCALE_ZONE must be a zone name such as at-vie-1' })
+  EXOSCALE_ZONE = 'at-vie-1';
+
+  @IsUUID('all', { message: 'EXOSCALE_INSTANCEPOOL_ID must be the UUID of the instance pool to manage' })
+  EXOSCALE_INSTANCEPOOL_ID: string;
+
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @IsUrl(
+    { require_tld: false, protocols: ['http', 'https'], require_protocol: true },
+    { message: 'EXOSCALE_API_ENDPOINT must be an http(s) URL such as https://api-at-vie-1.exoscale.com/v2' },
+  )
+  EXOSCALE_API_ENDPOINT?: string;
+
+  /** Legacy API v1 zone UUID: accepted (the course passes it) and ignored. */
+  @IsOptional()
+  EXOSCALE_ZONE_ID?: string;
+
+  @Transform(toInt)
+  @IsInt({ message: 'LISTEN_PORT must be an integer port number' })
+  @Min(1, { message: 'LISTEN_PORT must be between 1 and 65535' })
+  @Max(65535, { message: 'LISTEN_PORT must be between 1 and 65535' })
+  LISTEN_PORT = 8090;
+
+  @IsString()
+  @IsNotEmpty({ message: 'LISTEN_HOST must not be empty' })
+  LISTEN_HOST = '0.0.0.0';
+
+  @Transform(toInt)
+  @IsInt({ message: 'TARGET_PORT must be an integer port number' })
+  @Min(1, { message: 'TARGET_PORT must be between 1 and 65535' })
+  @Max(65535, { message: 'TARGET_PORT must be between 1 and 65535' })
+  TARGET_PORT = 9100;
+
+  @Matches(/^\/.*[^/]$/, { message: 'SD_FILE must be an absolute file path' })
+  SD_FILE = '/srv/service-discovery/config.json';
+
+  @Transform(toInt)
+  @IsInt({ message: 'DISCOVERY_INTERVAL_SECONDS must be an integer number of seconds' })
+  @Min(1, { message: 'DISCOVERY_INTERVAL_SECONDS must be between 1 and 3600' })
+  @Max(3600, { message: 'DISCOVERY_INTERVAL_SECONDS must be between 1 and 3600' })
+  DISCOVERY_INTERVAL_SECONDS = 10;
+
+  @Transform(toInt)
+  @IsInt({ message: 'SCALING_INTERVAL_SECONDS must be an integer number of seconds' })
+  @Min(1, { message: 'SCALING_INTERVAL_SECONDS must be between 1 and 3600' })
+  @Max(3600, { message: 'SCALING_INTERVAL_SECONDS must be between 1 and 3600' })
+  SCALING_INTERVAL_SECONDS = 60;
+
+  @Transform(toInt)
+  @IsInt({ message: 'POOL_MIN_SIZE must be an integer' })
+  @Min(1, { message: 'POOL_MIN_SIZE must be at least 1' })
+  POOL_MIN_SIZE = 1;
+
+  @Transform(toInt)
+  @IsInt({ message: 'POOL_MAX_SIZE must be an integer' })
+  @Min(1, { message: 'POOL_MAX_SIZE must be at least 1' })
+  @Max(1000, { message: 'POOL_MAX_SIZE must be at most 1000' })
+  POOL_MAX_SIZE = 10;
+
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @IsString()
+  WEBHOOK_USERNAME?: string;
+
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @IsString()
+  WEBHOOK_PASSWORD?: string;
+
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @IsString()
+  WEBHOOK_TOKEN?: string;
+
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @IsString()
+  WEBHOOK_HMAC_SECRET?: string;
+
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @IsString()
+  API_TOKEN?: string;
+
+  @Transform(toBool)
+  @IsBoolean({ message: 'DRY_RUN must be true or false' })
+  DRY_RUN = false;
+
+  get apiEndpoint(): string {
+    return this.EXOSCALE_API_ENDPOINT ?? `https://api-${this.EXOSCALE_ZONE}.exoscale.com/v2`;
+  }
+}
+
+export class SettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+const KNOWN = new Set(
+  Object.keys(new Settings()).concat(['EXOSCALE_KEY', 'EXOSCALE_SECRET', 'EXOSCALE_INSTANCEPOOL_ID']),
+);
+
+function messages(errors: ValidationError[]): string[] {
+  return errors.flatMap((e) => {
+    const constraints = Object.values(e.constraints ?? {});
+    // One message per setting: the first failing constraint names it and says what is wrong.
+    return constraints.length > 0 ? [constraints[constraints.length - 1]] : messages(e.children ?? []);
+  });
+}
+
+/** Builds the settings from an environment; throws SettingsError listing every problem, each naming its setting. */
+export function loadSettings(env: Record<string, string | undefined>): Settings {
+  const raw: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && KNOWN.has(key) && value !== '') raw[key] = value;
+  }
+  raw.EXOSCALE_KEY ??= env.EXOSCALE_API_KEY ?? '';
+  raw.EXOSCALE_SECRET ??= env.EXOSCALE_API_SECRET ?? '';
+  const settings = plainToInstance(Settings, raw, { exposeDefaultValues: true });
+  const problems = messages(validateSync(settings, { forbidUnknownValues: false }));
+  if (problems.length === 0 && settings.POOL_MIN_SIZE > settings.POOL_MAX_SIZE) {
+    problems.push(
+      `POOL_MIN_SIZE (${settings.POOL_MIN_SIZE}) must not exceed POOL_MAX_SIZE (${settings.POOL_MAX_SIZE})`,
+    );
+  }
+  if (Boolean(settings.WEBHOOK_USERNAME) !== Boolean(settings.WEBHOOK_PASSWORD)) {
+    problems.push('WEBHOOK_USERNAME and WEBHOOK_PASSWORD must be set together');
+  }
+  if (problems.length > 0) throw new SettingsError(problems);
+  return settings;
+}

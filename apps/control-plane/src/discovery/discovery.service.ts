@@ -1,0 +1,95 @@
+import { Injectable, Logger } from '@nestjs/common';
+
+import { ExoscaleClient, Instance } from '@app/exoscale-client';
+import { FileSdWriter } from '@app/prometheus-sd';
+
+import { Settings } from '../config/settings';
+import { MetricsService } from '../metrics/metrics.service';
+import { targetGroupsForMembers } from './discovery-targets';
+
+export interface DiscoveryStatus {
+  lastSuccessAt: Date | null;
+  lastAttemptAt: Date | null;
+  lastError: string | null;
+  consecutiveFailures: number;
+  targets: number;
+  members: Instance[];
+}
+
+/** Pool members -> Prometheus file_sd file. On any error the last good file stays as it is. */
+@Injectable()
+export class DiscoveryService {
+  private readonly logger = new Logger(DiscoveryService.name);
+  private readonly writer: FileSdWriter;
+  private running?: Promise<void>;
+  private readonly state: DiscoveryStatus = {
+    lastSuccessAt: null,
+    lastAttemptAt: null,
+    lastError: null,
+    consecutiveFailures: 0,
+    targets: 0,
+    members: [],
+  };
+
+  constructor(
+    private readonly settings: Settings,
+    private readonly exoscale: ExoscaleClient,
+    private readonly metrics: MetricsService,
+  ) {
+    this.writer = new FileSdWriter(settings.SD_FILE);
+  }
+
+  get status(): Readonly<DiscoveryStatus> {
+    return this.state;
+  }
+
+  /** Whether the last success is recent enough: within three discovery periods. */
+  isFresh(now = Date.now()): boolean {
+    const last = this.state.lastSuccessAt?.getTime();
+    return last !== undefined && now - last <= 3 * this.settings.DISCOVERY_INTERVAL_SECONDS * 1000 + 5000;
+  }
+
+  /** Runs one discovery pass; concurrent callers share the pass in flight. */
+  refresh(): Promise<void> {
+    this.running ??= this.run().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async run(): Promise<void> {
+    this.state.lastAttemptAt = new Date();
+    try {
+      const members = await this.exoscale.listInstances({
+        managerId: this.settings.EXOSCALE_INSTANCEPOOL_ID,
+      });
+      const groups = targetGroupsForMembers(members, {
+        poolId: this.settings.EXOSCALE_INSTANCEPOOL_ID,
+        zone: this.settings.EXOSCALE_ZONE,
+        targetPort: this.settings.TARGET_PORT,
+      });
+      const result = await this.writer.write(groups);
+      if (result.written) {
+        this.logger.log({ msg: 'service discovery file updated', path: result.path, targets: groups.length });
+      }
+      Object.assign(this.state, {
+        lastSuccessAt: new Date(),
+        lastError: null,
+        consecutiveFailures: 0,
+        targets: groups.length,
+        members,
+      });
+      this.metrics.discoveryTargets.set(groups.length);
+      this.metrics.discoveryLastSuccess.set(Date.now() / 1000);
+    } catch (error) {
+      this.state.consecutiveFailures++;
+      this.state.lastError = error instanceof Error ? error.message : String(error);
+      this.metrics.discoveryFailures.inc();
+      this.logger.warn({
+        msg: 'discovery failed; the last good file is kept',
+        error: this.state.lastError,
+        consecutiveFailures: this.state.consecutiveFailures,
+      });
+    }
+  }
+}

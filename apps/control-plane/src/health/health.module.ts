@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+
+import { DiscoveryModule } from '../discovery/discovery.module';
+import { HealthController } from './health.controller';
+
+@Module({ imports: [TerminusModule, DiscoveryModule], controllers: [HealthController] })
+export class HealthModule {}

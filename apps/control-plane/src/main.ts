@@ -1,0 +1,73 @@
+import 'reflect-metadata';
+
+import { ConsoleLogger, Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+
+import { AppModule } from './app.module';
+import { configureApp } from './app.setup';
+import { loadSettings, Settings, SettingsError } from './config/settings';
+
+const SHUTDOWN_DEADLINE_MS = 25_000;
+
+async function bootstrap(): Promise<void> {
+  let settings: Settings;
+  try {
+    settings = loadSettings(process.env);
+  } catch (error) {
+    if (error instanceof SettingsError) {
+      process.stderr.write(`control-plane: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+    rawBody: true,
+    bufferLogs: true,
+    logger: new ConsoleLogger({ json: true, colors: false }),
+  });
+  configureApp(app);
+  const logger = new Logger('Main');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log({ msg: 'shutting down', signal });
+    // Nest's own shutdown hooks re-raise the signal after closing, which ends the process with 143, not 0.
+    const deadline = setTimeout(() => {
+      logger.error({ msg: 'shutdown deadline passed; exiting' });
+      process.exit(0);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ msg: 'error during shutdown', error: String(error) });
+        process.exit(0);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  await app.listen(settings.LISTEN_PORT, settings.LISTEN_HOST);
+  logger.log({
+    msg: 'control plane listening',
+    url: `http://${settings.LISTEN_HOST}:${settings.LISTEN_PORT}`,
+    pool: settings.EXOSCALE_INSTANCEPOOL_ID,
+    zone: settings.EXOSCALE_ZONE,
+    endpoint: settings.apiEndpoint,
+    sdFile: settings.SD_FILE,
+    bounds: { min: settings.POOL_MIN_SIZE, max: settings.POOL_MAX_SIZE },
+    dryRun: settings.DRY_RUN,
+  });
+}
+
+bootstrap().catch((error: unknown) => {
+  process.stderr.write(
+    `control-plane: failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+});

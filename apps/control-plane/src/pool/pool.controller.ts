@@ -1,0 +1,101 @@
+import {
+  BadGatewayException,
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import {
+  ApiBadGatewayResponse,
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+
+import { ExoscaleApiError } from '@app/exoscale-client';
+
+import { Settings } from '../config/settings';
+import { DecisionEntry, DecisionLogService } from '../scaling/decision-log.service';
+import { ScalingService } from '../scaling/scaling.service';
+import { ApiTokenGuard } from './api-token.guard';
+import { DecisionEntryDto, PoolStatusDto } from './dto/pool-status.dto';
+import { ScaleRequestDto } from './dto/scale-request.dto';
+import { PoolService } from './pool.service';
+
+@ApiTags('pool')
+@Controller('pool')
+export class PoolController {
+  constructor(
+    private readonly settings: Settings,
+    private readonly pool: PoolService,
+    private readonly scaling: ScalingService,
+    private readonly decisions: DecisionLogService,
+  ) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'The pool: size, state, bounds, members, load balancer health, pending signal, next tick',
+  })
+  @ApiOkResponse({ type: PoolStatusDto })
+  @ApiBadGatewayResponse({ description: 'The Exoscale API could not be read' })
+  async status(): Promise<PoolStatusDto> {
+    try {
+      return await this.pool.status();
+    } catch (error) {
+      if (error instanceof ExoscaleApiError) throw new BadGatewayException(`Exoscale API: ${error.message}`);
+      throw error;
+    }
+  }
+
+  @Post('scale')
+  @HttpCode(200)
+  @UseGuards(ApiTokenGuard)
+  @ApiBearerAuth('api-token')
+  @ApiOperation({
+    summary: 'Manual scaling: one step {"direction":"up"|"down"} or an absolute {"size":N}',
+    description: 'Shares the lock and the bounds with the tick. Answers with the decision log entry.',
+  })
+  @ApiOkResponse({ type: DecisionEntryDto })
+  @ApiBadRequestResponse({
+    description: 'Neither or both of direction and size, or a size outside the bounds',
+  })
+  @ApiUnauthorizedResponse({ description: 'API_TOKEN is set and the bearer token is missing or wrong' })
+  async scale(@Body() body: ScaleRequestDto): Promise<DecisionEntry> {
+    const hasDirection = body.direction !== undefined;
+    const hasSize = body.size !== undefined;
+    if (hasDirection === hasSize) throw new BadRequestException(['give exactly one of direction or size']);
+    if (hasSize) {
+      const { min, max } = this.scaling.bounds;
+      if (body.size! < min || body.size! > max) {
+        throw new BadRequestException([
+          `size ${body.size} is outside the bounds POOL_MIN_SIZE=${min} and POOL_MAX_SIZE=${max}`,
+        ]);
+      }
+      return this.scaling.manual({ size: body.size! });
+    }
+    return this.scaling.manual({ direction: body.direction! });
+  }
+
+  @Get('events')
+  @ApiOperation({ summary: 'The decision log, newest first' })
+  @ApiQuery({ name: 'limit', required: false, example: 50 })
+  @ApiOkResponse({ type: [DecisionEntryDto] })
+  events(@Query('limit') limit?: string): DecisionEntry[] {
+    if (limit === undefined) return this.decisions.list();
+    const n = Number(limit);
+    if (!Number.isInteger(n) || n < 1) throw new BadRequestException(['limit must be a positive integer']);
+    return this.decisions.list(n);
+  }
+
+  get dryRun(): boolean {
+    return this.settings.DRY_RUN;
+  }
+}

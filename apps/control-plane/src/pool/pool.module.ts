@@ -1,0 +1,9 @@
+import { Module } from '@nestjs/common';
+
+import { ScalingModule } from '../scaling/scaling.module';
+import { ApiTokenGuard } from './api-token.guard';
+import { PoolController } from './pool.controller';
+import { PoolService } from './pool.service';
+
+@Module({ imports: [ScalingModule], controllers: [PoolController], providers: [PoolService, ApiTokenGuard] })
+export class PoolModule {}

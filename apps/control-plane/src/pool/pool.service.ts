@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+
+import { ExoscaleClient, LoadBalancer } from '@app/exoscale-client';
+
+import { Settings } from '../config/settings';
+import { DecisionLogService } from '../scaling/decision-log.service';
+import { ScalingService } from '../scaling/scaling.service';
+import { SignalStore } from '../scaling/signal-store';
+import { PoolStatusDto } from './dto/pool-status.dto';
+
+@Injectable()
+export class PoolService {
+  constructor(
+    private readonly settings: Settings,
+    private readonly exoscale: ExoscaleClient,
+    private readonly signals: SignalStore,
+    private readonly scaling: ScalingService,
+    private readonly decisions: DecisionLogService,
+  ) {}
+
+  async status(): Promise<PoolStatusDto> {
+    const poolId = this.settings.EXOSCALE_INSTANCEPOOL_ID;
+    const [pool, members, loadBalancers] = await Promise.all([
+      this.exoscale.getInstancePool(poolId),
+      this.exoscale.listInstances({ managerId: poolId }),
+      // The NLB is optional for the status: the pool can run without one, or the key may not be allowed to read it.
+      this.exoscale.listLoadBalancers().catch(() => [] as LoadBalancer[]),
+    ]);
+    const service = loadBalancers
+      .flatMap((lb) => lb.services.map((s) => ({ lb, s })))
+      .find(({ s }) => s.instancePoolId === poolId);
+    const healthByIp = new Map(service?.s.healthcheckStatus.map((h) => [h.publicIp, h.status]) ?? []);
+    const pending = this.signals.snapshot();
+    return {
+      id: pool.id,
+      name: pool.name,
+      zone: this.settings.EXOSCALE_ZONE,
+      size: pool.size,
+      state: pool.state,
+      bounds: this.scaling.bounds,
+      members: members.map((m) => ({
+        id: m.id,
+        name: m.name,
+        ip: m.publicIp,
+        state: m.state,
+        ...(m.publicIp && healthByIp.has(m.publicIp) ? { health: healthByIp.get(m.publicIp) } : {}),
+      })),
+      loadBalancer: service
+        ? {
+            ip: service.lb.ip,
+            healthy: service.s.healthcheckStatus.filter((h) => h.status === 'success').length,
+            total: service.s.healthcheckStatus.length,
+          }
+        : null,
+      pending: { up: Boolean(pending.up), down: Boolean(pending.down) },
+      nextTickAt: this.scaling.nextTickAt?.toISOString() ?? null,
+      dryRun: this.settings.DRY_RUN,
+      lastDecision: this.decisions.latest() ?? null,
+    };
+  }
+}

@@ -1,0 +1,51 @@
+import { Injectable, Logger } from '@nestjs/common';
+
+import { Decision, Direction } from './scaling-policy';
+
+export type Trigger = 'tick' | 'manual';
+export type EntryOutcome = 'scaled' | 'none' | 'deferred' | 'dry-run' | 'error';
+
+export interface DecisionEntry {
+  id: number;
+  time: string;
+  trigger: Trigger;
+  pending: { up: boolean; down: boolean };
+  request?: { direction?: Direction; size?: number };
+  pool: { size: number; state: string } | null;
+  decision: Decision['outcome'] | 'error';
+  outcome: EntryOutcome;
+  direction: Direction | null;
+  targetSize: number | null;
+  reasons: string[];
+  bounds: { min: number; max: number };
+  boundApplied: 'min' | 'max' | null;
+  operation: { id: string | null; outcome: 'success' | 'failure' | 'skipped'; error?: string } | null;
+  durationMs: number;
+}
+
+const CAPACITY = 500;
+
+/** Every tick and manual action as one entry: kept in memory (bounded) and written to the log as a JSON line. */
+@Injectable()
+export class DecisionLogService {
+  private readonly logger = new Logger('DecisionLog');
+  private readonly entries: DecisionEntry[] = [];
+  private nextId = 1;
+
+  append(entry: Omit<DecisionEntry, 'id'>): DecisionEntry {
+    const full = { id: this.nextId++, ...entry };
+    this.entries.push(full);
+    if (this.entries.length > CAPACITY) this.entries.splice(0, this.entries.length - CAPACITY);
+    this.logger.log({ msg: 'scaling decision', ...full });
+    return full;
+  }
+
+  /** Newest first. */
+  list(limit = CAPACITY): DecisionEntry[] {
+    return this.entries.slice(-limit).reverse();
+  }
+
+  latest(): DecisionEntry | undefined {
+    return this.entries[this.entries.length - 1];
+  }
+}

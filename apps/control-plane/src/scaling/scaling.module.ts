@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+
+import { DiscoveryModule } from '../discovery/discovery.module';
+import { DecisionLogService } from './decision-log.service';
+import { ScalingScheduler } from './scaling.scheduler';
+import { ScalingService } from './scaling.service';
+import { SignalStore } from './signal-store';
+
+@Module({
+  imports: [DiscoveryModule],
+  providers: [SignalStore, DecisionLogService, ScalingService, ScalingScheduler],
+  exports: [SignalStore, DecisionLogService, ScalingService],
+})
+export class ScalingModule {}

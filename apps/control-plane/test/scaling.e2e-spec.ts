@@ -1,0 +1,229 @@
+import request from 'supertest';
+
+import { DecisionLogService } from '../src/scaling/decision-log.service';
+import { ScalingService } from '../src/scaling/scaling.service';
+import { SignalStore } from '../src/scaling/signal-store';
+import { eventually, startApp, TestApp } from './support/app';
+import { FakeExoscale, startFakeExoscale } from './support/fake-exoscale';
+
+describe('scaling (e2e)', () => {
+  let fake: FakeExoscale;
+  let t: TestApp;
+  const server = () => t.app.getHttpServer();
+  const poolSize = () => fake.zone.getPool(fake.poolId).size;
+
+  afterEach(async () => {
+    await t?.app.close();
+    await fake?.close();
+  });
+
+  it('runs the course grader scenario on the periodic tick', async () => {
+    fake = await startFakeExoscale({ size: 1 });
+    t = await startApp(fake, { SCALING_INTERVAL_SECONDS: '1' });
+    const log = t.app.get(DecisionLogService);
+    await request(server()).get('/up').expect(202);
+    await eventually(
+      () => fake.zone.members(fake.poolId).filter((m) => m.state === 'running').length,
+      (n) => n === 2,
+    );
+    await request(server()).get('/down').expect(202);
+    const down = await eventually(
+      () => log.latest(),
+      (e) => e?.outcome === 'scaled' && e.direction === 'down',
+    );
+    expect(poolSize()).toBe(1);
+    await request(server()).get('/down').expect(202);
+    const atMin = await eventually(
+      () => log.latest(),
+      (e) => e !== undefined && e.id > down!.id && e.pending.down,
+    );
+    expect(atMin).toMatchObject({ trigger: 'tick', outcome: 'none', boundApplied: 'min', pool: { size: 1 } });
+    expect(poolSize()).toBe(1);
+    expect(fake.zone.overlappingOperations).toBe(0);
+  });
+
+  describe('with the tick driven by the test', () => {
+    beforeEach(async () => {
+      fake = await startFakeExoscale({ size: 1 });
+      t = await startApp(fake);
+    });
+    const tick = () => t.app.get(ScalingService).tick();
+
+    it('logs every tick, including "nothing to do", and serves the log newest first', async () => {
+      expect(await tick()).toMatchObject({
+        trigger: 'tick',
+        outcome: 'none',
+        reasons: ['no pending signal'],
+      });
+      await request(server()).post('/up').expect(202);
+      const scaled = await tick();
+      expect(scaled).toMatchObject({
+        outcome: 'scaled',
+        direction: 'up',
+        targetSize: 2,
+        pending: { up: true, down: false },
+        pool: { size: 1, state: 'running' },
+        bounds: { min: 1, max: 3 },
+        operation: { outcome: 'success' },
+      });
+      expect(scaled.operation?.id).toMatch(/^[0-9a-f-]{36}$/);
+      const events = await request(server()).get('/pool/events').expect(200);
+      expect(events.body.map((e: { id: number }) => e.id)).toEqual([scaled.id, scaled.id - 1]);
+      await request(server()).get('/pool/events?limit=0').expect(400);
+      // The signal was consumed: the next tick does nothing.
+      expect(await tick()).toMatchObject({ outcome: 'none' });
+      expect(poolSize()).toBe(2);
+    });
+
+    it('keeps the signal when the scale call fails, and applies it on the next tick', async () => {
+      await request(server()).get('/up').expect(202);
+      fake.api.injectFault({
+        operation: 'scale-instance-pool',
+        status: 400,
+        body: '{"message":"quota exceeded"}',
+      });
+      const failed = await tick();
+      expect(failed).toMatchObject({ outcome: 'error', operation: { outcome: 'failure' } });
+      expect(failed.reasons.join(' ')).toMatch(/quota exceeded/);
+      expect(t.app.get(SignalStore).snapshot().up).toBeDefined();
+      expect(poolSize()).toBe(1);
+      expect(await tick()).toMatchObject({ outcome: 'scaled', targetSize: 2 });
+    });
+
+    it('retries transient API faults within one tick without applying the step twice', async () => {
+      await request(server()).get('/up').expect(202);
+      fake.api.injectFault({ operation: 'scale-instance-pool', status: 503, times: 1 });
+      fake.api.injectFault({ operation: 'get-operation', status: 429, retryAfter: '0', times: 1 });
+      expect(await tick()).toMatchObject({ outcome: 'scaled', targetSize: 2 });
+      expect(poolSize()).toBe(2);
+      expect(fake.api.count('scale-instance-pool')).toBe(2);
+    });
+
+    it('defers while the pool is not running, keeping the signal', async () => {
+      fake.zone.timings.bootDelayMs = 1500;
+      fake.zone.scale(fake.poolId, 2);
+      await request(server()).get('/up').expect(202);
+      expect(await tick()).toMatchObject({ outcome: 'deferred', pool: { state: 'scaling-up' } });
+      await fake.zone.settle();
+      expect(await tick()).toMatchObject({ outcome: 'scaled', targetSize: 3 });
+    });
+
+    it('keeps the signal when the pool cannot be read', async () => {
+      await request(server()).get('/up').expect(202);
+      fake.api.injectFault({ operation: 'get-instance-pool', status: 500, times: 10 });
+      const entry = await tick();
+      expect(entry).toMatchObject({ outcome: 'error', pool: null });
+      expect(t.app.get(SignalStore).snapshot().up).toBeDefined();
+    });
+
+    it('never runs two scale calls at once nor leaves the bounds under concurrent webhooks, ticks and manual calls', async () => {
+      const calls: Promise<unknown>[] = [];
+      for (let i = 0; i < 40; i++) {
+        calls.push(request(server()).get(i % 3 === 0 ? '/down' : '/up'));
+        calls.push(
+          request(server())
+            .post('/pool/scale')
+            .send({ direction: i % 2 === 0 ? 'up' : 'down' }),
+        );
+        if (i % 5 === 0) calls.push(tick());
+        if (i % 7 === 0)
+          calls.push(
+            request(server())
+              .post('/pool/scale')
+              .send({ size: 1 + (i % 3) }),
+          );
+      }
+      const sizes: number[] = [];
+      const sampler = setInterval(() => sizes.push(poolSize()), 5);
+      await Promise.all(calls);
+      clearInterval(sampler);
+      await tick();
+      expect(fake.zone.overlappingOperations).toBe(0);
+      expect(
+        fake.api.requests.filter((r) => r.operation === 'scale-instance-pool' && r.status !== 200),
+      ).toEqual([]);
+      for (const size of [...sizes, poolSize()]) {
+        expect(size).toBeGreaterThanOrEqual(1);
+        expect(size).toBeLessThanOrEqual(3);
+      }
+      // Each scale operation completes before the next scale request is even sent.
+      const scaleRequests = fake.api.requests.filter((r) => r.operation === 'scale-instance-pool');
+      expect(scaleRequests.length).toBeGreaterThan(5);
+    });
+
+    it('scales manually by step and to an absolute size, refusing sizes outside the bounds', async () => {
+      const up = await request(server()).post('/pool/scale').send({ direction: 'up' }).expect(200);
+      expect(up.body).toMatchObject({ trigger: 'manual', outcome: 'scaled', targetSize: 2 });
+      await request(server()).post('/pool/scale').send({ size: 3 }).expect(200);
+      expect(poolSize()).toBe(3);
+      const at = await request(server()).post('/pool/scale').send({ direction: 'up' }).expect(200);
+      expect(at.body).toMatchObject({ outcome: 'none', boundApplied: 'max' });
+      const tooBig = await request(server()).post('/pool/scale').send({ size: 4 }).expect(400);
+      expect(tooBig.body.message).toEqual([
+        'size 4 is outside the bounds POOL_MIN_SIZE=1 and POOL_MAX_SIZE=3',
+      ]);
+      await request(server()).post('/pool/scale').send({ size: 0 }).expect(400);
+      await request(server()).post('/pool/scale').send({}).expect(400);
+      await request(server()).post('/pool/scale').send({ direction: 'up', size: 2 }).expect(400);
+      await request(server()).post('/pool/scale').send({ direction: 'sideways' }).expect(400);
+      await request(server()).post('/pool/scale').send({ size: '2' }).expect(400);
+      await request(server()).post('/pool/scale').send({ size: 2, extra: true }).expect(400);
+      expect(poolSize()).toBe(3);
+    });
+
+    it('shows the pool: members, load balancer health, pending signal, last decision', async () => {
+      await request(server()).get('/up').expect(202);
+      const res = await request(server()).get('/pool').expect(200);
+      expect(res.body).toMatchObject({
+        id: fake.poolId,
+        zone: 'at-vie-1',
+        size: 1,
+        state: 'running',
+        bounds: { min: 1, max: 3 },
+        pending: { up: true, down: false },
+        loadBalancer: { healthy: 1, total: 1 },
+        dryRun: false,
+      });
+      expect(res.body.members).toEqual([
+        {
+          id: expect.any(String),
+          name: expect.any(String),
+          ip: expect.stringMatching(/^127\.0\.1\./),
+          state: 'running',
+          health: 'success',
+        },
+      ]);
+      expect(new Date(res.body.nextTickAt).getTime()).toBeGreaterThan(Date.now());
+      fake.api.injectFault({ operation: 'get-instance-pool', status: 500, times: 10 });
+      const down = await request(server()).get('/pool').expect(502);
+      expect(down.body.message).toMatch(/Exoscale API: get-instance-pool failed \(HTTP 500\)/);
+    });
+  });
+
+  it('decides but never calls the scale API in DRY_RUN', async () => {
+    fake = await startFakeExoscale({ size: 1 });
+    t = await startApp(fake, { DRY_RUN: 'true' });
+    await request(server()).get('/up').expect(202);
+    const entry = await t.app.get(ScalingService).tick();
+    expect(entry).toMatchObject({ outcome: 'dry-run', targetSize: 2, operation: { outcome: 'skipped' } });
+    expect(fake.api.count('scale-instance-pool')).toBe(0);
+    expect(poolSize()).toBe(1);
+  });
+
+  it('requires the API token for manual scaling when API_TOKEN is set', async () => {
+    fake = await startFakeExoscale({ size: 1 });
+    t = await startApp(fake, { API_TOKEN: 'admin-token' });
+    await request(server()).post('/pool/scale').send({ direction: 'up' }).expect(401);
+    await request(server())
+      .post('/pool/scale')
+      .set('Authorization', 'Bearer wrong')
+      .send({ direction: 'up' })
+      .expect(401);
+    await request(server())
+      .post('/pool/scale')
+      .set('Authorization', 'Bearer admin-token')
+      .send({ direction: 'up' })
+      .expect(200);
+    expect(poolSize()).toBe(2);
+  });
+});

@@ -1,0 +1,59 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/app.setup';
+import { loadSettings, Settings } from '../../src/config/settings';
+import { FakeExoscale, TEST_KEY, TEST_SECRET } from './fake-exoscale';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  settings: Settings;
+  sdFile: string;
+}
+
+/** The real AppModule, configured as main.ts does, against the fake API; only the settings source differs. */
+export async function startApp(fake: FakeExoscale, env: Record<string, string> = {}): Promise<TestApp> {
+  const dir = await mkdtemp(join(tmpdir(), 'cp-e2e-'));
+  const sdFile = join(dir, 'sd', 'config.json');
+  const settings = loadSettings({
+    EXOSCALE_KEY: TEST_KEY,
+    EXOSCALE_SECRET: TEST_SECRET,
+    EXOSCALE_INSTANCEPOOL_ID: fake.poolId,
+    EXOSCALE_API_ENDPOINT: fake.endpoint,
+    SD_FILE: sdFile,
+    DISCOVERY_INTERVAL_SECONDS: '1',
+    SCALING_INTERVAL_SECONDS: '3600',
+    POOL_MIN_SIZE: '1',
+    POOL_MAX_SIZE: '3',
+    ...env,
+  });
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+    .overrideProvider(Settings)
+    .useValue(settings)
+    .compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ rawBody: true, logger: false });
+  configureApp(app);
+  await app.init();
+  return { app, settings, sdFile };
+}
+
+export async function eventually<T>(
+  probe: () => Promise<T> | T,
+  accept: (value: T) => boolean,
+  timeoutMs = 15000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T;
+  for (;;) {
+    last = await probe();
+    if (accept(last)) return last;
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
