@@ -90,6 +90,8 @@ export class EmulatedZone {
   private nextSeq = 1;
   private readonly pending = new Map<string, Promise<void>>();
   private stopped = false;
+  /** Cuts boot and stop delays short at shutdown. */
+  private readonly stopping = new AbortController();
 
   constructor(
     readonly name: string,
@@ -208,6 +210,7 @@ export class EmulatedZone {
 
   async shutdown(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     await this.settle().catch(() => undefined);
     await Promise.all(
       [...this.instances.values()]
@@ -272,7 +275,7 @@ export class EmulatedZone {
     this.instances.set(instance.id, instance);
     pool.instanceIds.push(instance.id);
     try {
-      await Promise.all([this.runtime.start(instance), delay(this.timings.bootDelayMs)]);
+      await Promise.all([this.runtime.start(instance), delay(this.timings.bootDelayMs, this.stopping.signal)]);
     } catch (error) {
       instance.state = 'error';
       throw error;
@@ -282,7 +285,7 @@ export class EmulatedZone {
 
   private async removeMember(pool: EmulatedPool, member: EmulatedInstance): Promise<void> {
     member.state = 'stopping';
-    await Promise.all([this.runtime.stop(member), delay(this.timings.stopDelayMs)]);
+    await Promise.all([this.runtime.stop(member), delay(this.timings.stopDelayMs, this.stopping.signal)]);
     member.state = 'destroyed';
     this.instances.delete(member.id);
     pool.instanceIds = pool.instanceIds.filter((id) => id !== member.id);
@@ -304,6 +307,15 @@ function byNewestFirst(a: EmulatedInstance, b: EmulatedInstance): number {
   return b.seq - a.seq;
 }
 
-function delay(ms: number): Promise<void> {
-  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
 }

@@ -1,0 +1,178 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import request from 'supertest';
+
+import { eventually } from './support/app';
+import { FakeExoscale, startFakeExoscale, TEST_KEY, TEST_SECRET } from './support/fake-exoscale';
+
+// The built artefact, booted as users run it: `node dist/apps/control-plane/main.js` (npm test builds it first).
+const MAIN = resolve(__dirname, '../../../dist/apps/control-plane/main.js');
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function run(env: Record<string, string>): Running {
+  let output = '';
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    child.on('exit', (code, signal) => res({ code, signal })),
+  );
+  return { child, output: () => output, exited };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('compiled control plane (e2e)', () => {
+  let fake: FakeExoscale;
+  let env: Record<string, string>;
+  let base: string;
+
+  beforeAll(() => {
+    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
+  });
+  beforeEach(async () => {
+    fake = await startFakeExoscale({ size: 1 });
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    env = {
+      EXOSCALE_KEY: TEST_KEY,
+      EXOSCALE_SECRET: TEST_SECRET,
+      EXOSCALE_ZONE: 'at-vie-1',
+      EXOSCALE_ZONE_ID: '4da1b188-dcd6-4ff5-b7fd-bde984055548',
+      EXOSCALE_INSTANCEPOOL_ID: fake.poolId,
+      EXOSCALE_API_ENDPOINT: fake.endpoint,
+      LISTEN_PORT: String(port),
+      LISTEN_HOST: '127.0.0.1',
+      SD_FILE: join(await mkdtemp(join(tmpdir(), 'cp-bin-')), 'config.json'),
+      SCALING_INTERVAL_SECONDS: '1',
+      DISCOVERY_INTERVAL_SECONDS: '1',
+    };
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  it.each([
+    [{ EXOSCALE_INSTANCEPOOL_ID: '' }, /EXOSCALE_INSTANCEPOOL_ID must be the UUID/],
+    [{ EXOSCALE_SECRET: '' }, /EXOSCALE_SECRET is required/],
+    [{ POOL_MIN_SIZE: '4', POOL_MAX_SIZE: '2' }, /POOL_MIN_SIZE \(4\) must not exceed POOL_MAX_SIZE \(2\)/],
+    [{ LISTEN_PORT: 'http' }, /LISTEN_PORT must be an integer port number/],
+  ])('exits 1 naming the bad setting %#', async (override, message) => {
+    const app = run({ ...env, ...override });
+    const { code } = await app.exited;
+    expect(code).toBe(1);
+    expect(app.output()).toMatch(message);
+    expect(app.output()).not.toMatch(/\n\s+at /); // no stack trace
+    expect(app.output()).not.toContain(TEST_SECRET);
+  });
+
+  it('passes the course grader scenario and exits 0 on SIGTERM', async () => {
+    const app = run(env);
+    try {
+      await eventually(
+        () =>
+          request(base)
+            .get('/health')
+            .then(
+              (r) => r.status,
+              () => 0,
+            ),
+        (s) => s === 200,
+        20000,
+      );
+      await request(base).get('/up').expect(202);
+      await eventually(
+        () => fake.zone.members(fake.poolId).filter((m) => m.state === 'running').length,
+        (n) => n === 2,
+        20000,
+      );
+      await request(base).get('/down').expect(202);
+      await eventually(
+        () => fake.zone.members(fake.poolId).length,
+        (n) => n === 1,
+        20000,
+      );
+      const down = await request(base).get('/down');
+      expect(down.status).toBeGreaterThanOrEqual(200);
+      expect(down.status).toBeLessThan(300);
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(fake.zone.getPool(fake.poolId).size).toBe(1);
+
+      const docs = await request(base).get('/docs-json').expect(200);
+      for (const path of [
+        '/up',
+        '/down',
+        '/webhooks/grafana',
+        '/webhooks/alertmanager',
+        '/pool',
+        '/pool/scale',
+        '/pool/events',
+        '/metrics',
+        '/health',
+      ]) {
+        expect(docs.body.paths).toHaveProperty([path]);
+      }
+      expect(Object.keys(docs.body.paths['/up'])).toEqual(expect.arrayContaining(['get', 'post']));
+      expect(docs.body.components.schemas).toHaveProperty('AlertGroupPayloadDto');
+      expect(docs.body.components.schemas).toHaveProperty('GrafanaLegacyPayloadDto');
+      expect(docs.body.components.schemas).toHaveProperty('PoolStatusDto');
+      await request(base).get('/docs').expect(200).expect('Content-Type', /html/);
+    } finally {
+      const started = Date.now();
+      app.child.kill('SIGTERM');
+      const { code } = await app.exited;
+      expect(code).toBe(0);
+      expect(Date.now() - started).toBeLessThan(30000);
+    }
+    const lines = app.output().trim().split('\n');
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    expect(app.output()).toContain('scaling decision');
+    expect(app.output()).not.toContain(TEST_SECRET);
+  });
+
+  it('gives up an in-flight scale cleanly and exits 0 on SIGTERM', async () => {
+    fake.zone.timings.bootDelayMs = 60_000;
+    const app = run(env);
+    await eventually(
+      () =>
+        request(base)
+          .get('/health')
+          .then(
+            (r) => r.status,
+            () => 0,
+          ),
+      (s) => s === 200,
+      20000,
+    );
+    await request(base).get('/up').expect(202);
+    await eventually(
+      () => fake.zone.getPool(fake.poolId).state,
+      (s) => s === 'scaling-up',
+      20000,
+    );
+    const started = Date.now();
+    app.child.kill('SIGTERM');
+    const { code } = await app.exited;
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(30000);
+  });
+});
