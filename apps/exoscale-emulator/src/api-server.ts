@@ -22,6 +22,8 @@ export interface ApiServerOptions {
   credentials: Record<string, string>;
   /** Largest request body accepted (default 1 MiB). */
   maxBodyBytes?: number;
+  /** Unsigned control endpoints under `/_emulator/` (loopback only): state, fault injection. */
+  admin?: (request: { method: string; path: string; body: unknown }) => { status: number; body: unknown };
 }
 
 export interface RecordedRequest {
@@ -218,6 +220,16 @@ export class EmulatorApiServer {
       raw = await readBody(req, this.options.maxBodyBytes ?? 1024 * 1024);
     } catch {
       return send(413, { message: 'request body too large' });
+    }
+    if (path.startsWith('/_emulator/') && this.options.admin) {
+      let body: unknown;
+      try {
+        body = raw === '' ? undefined : JSON.parse(raw);
+      } catch {
+        return send(400, { message: 'request body is not valid JSON' });
+      }
+      const answer = this.options.admin({ method, path, body });
+      return send(answer.status, answer.body);
     }
     if (!route) return send(404, { message: `no such endpoint: ${method} ${path}` });
 

@@ -275,7 +275,10 @@ export class EmulatedZone {
     this.instances.set(instance.id, instance);
     pool.instanceIds.push(instance.id);
     try {
-      await Promise.all([this.runtime.start(instance), delay(this.timings.bootDelayMs, this.stopping.signal)]);
+      await Promise.all([
+        this.runtime.start(instance),
+        delay(this.timings.bootDelayMs, this.stopping.signal),
+      ]);
     } catch (error) {
       instance.state = 'error';
       throw error;
