@@ -39,8 +39,7 @@ async function main(): Promise<void> {
   };
   const healthIntervalMs = number('health-interval-ms', 100);
 
-  let nlb: LocalLoadBalancer | undefined;
-  let zone: EmulatedZone | undefined;
+  // The runtime, the zone and the NLB refer to each other; the callbacks only run once all three exist.
   const runtime = new ProcessRuntime({
     slowWebMain: values['slow-web']!,
     appPort: 8080,
@@ -48,15 +47,14 @@ async function main(): Promise<void> {
     loadSeconds: number('load-seconds', 0.01),
     onCrash: (id) => {
       process.stdout.write(`member ${id} crashed; the pool replaces it\n`);
-      zone?.memberDied(id);
+      zone.memberDied(id);
     },
   });
-  zone = new EmulatedZone(values.zone!, runtime, {
+  const zone = new EmulatedZone(values.zone!, runtime, {
     bootDelayMs: number('boot-delay-ms', 0),
     stopDelayMs: 200,
   });
-  let api: EmulatorApiServer | undefined;
-  zone.healthOf = (ip) => nlb?.healthOf(ip) ?? 'failure';
+  zone.healthOf = (ip) => nlb.healthOf(ip);
   const pool = await zone.createPool({ id: values['pool-id'], name: 'local-pool', size: number('size', 0) });
   const lb = zone.createLoadBalancer({
     name: 'local-nlb',
@@ -65,7 +63,7 @@ async function main(): Promise<void> {
     targetPort: 8080,
   });
   lb.service.healthcheck.interval = Math.max(1, Math.round(healthIntervalMs / 1000));
-  nlb = new LocalLoadBalancer(zone, {
+  const nlb = new LocalLoadBalancer(zone, {
     poolId: pool.id,
     listenHost: '127.0.0.1',
     listenPort: number('nlb-port', 1),
@@ -77,10 +75,10 @@ async function main(): Promise<void> {
       timeoutMs: Math.min(2000, healthIntervalMs),
     },
   });
-  api = new EmulatorApiServer({
+  const api: EmulatorApiServer = new EmulatorApiServer({
     zone,
     credentials: { [apiKey]: apiSecret },
-    admin: adminHandler({ zone, runtime, nlb, api: () => api! }),
+    admin: adminHandler({ zone, runtime, nlb, api: () => api }),
   });
   const endpoint = await api.listen(number('api-port', 1));
   await nlb.start();
@@ -92,9 +90,9 @@ async function main(): Promise<void> {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await nlb!.stop();
-    await zone!.shutdown();
-    await api!.close();
+    await nlb.stop();
+    await zone.shutdown();
+    await api.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());

@@ -1,0 +1,221 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+// The whole loop on one machine, as `npm start -- --fast` runs it: load through the NLB -> members' simulated CPU
+// -> Prometheus (members found through the control plane's file_sd) -> alert -> Alertmanager -> control plane
+// webhook -> tick -> emulated Exoscale API -> new member processes -> discovery -> Prometheus targets. And back.
+const ROOT = resolve(__dirname, '../../..');
+const CP = 'http://127.0.0.1:8090';
+const PROM = 'http://127.0.0.1:9090';
+const EMU = 'http://127.0.0.1:8086/_emulator';
+
+const json = async <T>(url: string): Promise<T> =>
+  (await (await fetch(url, { signal: AbortSignal.timeout(3000) })).json()) as T;
+const promQuery = async (q: string) =>
+  (
+    await json<{ data: { result: { value: [number, string] }[] } }>(
+      `${PROM}/api/v1/query?query=${encodeURIComponent(q)}`,
+    )
+  ).data.result;
+const poolTargets = async () =>
+  (
+    await json<{ data: { activeTargets: { labels: { job: string }; scrapeUrl: string; health: string }[] } }>(
+      `${PROM}/api/v1/targets?state=active`,
+    )
+  ).data.activeTargets
+    .filter((t) => t.labels.job === 'pool')
+    .map((t) => ({ address: new URL(t.scrapeUrl).host, health: t.health }));
+const members = async () =>
+  (
+    await json<{ pools: { members: { id: string; ip: string; state: string; pid: number | null }[] }[] }>(
+      `${EMU}/state`,
+    )
+  ).pools[0].members;
+const events = () =>
+  json<
+    { id: number; outcome: string; direction: string | null; trigger: string; targetSize: number | null }[]
+  >(`${CP}/pool/events`);
+const poolSize = async () => (await json<{ size: number }>(`${CP}/pool`)).size;
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    try {
+      last = await probe();
+      if (ok(last)) return last;
+    } catch {
+      // not answering yet
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not reached within ${timeoutMs / 1000} s (last: ${JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const portFree = (port: number) =>
+  new Promise<boolean>((res) => {
+    const s = createServer();
+    s.once('error', () => res(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
+  });
+
+function stackProcesses(dir: string): string[] {
+  const ps = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+  return ps
+    .split('\n')
+    .filter(
+      (l) => l.includes(dir) || /dist\/apps\/(exoscale-emulator|slow-web|control-plane)\/main\.js/.test(l),
+    );
+}
+
+describe('closed loop on the local stack (e2e)', () => {
+  let launcher: ChildProcess;
+  let output = '';
+  const dir = mkdtempSync(join(tmpdir(), 'stack-e2e-'));
+
+  beforeAll(async () => {
+    launcher = spawn(process.execPath, ['scripts/local-stack.mjs', '--fast', '--dir', dir], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    launcher.stdout!.on('data', (d) => (output += d));
+    launcher.stderr!.on('data', (d) => (output += d));
+    await until(
+      'the launcher to print its URLs',
+      async () => output,
+      (o) => o.includes('Local autoscaling stack is up') || launcher.exitCode !== null,
+      120000,
+    );
+    if (launcher.exitCode !== null) throw new Error(`launcher failed:\n${output}`);
+  }, 150000);
+
+  afterAll(async () => {
+    if (launcher.exitCode === null) {
+      launcher.kill('SIGKILL');
+    }
+  });
+
+  it('prints every URL', () => {
+    for (const url of [
+      'http://127.0.0.1:8000/',
+      `${CP}/pool`,
+      `${CP}/docs`,
+      'http://127.0.0.1:8086/v2',
+      `${PROM}/`,
+      'http://127.0.0.1:9093/',
+    ]) {
+      expect(output).toContain(url);
+    }
+  });
+
+  it('scales in while idle, out under load and back in when the load stops', async () => {
+    // Idle: the 2 initial members are scraped through the SD file, the low-CPU alert takes the pool to its minimum.
+    await until(
+      'both initial members scraped',
+      poolTargets,
+      (t) => t.length === 2 && t.every((x) => x.health === 'up'),
+      30000,
+    );
+    await until('idle scale-in to 1', poolSize, (n) => n === 1, 60000);
+    const before = (await events())[0].id;
+
+    const load = spawn(
+      process.execPath,
+      [
+        'dist/apps/load-test/main.js',
+        '--url',
+        'http://127.0.0.1:8000/load',
+        '--clients',
+        '3',
+        '--duration',
+        '45',
+        '--control-plane',
+        CP,
+        '--json',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let report = '';
+    load.stdout!.on('data', (d) => (report += d));
+    const loadDone = new Promise<number | null>((r) => load.once('exit', r));
+
+    // Hop 1: the member's simulated CPU reaches Prometheus.
+    await until(
+      'pool-average CPU above 80%',
+      () => promQuery('pool:node_cpu_utilisation:avg'),
+      (r) => r.length === 1 && Number(r[0].value[1]) > 0.8,
+      30000,
+    );
+    // Hop 2: the alert fires in Prometheus.
+    await until(
+      'PoolCpuHigh firing',
+      () => promQuery('ALERTS{alertname="PoolCpuHigh",alertstate="firing"}'),
+      (r) => r.length === 1,
+      30000,
+    );
+    // Hop 3: Alertmanager posts to the control plane.
+    await until(
+      'Alertmanager webhook accepted',
+      async () => (await fetch(`${CP}/metrics`)).text(),
+      (m) =>
+        /autoscaler_webhooks_received_total\{source="alertmanager",direction="up",outcome="accepted"\} [1-9]/.test(
+          m,
+        ),
+      30000,
+    );
+    // Hop 4: the tick scales up through the API.
+    const up = await until(
+      'a scale-up decision',
+      events,
+      (e) => e.some((x) => x.id > before && x.outcome === 'scaled' && x.direction === 'up'),
+      30000,
+    );
+    expect(up.find((x) => x.direction === 'up' && x.outcome === 'scaled')!.trigger).toBe('tick');
+    // Hop 5: the emulator starts member processes.
+    const grown = await until(
+      'a second running member',
+      members,
+      (m) => m.filter((x) => x.state === 'running' && x.pid).length >= 2,
+      30000,
+    );
+    // Hop 6: discovery puts the new members into Prometheus' targets.
+    const expected = grown.filter((m) => m.state === 'running').map((m) => `${m.ip}:9100`);
+    await until(
+      'new members scraped',
+      poolTargets,
+      (t) => expected.every((a) => t.some((x) => x.address === a && x.health === 'up')),
+      30000,
+    );
+
+    expect(await loadDone).toBe(0);
+    const summary = JSON.parse(report) as { ok: number; poolSize: { max: number } };
+    expect(summary.ok).toBeGreaterThan(20);
+    expect(summary.poolSize.max).toBeGreaterThanOrEqual(3);
+
+    // Load gone: the low-CPU alert scales the pool back to its minimum, one step per tick.
+    await until('scale-in back to 1', poolSize, (n) => n === 1, 90000);
+    const down = (await events()).filter((x) => x.outcome === 'scaled' && x.direction === 'down');
+    expect(down.length).toBeGreaterThanOrEqual(2);
+    await until('one member scraped', poolTargets, (t) => t.length === 1, 30000);
+  }, 300000);
+
+  it('stops every process and frees every port on SIGINT', async () => {
+    const pids = (await members()).map((m) => m.pid!);
+    expect(stackProcesses(dir).length).toBeGreaterThan(0);
+    launcher.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => launcher.once('exit', r));
+    expect(code).toBe(0);
+    expect(stackProcesses(dir)).toEqual([]);
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+    for (const port of [8000, 8086, 8090, 9090, 9093]) expect(await portFree(port)).toBe(true);
+  }, 60000);
+});
