@@ -6,12 +6,12 @@ const moduleNameMapper = {
 
 module.exports = {
   rootDir: '.',
-  roots: ['<rootDir>/apps/', '<rootDir>/libs/', '<rootDir>/scripts/'],
+  roots: ['<rootDir>/apps/', '<rootDir>/libs/', '<rootDir>/monitoring/', '<rootDir>/terraform/'],
   moduleFileExtensions: ['js', 'json', 'ts'],
   testRegex: '.*\\.spec\\.ts$',
+  testTimeout: 60000,
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json' }] },
   testEnvironment: 'node',
   moduleNameMapper,
-  testTimeout: 20000,
 };
 module.exports.moduleNameMapper = moduleNameMapper;

@@ -1,0 +1,323 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { generateLocalConfigs, readYaml, ROOT, run } from './support';
+
+// Static checks of the monitoring configuration with the real validators (promtool, amtool, docker-compose).
+
+interface PromRule {
+  record?: string;
+  alert?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+}
+
+const promRules = readYaml<{ groups: { rules: PromRule[] }[] }>(
+  'monitoring/prometheus/rules/autoscaling.rules.yml',
+).groups.flatMap((g) => g.rules);
+
+describe('Prometheus', () => {
+  it('accepts the cloud configuration and the rules (promtool check)', () => {
+    const config = run('promtool', [
+      'check',
+      'config',
+      '--syntax-only',
+      'monitoring/prometheus/prometheus.yml',
+    ]);
+    expect(config.output).toContain('SUCCESS');
+    expect(config.status).toBe(0);
+    const rules = run('promtool', ['check', 'rules', 'monitoring/prometheus/rules/autoscaling.rules.yml']);
+    expect(rules.output).toMatch(/SUCCESS: 5 rules found/);
+  });
+
+  it('passes the rule unit tests: high fires, low fires, no data fires nothing (promtool test rules)', () => {
+    const result = run('promtool', ['test', 'rules', 'monitoring/prometheus/rules/autoscaling.test.yml']);
+    expect(result.output).toContain('SUCCESS');
+    expect(result.status).toBe(0);
+  });
+
+  it('scrapes the pool from the shared service-discovery directory', () => {
+    const config = readYaml<{
+      scrape_configs: { job_name: string; file_sd_configs?: { files: string[] }[] }[];
+      rule_files: string[];
+    }>('monitoring/prometheus/prometheus.yml');
+    const pool = config.scrape_configs.find((s) => s.job_name === 'pool');
+    expect(pool?.file_sd_configs?.[0].files).toEqual(['/srv/service-discovery/*.json']);
+    expect(config.scrape_configs.map((s) => s.job_name)).toEqual(
+      expect.arrayContaining(['pool', 'control-plane', 'prometheus']),
+    );
+    expect(config.rule_files).toEqual(['/etc/prometheus/rules/*.yml']);
+  });
+
+  it.each(['normal', 'fast'] as const)(
+    'generates valid local Prometheus and Alertmanager configs (%s)',
+    (mode) => {
+      const dir = mkdtempSync(join(tmpdir(), 'local-configs-'));
+      const files = generateLocalConfigs(dir, mode);
+      const prom = run('promtool', ['check', 'config', files.prometheusFile]);
+      expect(prom.output).toMatch(/SUCCESS: 5 rules found/);
+      expect(prom.status).toBe(0);
+      const am = run('amtool', ['check-config', files.alertmanagerFile]);
+      expect(am.output).toContain('SUCCESS');
+      expect(am.status).toBe(0);
+      const alertmanager = readYaml<{
+        receivers: { webhook_configs: { url: string; send_resolved: boolean }[] }[];
+      }>(files.alertmanagerFile);
+      expect(alertmanager.receivers[0].webhook_configs[0]).toMatchObject({
+        url: 'http://127.0.0.1:8090/webhooks/alertmanager',
+        send_resolved: true,
+      });
+      const rules = readFileSync(files.rulesFile, 'utf8');
+      expect(rules).toContain(mode === 'fast' ? 'for: 5s' : 'for: 1m');
+    },
+  );
+});
+
+describe('Grafana provisioning', () => {
+  const datasources = readYaml<{ datasources: { uid: string; type: string; url: string }[] }>(
+    'monitoring/grafana/provisioning/datasources/prometheus.yaml',
+  ).datasources;
+  const alerting = readYaml<{
+    contactPoints: {
+      name: string;
+      receivers: {
+        uid: string;
+        type: string;
+        settings: Record<string, unknown>;
+        disableResolveMessage?: boolean;
+      }[];
+    }[];
+    policies: {
+      receiver: string;
+      repeat_interval: string;
+      routes: { receiver: string; object_matchers: string[][]; repeat_interval: string }[];
+    }[];
+    groups: {
+      name: string;
+      folder: string;
+      interval: string;
+      rules: {
+        uid: string;
+        title: string;
+        condition: string;
+        for: string;
+        noDataState: string;
+        execErrState: string;
+        labels: Record<string, string>;
+        data: {
+          refId: string;
+          datasourceUid: string;
+          relativeTimeRange?: { from: number };
+          model: Record<string, unknown>;
+        }[];
+      }[];
+    }[];
+  }>('monitoring/grafana/provisioning/alerting/autoscaling.yaml');
+  const rules = alerting.groups.flatMap((g) => g.rules);
+  const dashboard = JSON.parse(
+    readFileSync(join(ROOT, 'monitoring/grafana/dashboards/autoscaling.json'), 'utf8'),
+  );
+
+  it('has a Prometheus datasource with a fixed uid', () => {
+    expect(datasources).toEqual([
+      expect.objectContaining({ uid: 'prometheus', type: 'prometheus', url: 'http://prometheus:9090' }),
+    ]);
+  });
+
+  it('gives every rule a valid uid, an existing condition refId and known datasource uids', () => {
+    const known = new Set([...datasources.map((d) => d.uid), '__expr__']);
+    for (const rule of rules) {
+      expect(rule.uid).toMatch(/^[a-zA-Z0-9_-]{1,40}$/);
+      expect(rule.data.map((d) => d.refId)).toContain(rule.condition);
+      for (const query of rule.data) {
+        expect(known.has(query.datasourceUid)).toBe(true);
+        if (query.datasourceUid !== '__expr__') expect(query.relativeTimeRange?.from).toBeGreaterThan(0);
+      }
+    }
+    expect(new Set(rules.map((r) => r.uid)).size).toBe(rules.length);
+  });
+
+  it('evaluates rule groups on a multiple of 10 s', () => {
+    for (const group of alerting.groups) {
+      const seconds =
+        Number(/^(\d+)s$/.exec(group.interval)?.[1] ?? /^(\d+)m$/.exec(group.interval)?.[1] ?? NaN) *
+        (group.interval.endsWith('m') ? 60 : 1);
+      expect(seconds % 10).toBe(0);
+      expect(seconds).toBeGreaterThan(0);
+    }
+  });
+
+  it('never scales on missing data or a failing query', () => {
+    for (const rule of rules) {
+      expect(rule.noDataState).toBe('OK');
+      expect(rule.execErrState).toBe('OK');
+    }
+  });
+
+  it('uses the same expression, thresholds, durations and labels as the Prometheus rules', () => {
+    const recorded = new Set(promRules.filter((r) => r.record).map((r) => r.record));
+    for (const rule of rules) {
+      const promAlert = promRules.find((r) => r.alert === rule.title);
+      expect(promAlert).toBeDefined();
+      const [, metric, op, value] = /^(\S+) ([<>]) ([\d.]+)$/.exec(promAlert!.expr)!;
+      const query = rule.data.find((d) => d.datasourceUid === 'prometheus')!;
+      expect(query.model.expr).toBe(metric);
+      expect(recorded.has(metric)).toBe(true);
+      const threshold = rule.data.find((d) => d.model.type === 'threshold')!.model as {
+        conditions: { evaluator: { type: string; params: number[] } }[];
+      };
+      expect(threshold.conditions[0].evaluator).toEqual({
+        type: op === '>' ? 'gt' : 'lt',
+        params: [Number(value)],
+      });
+      expect(rule.for).toBe(promAlert!.for);
+      expect(rule.labels.autoscale).toBe(promAlert!.labels!.autoscale);
+    }
+    expect(rules.map((r) => r.labels.autoscale).sort()).toEqual(['down', 'up']);
+  });
+
+  it('notifies the control plane webhook with credentials and repeats while firing', () => {
+    const receiver = alerting.contactPoints[0].receivers[0];
+    expect(receiver).toMatchObject({
+      type: 'webhook',
+      settings: { url: 'http://control-plane:8090/webhooks/grafana', httpMethod: 'POST' },
+    });
+    expect(receiver.settings).toMatchObject({
+      username: '${WEBHOOK_USERNAME}',
+      password: '${WEBHOOK_PASSWORD}',
+    });
+    expect((receiver.settings.hmacConfig as Record<string, string>).secret).toBe('${WEBHOOK_HMAC_SECRET}');
+    const receivers = new Set(alerting.contactPoints.map((c) => c.name));
+    const root = alerting.policies[0];
+    expect(receivers.has(root.receiver)).toBe(true);
+    expect(root.routes.every((r) => receivers.has(r.receiver))).toBe(true);
+    expect(root.routes[0].object_matchers).toEqual([['autoscale', '=~', 'up|down']]);
+    expect(root.routes[0].repeat_interval).toBe('5m');
+  });
+
+  it('has a dashboard whose panels use the provisioned datasource and existing metrics', () => {
+    expect(dashboard.uid).toBe('autoscaling');
+    for (const rule of rules)
+      expect((rule as unknown as { dashboardUid: string }).dashboardUid).toBe(dashboard.uid);
+    const recorded = promRules.filter((r) => r.record).map((r) => r.record!);
+    const ownMetrics = readFileSync(
+      join(ROOT, 'apps/control-plane/src/metrics/metrics.service.ts'),
+      'utf8',
+    ).match(/autoscaler_[a-z_]+/g)!;
+    const exprs: string[] = [];
+    for (const panel of dashboard.panels) {
+      expect(panel.datasource.uid).toBe('prometheus');
+      for (const target of panel.targets) {
+        expect(target.datasource.uid).toBe('prometheus');
+        exprs.push(target.expr);
+      }
+    }
+    for (const expr of exprs) {
+      const names = expr.match(/[a-z_]+:[a-z_:0-9]+|autoscaler_[a-z_]+/g) ?? [];
+      for (const name of names) expect([...recorded, ...ownMetrics]).toContain(name);
+    }
+    const cpu = dashboard.panels.find((p: { id: number }) => p.id === 1);
+    expect(cpu.fieldConfig.defaults.thresholds.steps.map((s: { value: number | null }) => s.value)).toEqual([
+      null,
+      0.2,
+      0.8,
+    ]);
+  });
+});
+
+describe('docker-compose.monitor.yml', () => {
+  const env = {
+    EXOSCALE_KEY: 'EXOtest',
+    EXOSCALE_SECRET: 'secret',
+    EXOSCALE_INSTANCEPOOL_ID: '6f0b7a35-4f5e-4a53-9d3e-000000000001',
+    WEBHOOK_USERNAME: 'grafana',
+    WEBHOOK_PASSWORD: 'password',
+    WEBHOOK_HMAC_SECRET: 'hmac',
+    API_TOKEN: 'token',
+    GRAFANA_ADMIN_PASSWORD: 'admin',
+  };
+  const compose = readYaml<{
+    services: Record<
+      string,
+      {
+        image?: string;
+        restart?: string;
+        volumes?: string[];
+        healthcheck?: unknown;
+        environment?: Record<string, string>;
+        build?: unknown;
+      }
+    >;
+    volumes: Record<string, unknown>;
+  }>('docker-compose.monitor.yml');
+
+  it('is a valid Compose file (docker-compose config)', () => {
+    const envFile = join(mkdtempSync(join(tmpdir(), 'compose-')), 'monitor.env');
+    writeFileSync(
+      envFile,
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n'),
+    );
+    const ok = run('docker-compose', [
+      '-f',
+      'docker-compose.monitor.yml',
+      '--env-file',
+      envFile,
+      'config',
+      '-q',
+    ]);
+    expect(ok.output).toBe('');
+    expect(ok.status).toBe(0);
+    const emptyEnv = join(mkdtempSync(join(tmpdir(), 'compose-')), 'empty.env');
+    writeFileSync(emptyEnv, '');
+    const missing = run('docker-compose', [
+      '-f',
+      'docker-compose.monitor.yml',
+      '--env-file',
+      emptyEnv,
+      'config',
+      '-q',
+    ]);
+    expect(missing.status).not.toBe(0);
+    expect(missing.output).toContain('set in the env file');
+  });
+
+  it('pins every image, restarts every service and shares the SD directory', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['control-plane', 'grafana', 'prometheus']);
+    for (const [name, service] of Object.entries(compose.services)) {
+      expect(service.restart).toBe('unless-stopped');
+      if (name !== 'control-plane') {
+        expect(service.image).toMatch(/:v?\d+\.\d+\.\d+$/);
+        expect(service.healthcheck).toBeDefined();
+      }
+    }
+    expect(compose.services['control-plane'].build).toBeDefined();
+    expect(compose.services.prometheus.volumes).toContain('service-discovery:/srv/service-discovery:ro');
+    expect(compose.services['control-plane'].volumes).toContain('service-discovery:/srv/service-discovery');
+    expect(Object.keys(compose.volumes)).toEqual(
+      expect.arrayContaining(['service-discovery', 'prometheus-data', 'grafana-data']),
+    );
+    expect(compose.services['control-plane'].environment?.SD_FILE).toBe('/srv/service-discovery/config.json');
+  });
+
+  it('gives each service only its own secrets', () => {
+    expect(Object.keys(compose.services.grafana.environment ?? {})).not.toContain('EXOSCALE_SECRET');
+    expect(Object.keys(compose.services.prometheus.environment ?? {})).toEqual([]);
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  it('is multi-stage on Node 22, non-root, production-only, with a health check on 8090', () => {
+    expect(dockerfile.match(/^FROM /gm)!.length).toBeGreaterThanOrEqual(2);
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:22[-.\w]*slim/m);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK /m);
+    expect(dockerfile).toMatch(/^EXPOSE 8090$/m);
+    expect(dockerfile).toMatch(/^CMD \["node", "dist\/main.js"\]$/m);
+  });
+});

@@ -1,0 +1,40 @@
+# The control plane's own API key: it may call only the operations it uses. The admin key (exoscale_key)
+# never reaches a VM.
+locals {
+  control_plane_operations = [
+    "get-instance-pool",
+    "scale-instance-pool",
+    "list-instances",
+    "get-operation",
+    "list-load-balancers",
+  ]
+  # Scoping to this pool relies on the CEL binding `parameters.id`, which Exoscale does not document. Inside an
+  # allow rule an unknown binding fails closed (scaling is denied, visibly), so it is opt-in.
+  pool_scope = var.iam_scope_to_pool ? " && (operation in ['get-instance-pool', 'scale-instance-pool'] ? parameters.id == '${exoscale_instance_pool.app.id}' : true)" : ""
+}
+
+resource "exoscale_iam_role" "control_plane" {
+  name        = "${var.name_prefix}-control-plane"
+  description = "Autoscaler control plane: read and scale one instance pool, read its members and load balancer"
+  editable    = true
+
+  policy = {
+    default_service_strategy = "deny"
+    services = {
+      compute = {
+        type = "rules"
+        rules = [
+          {
+            action     = "allow"
+            expression = "operation in [${join(", ", [for op in local.control_plane_operations : "'${op}'"])}]${local.pool_scope}"
+          },
+        ]
+      }
+    }
+  }
+}
+
+resource "exoscale_iam_api_key" "control_plane" {
+  name    = "${var.name_prefix}-control-plane"
+  role_id = exoscale_iam_role.control_plane.id
+}

@@ -1,0 +1,43 @@
+resource "exoscale_compute_instance" "monitor" {
+  zone               = var.zone
+  name               = "${var.name_prefix}-monitor"
+  template_id        = data.exoscale_template.ubuntu.id
+  type               = var.monitor_instance_type
+  disk_size          = 20
+  security_group_ids = [exoscale_security_group.monitor.id]
+  ssh_keys           = var.ssh_public_key == "" ? null : [exoscale_ssh_key.admin[0].name]
+  user_data          = templatefile("${path.module}/templates/monitor-cloud-init.yaml.tftpl", local.monitor_template_vars)
+
+  labels = {
+    project = var.name_prefix
+    role    = "monitor"
+  }
+
+  lifecycle {
+    ignore_changes = [template_id]
+  }
+}
+
+locals {
+  monitor_template_vars = {
+    repository_url   = var.repository_url
+    repository_ref   = var.repository_ref
+    exoscale_key     = exoscale_iam_api_key.control_plane.key
+    exoscale_secret  = exoscale_iam_api_key.control_plane.secret
+    zone             = var.zone
+    pool_id          = exoscale_instance_pool.app.id
+    pool_min_size    = var.pool_min_size
+    pool_max_size    = var.pool_max_size
+    grafana_password = random_password.grafana_admin.result
+    webhook_password = random_password.webhook.result
+    webhook_hmac     = random_password.webhook_hmac.result
+    api_token        = random_password.api_token.result
+  }
+}
+
+check "pool_bounds" {
+  assert {
+    condition     = var.pool_min_size <= var.pool_max_size && var.pool_initial_size <= var.pool_max_size
+    error_message = "pool_min_size and pool_initial_size must not exceed pool_max_size."
+  }
+}

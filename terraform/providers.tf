@@ -1,0 +1,4 @@
+provider "exoscale" {
+  key    = var.exoscale_key
+  secret = var.exoscale_secret
+}

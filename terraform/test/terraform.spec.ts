@@ -1,0 +1,337 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import { parse as parseHcl } from '@cdktf/hcl2json';
+import { parse as parseYaml } from 'yaml';
+
+import { run } from '../../monitoring/test/support';
+
+// Static checks of the Terraform configuration: parsed with HashiCorp's HCL parser (via @cdktf/hcl2json), since
+// no Terraform binary or cloud account is available here.
+
+const DIR = resolve(__dirname, '..');
+type Block = Record<string, unknown>;
+type Hcl = {
+  variable?: Record<string, Block[]>;
+  resource?: Record<string, Record<string, Block[]>>;
+  data?: Record<string, Record<string, Block[]>>;
+  output?: Record<string, Block[]>;
+  locals?: Block[];
+  terraform?: Block[];
+  provider?: Record<string, Block[]>;
+  check?: Record<string, Block[]>;
+};
+
+const files = readdirSync(DIR).filter((f) => f.endsWith('.tf'));
+let config: Hcl;
+
+function merge(into: Hcl, from: Hcl): Hcl {
+  for (const [kind, value] of Object.entries(from)) {
+    const key = kind as keyof Hcl;
+    if (Array.isArray(value))
+      (into[key] as Block[] | undefined) = [...((into[key] as Block[]) ?? []), ...value];
+    else if (kind === 'resource' || kind === 'data') {
+      const target = ((into[key] as Record<string, Record<string, Block[]>>) ??= {});
+      for (const [type, named] of Object.entries(value as Record<string, Record<string, Block[]>>))
+        target[type] = { ...target[type], ...named };
+    } else
+      (into[key] as Record<string, Block[]>) = {
+        ...((into[key] as Record<string, Block[]>) ?? {}),
+        ...(value as Record<string, Block[]>),
+      };
+  }
+  return into;
+}
+
+const resource = (type: string, name: string): Block => {
+  const block = config.resource?.[type]?.[name]?.[0];
+  if (!block) throw new Error(`resource ${type}.${name} is missing`);
+  return block;
+};
+const locals = (): Block => Object.assign({}, ...(config.locals ?? []));
+
+/** Renders a .tftpl the way templatefile() does for plain ${name} interpolations ($${ is a literal ${). */
+function render(template: string, vars: Record<string, string | number>): string {
+  const unknown = new Set<string>();
+  const out = template.replace(/(\$?)\$\{([^}]+)\}/g, (whole, escape: string, name: string) => {
+    if (escape) return whole.slice(1);
+    if (!(name.trim() in vars)) unknown.add(name.trim());
+    return String(vars[name.trim()]);
+  });
+  if (unknown.size > 0)
+    throw new Error(`template uses variables that are not passed: ${[...unknown].join(', ')}`);
+  return out;
+}
+
+beforeAll(async () => {
+  config = {};
+  for (const file of files)
+    merge(config, (await parseHcl(file, readFileSync(join(DIR, file), 'utf8'))) as Hcl);
+});
+
+describe('terraform/ layout', () => {
+  it('follows the HashiCorp file layout', () => {
+    expect(files).toEqual(
+      expect.arrayContaining(['versions.tf', 'providers.tf', 'variables.tf', 'outputs.tf']),
+    );
+    expect(readdirSync(join(DIR, 'templates')).every((f) => f.endsWith('.tftpl'))).toBe(true);
+  });
+
+  it('pins Terraform and the exoscale provider', () => {
+    const terraform = config.terraform![0] as {
+      required_version: string;
+      required_providers: Record<string, { source: string; version: string }>[];
+    };
+    expect(terraform.required_version).toMatch(/>= 1\.\d+/);
+    expect(terraform.required_providers[0].exoscale).toEqual({
+      source: 'exoscale/exoscale',
+      version: '~> 0.70',
+    });
+    expect(config.provider!.exoscale[0]).toEqual({
+      key: '${var.exoscale_key}',
+      secret: '${var.exoscale_secret}',
+    });
+  });
+});
+
+describe('variables', () => {
+  it('needs only exoscale_key and exoscale_secret, both sensitive', () => {
+    const variables = config.variable!;
+    const required = Object.entries(variables)
+      .filter(([, [v]]) => !('default' in v))
+      .map(([name]) => name);
+    expect(required.sort()).toEqual(['exoscale_key', 'exoscale_secret']);
+    for (const name of required) expect(variables[name][0].sensitive).toBe(true);
+  });
+
+  it('types and describes every variable, and validates the others', () => {
+    for (const [name, [v]] of Object.entries(config.variable!)) {
+      expect([name, typeof v.type]).toEqual([name, 'string']);
+      expect([name, typeof v.description]).toEqual([name, 'string']);
+    }
+    const validated = [
+      'zone',
+      'name_prefix',
+      'pool_instance_type',
+      'monitor_instance_type',
+      'pool_initial_size',
+      'pool_min_size',
+      'pool_max_size',
+      'admin_cidrs',
+      'ssh_cidrs',
+      'repository_url',
+      'repository_ref',
+    ];
+    for (const name of validated)
+      expect([name, Array.isArray(config.variable![name][0].validation)]).toEqual([name, true]);
+  });
+});
+
+describe('resources', () => {
+  const REMOVED = [
+    'exoscale_compute',
+    'exoscale_network',
+    'exoscale_nic',
+    'exoscale_ssh_keypair',
+    'exoscale_security_group_rules',
+    'exoscale_compute_template',
+    'exoscale_iam_access_key',
+  ];
+
+  it('uses current resource types only (none removed in provider 0.54, no legacy IAM keys)', () => {
+    const types = [...Object.keys(config.resource!), ...Object.keys(config.data!)];
+    for (const type of types) expect(REMOVED).not.toContain(type);
+    expect(Object.keys(config.resource!).sort()).toEqual([
+      'exoscale_compute_instance',
+      'exoscale_iam_api_key',
+      'exoscale_iam_role',
+      'exoscale_instance_pool',
+      'exoscale_nlb',
+      'exoscale_nlb_service',
+      'exoscale_security_group',
+      'exoscale_security_group_rule',
+      'exoscale_ssh_key',
+      'random_password',
+    ]);
+  });
+
+  it('leaves the pool size to the control plane', () => {
+    const pool = resource('exoscale_instance_pool', 'app');
+    expect((pool.lifecycle as { ignore_changes: string[] }[])[0].ignore_changes).toContain('${size}');
+    expect(pool.instance_type).toBe('${var.pool_instance_type}');
+    expect(pool).not.toHaveProperty('service_offering');
+    expect(pool.security_group_ids).toEqual(['${exoscale_security_group.pool.id}']);
+  });
+
+  it('balances port 80 to 8080 with an HTTP health check on /health', () => {
+    const service = resource('exoscale_nlb_service', 'http');
+    expect(service).toMatchObject({
+      port: 80,
+      target_port: 8080,
+      protocol: 'tcp',
+      instance_pool_id: '${exoscale_instance_pool.app.id}',
+    });
+    expect((service.healthcheck as Block[])[0]).toMatchObject({ mode: 'http', port: 8080, uri: '/health' });
+  });
+
+  it('opens the node exporter to the monitor only and the admin ports to admin_cidrs only', () => {
+    const exporter = resource('exoscale_security_group_rule', 'pool_node_exporter');
+    expect(exporter).toMatchObject({
+      start_port: 9100,
+      end_port: 9100,
+      user_security_group_id: '${exoscale_security_group.monitor.id}',
+    });
+    expect(exporter).not.toHaveProperty('cidr');
+    const admin = resource('exoscale_security_group_rule', 'monitor_admin');
+    expect(admin).toMatchObject({ for_each: '${local.admin_rules}', cidr: '${each.value.cidr}' });
+    const rules = Object.values(config.resource!.exoscale_security_group_rule).map(([r]) => r);
+    const worldOpen = rules.filter((r) => r.cidr === '0.0.0.0/0').map((r) => r.start_port);
+    expect(worldOpen).toEqual([8080]);
+    const ssh = resource('exoscale_security_group_rule', 'ssh');
+    expect(ssh.for_each).toBe('${local.ssh_rules}');
+  });
+
+  it('gives the control plane a key limited to exactly the operations it calls', () => {
+    const role = resource('exoscale_iam_role', 'control_plane') as {
+      policy: { default_service_strategy: string; services: { compute: { type: string } } };
+    };
+    expect(role.policy.default_service_strategy).toBe('deny');
+    expect(role.policy.services.compute.type).toBe('rules');
+    const operations = (locals().control_plane_operations as string[]).slice().sort();
+
+    // What the control plane calls: client methods used in apps/control-plane/src, mapped to API operation ids.
+    const client = readFileSync(resolve(DIR, '../libs/exoscale-client/src/client.ts'), 'utf8');
+    const operationOf = new Map<string, string>();
+    for (const m of client.matchAll(
+      /async (\w+)\([^)]*\)[^{]*\{(?:(?!async )[\s\S])*?operation: '([a-z-]+)'/g,
+    ))
+      operationOf.set(m[1], m[2]);
+    const sources = readdirSync(resolve(DIR, '../apps/control-plane/src'), {
+      recursive: true,
+      encoding: 'utf8',
+    })
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'))
+      .map((f) => readFileSync(resolve(DIR, '../apps/control-plane/src', f), 'utf8'))
+      .join('\n');
+    const called = new Set<string>();
+    for (const m of sources.matchAll(/this\.exoscale\.(\w+)\(/g)) {
+      if (m[1] === 'waitForOperation') called.add('get-operation');
+      else called.add(operationOf.get(m[1]) ?? `unknown method ${m[1]}`);
+    }
+    expect(operations).toEqual([...called].sort());
+  });
+
+  it('hands the monitor the control plane key, never the admin key', () => {
+    const vars = locals().monitor_template_vars as Record<string, string>;
+    expect(vars.exoscale_key).toBe('${exoscale_iam_api_key.control_plane.key}');
+    expect(vars.exoscale_secret).toBe('${exoscale_iam_api_key.control_plane.secret}');
+    const all = files.map((f) => readFileSync(join(DIR, f), 'utf8')).join('\n');
+    const uses = all.split('\n').filter((l) => /var\.exoscale_(key|secret)/.test(l));
+    expect(uses.map((l) => l.trim())).toEqual(['key    = var.exoscale_key', 'secret = var.exoscale_secret']); // the provider only
+  });
+
+  it('outputs the URLs, the pool id and the secrets (sensitive)', () => {
+    const outputs = config.output!;
+    expect(Object.keys(outputs).sort()).toEqual([
+      'api_token',
+      'control_plane_api_key',
+      'control_plane_url',
+      'grafana_admin_password',
+      'grafana_url',
+      'instance_pool_id',
+      'load_balancer_url',
+      'load_url',
+      'monitor_ip',
+      'prometheus_url',
+      'webhook_password',
+    ]);
+    for (const secret of ['api_token', 'grafana_admin_password', 'webhook_password'])
+      expect(outputs[secret][0].sensitive).toBe(true);
+    expect(outputs.load_url[0].value).toBe('http://${exoscale_nlb.app.ip_address}/load');
+    expect(outputs.control_plane_url[0].value).toMatch(/:8090\/docs$/);
+  });
+});
+
+describe('cloud-init templates', () => {
+  const samples: Record<string, Record<string, string | number>> = {
+    'pool-cloud-init.yaml.tftpl': {},
+    'monitor-cloud-init.yaml.tftpl': {
+      repository_url: 'https://github.com/example/exoscale-autoscaler.git',
+      repository_ref: 'main',
+      exoscale_key: 'EXO0123456789abcdef01234567',
+      exoscale_secret: 'x'.repeat(43),
+      zone: 'at-vie-1',
+      pool_id: '6f0b7a35-4f5e-4a53-9d3e-000000000001',
+      pool_min_size: 1,
+      pool_max_size: 5,
+      grafana_password: 'g'.repeat(24),
+      webhook_password: 'w'.repeat(32),
+      webhook_hmac: 'h'.repeat(48),
+      api_token: 't'.repeat(40),
+    },
+  };
+
+  it.each(Object.keys(samples))('%s gets exactly the variables Terraform passes', (name) => {
+    const passed = name.startsWith('pool') ? locals().pool_template_vars : locals().monitor_template_vars;
+    const template = readFileSync(join(DIR, 'templates', name), 'utf8');
+    const used = new Set([...template.matchAll(/(?<!\$)\$\{(\w+)\}/g)].map((m) => m[1]));
+    expect([...used].sort()).toEqual(Object.keys(passed as Block).sort());
+  });
+
+  it.each(Object.keys(samples))(
+    '%s renders to valid cloud-config under the 32 KiB user-data limit',
+    (name) => {
+      const passed = (name.startsWith('pool') ? locals().pool_template_vars : {}) as Record<string, string>;
+      const rendered = render(readFileSync(join(DIR, 'templates', name), 'utf8'), {
+        ...passed,
+        ...samples[name],
+      });
+      expect(rendered.startsWith('#cloud-config\n')).toBe(true);
+      expect(Buffer.from(rendered).toString('base64').length).toBeLessThan(32768);
+      const file = join(mkdtempSync(join(tmpdir(), 'cloud-init-')), name.replace('.tftpl', ''));
+      writeFileSync(file, rendered);
+      const result = run('cloud-init', ['schema', '--config-file', file]);
+      expect(result.output).toMatch(/Valid (cloud-config|schema)/);
+      expect(result.status).toBe(0);
+      const parsed = parseYaml(rendered) as { runcmd: string[] };
+      expect(parsed.runcmd.length).toBeGreaterThan(0);
+    },
+  );
+
+  it('starts the app on 8080 and the node exporter on 9100 on every member', () => {
+    const pool = render(
+      readFileSync(join(DIR, 'templates/pool-cloud-init.yaml.tftpl'), 'utf8'),
+      locals().pool_template_vars as Record<string, string>,
+    );
+    expect(pool).toMatch(/-p 8080:8080 quay\.io\/janoszen\/http-load-generator:1\.0\.1/);
+    expect(pool).toMatch(/--net host --pid host .*node-exporter:v\d+\.\d+\.\d+ --path\.rootfs=\/host/);
+  });
+
+  it('writes the monitor settings root-only and starts the compose stack', () => {
+    const rendered = render(
+      readFileSync(join(DIR, 'templates/monitor-cloud-init.yaml.tftpl'), 'utf8'),
+      samples['monitor-cloud-init.yaml.tftpl'],
+    );
+    const parsed = parseYaml(rendered) as {
+      write_files: { path: string; permissions: string; content: string }[];
+      runcmd: string[];
+    };
+    const settings = parsed.write_files.find((f) => f.path === '/etc/autoscaler/monitor.env')!;
+    expect(settings.permissions).toBe('0600');
+    for (const key of [
+      'EXOSCALE_KEY',
+      'EXOSCALE_SECRET',
+      'EXOSCALE_INSTANCEPOOL_ID',
+      'WEBHOOK_PASSWORD',
+      'API_TOKEN',
+      'GRAFANA_ADMIN_PASSWORD',
+    ]) {
+      expect(settings.content).toMatch(new RegExp(`^${key}=.+$`, 'm'));
+    }
+    const unit = parsed.write_files.find((f) => f.path.endsWith('autoscaler-monitor.service'))!;
+    expect(unit.content).toContain(
+      'docker compose -f docker-compose.monitor.yml --env-file /etc/autoscaler/monitor.env up -d --build',
+    );
+  });
+});
