@@ -72,8 +72,13 @@ function newestMtime(path) {
   return newest;
 }
 
-/** Builds the apps when a build output is missing or older than the sources. */
+/** Installs the dependencies if needed, and builds the apps when a build output is missing or older than the sources. */
 export function ensureBuilt(log = console.log) {
+  if (!existsSync(join(ROOT, 'node_modules/.bin/nest'))) {
+    log('installing the dependencies (npm ci) ...');
+    const install = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: ROOT, stdio: 'inherit' });
+    if (install.status !== 0) throw new StackError('npm ci failed');
+  }
   const mains = APPS.map((app) => join(ROOT, 'dist/apps', app, 'main.js'));
   const sources = Math.max(newestMtime(join(ROOT, 'apps')), newestMtime(join(ROOT, 'libs')));
   const stale = mains.some((m) => !existsSync(m) || statSync(m).mtimeMs < sources);
