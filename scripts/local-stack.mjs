@@ -31,14 +31,15 @@ export const TIMINGS = {
     rateWindow: '1m',
     alertFor: '1m',
     sdRefresh: '30s',
-    groupWait: '30s',
-    groupInterval: '1m',
-    repeatInterval: '5m',
+    groupWait: '10s',
+    groupInterval: '30s',
+    repeatInterval: '1m',
     tickSeconds: 60,
     discoverySeconds: 10,
     bootDelayMs: 20000,
     loadSeconds: 10,
     healthIntervalMs: 5000,
+    upCooldownSeconds: 120,
   },
   fast: {
     scrape: '1s',
@@ -48,12 +49,13 @@ export const TIMINGS = {
     sdRefresh: '1s',
     groupWait: '1s',
     groupInterval: '2s',
-    repeatInterval: '4s',
+    repeatInterval: '2s',
     tickSeconds: 5,
     discoverySeconds: 1,
     bootDelayMs: 2000,
     loadSeconds: 1,
     healthIntervalMs: 500,
+    upCooldownSeconds: 8,
   },
 };
 
@@ -290,6 +292,8 @@ export async function startStack({
       TARGET_PORT: '9100',
       SCALING_INTERVAL_SECONDS: String(timing.tickSeconds),
       DISCOVERY_INTERVAL_SECONDS: String(timing.discoverySeconds),
+      // A new member's CPU shows only after it booted and a rate window passed: hold further up steps until then.
+      SCALE_UP_COOLDOWN_SECONDS: String(timing.upCooldownSeconds),
       POOL_MIN_SIZE: String(minSize),
       POOL_MAX_SIZE: String(maxSize),
     });

@@ -137,7 +137,7 @@ describe('closed loop on the local stack (e2e)', () => {
         '--clients',
         '3',
         '--duration',
-        '45',
+        '60',
         '--control-plane',
         CP,
         '--json',

@@ -200,6 +200,22 @@ describe('scaling (e2e)', () => {
     });
   });
 
+  it('holds further up steps during the up cooldown, keeping the signal', async () => {
+    fake = await startFakeExoscale({ size: 1 });
+    t = await startApp(fake, { SCALE_UP_COOLDOWN_SECONDS: '60' });
+    const scaling = t.app.get(ScalingService);
+    await request(server()).get('/up').expect(202);
+    expect(await scaling.tick()).toMatchObject({ outcome: 'scaled', targetSize: 2 });
+    await request(server()).get('/up').expect(202);
+    const held = await scaling.tick();
+    expect(held).toMatchObject({ outcome: 'deferred', direction: 'up', pool: { size: 2 } });
+    expect(held.reasons[1]).toMatch(/^up cooldown: last step \d+ s ago, cooldown 60 s/);
+    expect(t.app.get(SignalStore).snapshot().up).toBeDefined();
+    // An operator's manual step is not held.
+    await request(server()).post('/pool/scale').send({ direction: 'up' }).expect(200);
+    expect(poolSize()).toBe(3);
+  });
+
   it('decides but never calls the scale API in DRY_RUN', async () => {
     fake = await startFakeExoscale({ size: 1 });
     t = await startApp(fake, { DRY_RUN: 'true' });

@@ -29,6 +29,8 @@ describe('loadSettings', () => {
       POOL_MIN_SIZE: 1,
       POOL_MAX_SIZE: 10,
       DRY_RUN: false,
+      SCALE_UP_COOLDOWN_SECONDS: 0,
+      SCALE_DOWN_COOLDOWN_SECONDS: 0,
     });
     expect(s.apiEndpoint).toBe('https://api-at-vie-1.exoscale.com/v2');
   });
@@ -63,6 +65,9 @@ describe('loadSettings', () => {
       'POOL_MIN_SIZE (5) must not exceed POOL_MAX_SIZE (3)',
     ]);
     expect(problems({ ...required, DRY_RUN: 'maybe' })).toEqual(['DRY_RUN must be true or false']);
+    expect(problems({ ...required, SCALE_UP_COOLDOWN_SECONDS: '-5' })).toEqual([
+      'SCALE_UP_COOLDOWN_SECONDS must be between 0 and 3600',
+    ]);
     expect(problems({ ...required, SD_FILE: 'relative.json' })).toEqual([
       'SD_FILE must be an absolute file path',
     ]);

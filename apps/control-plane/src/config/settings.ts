@@ -97,6 +97,20 @@ export class Settings {
   @Max(1000, { message: 'POOL_MAX_SIZE must be at most 1000' })
   POOL_MAX_SIZE = 10;
 
+  /** After any scaling step, up signals wait this long (new members must boot before their CPU counts). */
+  @Transform(toInt)
+  @IsInt({ message: 'SCALE_UP_COOLDOWN_SECONDS must be an integer number of seconds' })
+  @Min(0, { message: 'SCALE_UP_COOLDOWN_SECONDS must be between 0 and 3600' })
+  @Max(3600, { message: 'SCALE_UP_COOLDOWN_SECONDS must be between 0 and 3600' })
+  SCALE_UP_COOLDOWN_SECONDS = 0;
+
+  /** After any scaling step, down signals wait this long. */
+  @Transform(toInt)
+  @IsInt({ message: 'SCALE_DOWN_COOLDOWN_SECONDS must be an integer number of seconds' })
+  @Min(0, { message: 'SCALE_DOWN_COOLDOWN_SECONDS must be between 0 and 3600' })
+  @Max(3600, { message: 'SCALE_DOWN_COOLDOWN_SECONDS must be between 0 and 3600' })
+  SCALE_DOWN_COOLDOWN_SECONDS = 0;
+
   @IsOptional()
   @Transform(blankToUndefined)
   @IsString()

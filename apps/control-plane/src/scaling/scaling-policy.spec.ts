@@ -105,4 +105,61 @@ describe('decideScaling', () => {
       }
     }
   });
+
+  describe('cooldown', () => {
+    const cooldown = (secondsSinceLastScale: number | null) => ({
+      secondsSinceLastScale,
+      upSeconds: 60,
+      downSeconds: 10,
+    });
+
+    it('defers an up step within the up cooldown after the last step, keeping the signal', () => {
+      expect(
+        decideScaling({ request: signals(true, false), pool: running(2), bounds, cooldown: cooldown(30) }),
+      ).toEqual({
+        outcome: 'deferred',
+        direction: 'up',
+        currentSize: 2,
+        targetSize: 2,
+        consumes: [],
+        reasons: [
+          'up signal pending',
+          'up cooldown: last step 30 s ago, cooldown 60 s: deferred, signals kept',
+        ],
+        boundApplied: null,
+      });
+    });
+
+    it('applies each direction its own period, and nothing before the first step', () => {
+      expect(
+        decideScaling({ request: signals(false, true), pool: running(2), bounds, cooldown: cooldown(30) })
+          .outcome,
+      ).toBe('scale');
+      expect(
+        decideScaling({ request: signals(true, false), pool: running(2), bounds, cooldown: cooldown(61) })
+          .outcome,
+      ).toBe('scale');
+      expect(
+        decideScaling({ request: signals(true, false), pool: running(2), bounds, cooldown: cooldown(null) })
+          .outcome,
+      ).toBe('scale');
+    });
+
+    it('does not hold a signal at a bound (it is consumed) nor a manual step', () => {
+      expect(
+        decideScaling({ request: signals(true, false), pool: running(3), bounds, cooldown: cooldown(1) }),
+      ).toMatchObject({
+        outcome: 'none',
+        consumes: ['up'],
+      });
+      expect(
+        decideScaling({
+          request: { kind: 'step', direction: 'up' },
+          pool: running(2),
+          bounds,
+          cooldown: cooldown(1),
+        }).outcome,
+      ).toBe('scale');
+    });
+  });
 });

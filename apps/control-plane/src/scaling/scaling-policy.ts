@@ -10,6 +10,8 @@ export interface PolicyInput {
     | { kind: 'size'; size: number };
   pool: { size: number; state: string };
   bounds: { min: number; max: number };
+  /** Cooldowns apply to signals only; a manual action is an operator's explicit choice. */
+  cooldown?: { secondsSinceLastScale: number | null; upSeconds: number; downSeconds: number };
 }
 
 export type DecisionOutcome = 'scale' | 'none' | 'deferred';
@@ -88,6 +90,26 @@ export function decideScaling(input: PolicyInput): Decision {
       reasons: [...reasons, `pool is ${pool.state}, not running: deferred, signals kept`],
       boundApplied: null,
     };
+  }
+
+  const cooldown = input.cooldown;
+  if (request.kind === 'signals' && cooldown && cooldown.secondsSinceLastScale !== null && direction) {
+    const period = direction === 'up' ? cooldown.upSeconds : cooldown.downSeconds;
+    const since = cooldown.secondsSinceLastScale;
+    if (since < period && clamp(wanted, bounds).value !== current) {
+      return {
+        outcome: 'deferred',
+        direction,
+        currentSize: current,
+        targetSize: current,
+        consumes: [],
+        reasons: [
+          ...reasons,
+          `${direction} cooldown: last step ${Math.floor(since)} s ago, cooldown ${period} s: deferred, signals kept`,
+        ],
+        boundApplied: null,
+      };
+    }
   }
 
   const { value: target, bound } = clamp(wanted, bounds);

@@ -22,6 +22,8 @@ export class ScalingService {
   private readonly lock = new Mutex();
   private readonly shutdown = new AbortController();
   private lastPool: InstancePool | null = null;
+  /** When the last scale call succeeded (in memory: a restart starts without a cooldown). */
+  private lastScaledAt: number | null = null;
   nextTickAt: Date | null = null;
 
   constructor(
@@ -124,6 +126,11 @@ export class ScalingService {
       request,
       pool: { size: pool.size, state: pool.state },
       bounds: this.bounds,
+      cooldown: {
+        secondsSinceLastScale: this.lastScaledAt === null ? null : (Date.now() - this.lastScaledAt) / 1000,
+        upSeconds: this.settings.SCALE_UP_COOLDOWN_SECONDS,
+        downSeconds: this.settings.SCALE_DOWN_COOLDOWN_SECONDS,
+      },
     });
     const common = {
       pool: { size: pool.size, state: pool.state },
@@ -169,6 +176,7 @@ export class ScalingService {
         operation: { id: operationId, outcome: 'failure', error: describe(error) },
       });
     }
+    this.lastScaledAt = Date.now();
     consume(decision.consumes);
     this.updateSignalGauges();
     this.metrics.poolSize.set({ kind: 'current' }, decision.targetSize);
