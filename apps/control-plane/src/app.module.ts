@@ -1,7 +1,8 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 
 import { ConfigModule } from './config/config.module';
+import { Settings } from './config/settings';
 import { DiscoveryModule } from './discovery/discovery.module';
 import { ExoscaleModule } from './exoscale/exoscale.module';
 import { HealthModule } from './health/health.module';
@@ -10,17 +11,21 @@ import { PoolModule } from './pool/pool.module';
 import { ScalingModule } from './scaling/scaling.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
-@Module({
-  imports: [
-    ConfigModule,
-    MetricsModule,
-    ExoscaleModule,
-    ScheduleModule.forRoot(),
-    DiscoveryModule,
-    ScalingModule,
-    WebhooksModule,
-    PoolModule,
-    HealthModule,
-  ],
-})
-export class AppModule {}
+const FEATURES = [
+  MetricsModule,
+  ExoscaleModule,
+  ScheduleModule.forRoot(),
+  DiscoveryModule,
+  ScalingModule,
+  WebhooksModule,
+  PoolModule,
+  HealthModule,
+];
+
+/** The control plane, built around one validated settings object. */
+@Module({})
+export class AppModule {
+  static forSettings(settings: Settings): DynamicModule {
+    return { module: AppModule, imports: [ConfigModule.forSettings(settings), ...FEATURES] };
+  }
+}

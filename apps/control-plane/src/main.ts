@@ -22,7 +22,7 @@ async function bootstrap(): Promise<void> {
     throw error;
   }
 
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forSettings(settings), {
     rawBody: true,
     bufferLogs: true,
     logger: new ConsoleLogger({ json: true, colors: false }),

@@ -1,11 +1,16 @@
-import { Global, Module } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 
-import { loadSettings, Settings } from './settings';
+import { Settings } from './settings';
 
-/** Provides the one validated {@link Settings} object. main.ts validates before Nest starts, so this cannot fail late. */
+/** Provides the one {@link Settings} object, validated by main.ts before Nest starts (so nothing can fail late). */
 @Global()
-@Module({
-  providers: [{ provide: Settings, useFactory: () => loadSettings(process.env) }],
-  exports: [Settings],
-})
-export class ConfigModule {}
+@Module({})
+export class ConfigModule {
+  static forSettings(settings: Settings): DynamicModule {
+    return {
+      module: ConfigModule,
+      providers: [{ provide: Settings, useValue: settings }],
+      exports: [Settings],
+    };
+  }
+}

@@ -22,7 +22,6 @@ import {
 
 import { ExoscaleApiError } from '@app/exoscale-client';
 
-import { Settings } from '../config/settings';
 import { DecisionEntry, DecisionLogService } from '../scaling/decision-log.service';
 import { ScalingService } from '../scaling/scaling.service';
 import { ApiTokenGuard } from './api-token.guard';
@@ -34,7 +33,6 @@ import { PoolService } from './pool.service';
 @Controller('pool')
 export class PoolController {
   constructor(
-    private readonly settings: Settings,
     private readonly pool: PoolService,
     private readonly scaling: ScalingService,
     private readonly decisions: DecisionLogService,
@@ -93,9 +91,5 @@ export class PoolController {
     const n = Number(limit);
     if (!Number.isInteger(n) || n < 1) throw new BadRequestException(['limit must be a positive integer']);
     return this.decisions.list(n);
-  }
-
-  get dryRun(): boolean {
-    return this.settings.DRY_RUN;
   }
 }

@@ -16,7 +16,7 @@ export interface TestApp {
   sdFile: string;
 }
 
-/** The real AppModule, configured as main.ts does, against the fake API; only the settings source differs. */
+/** The real AppModule, configured as main.ts does, against the fake API; the settings come from a test environment. */
 export async function startApp(fake: FakeExoscale, env: Record<string, string> = {}): Promise<TestApp> {
   const dir = await mkdtemp(join(tmpdir(), 'cp-e2e-'));
   const sdFile = join(dir, 'sd', 'config.json');
@@ -32,10 +32,7 @@ export async function startApp(fake: FakeExoscale, env: Record<string, string> =
     POOL_MAX_SIZE: '3',
     ...env,
   });
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
-    .overrideProvider(Settings)
-    .useValue(settings)
-    .compile();
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forSettings(settings)] }).compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({ rawBody: true, logger: false });
   configureApp(app);
   await app.init();
