@@ -123,7 +123,7 @@ describe('closed loop on the local stack (e2e)', () => {
       'both initial members scraped',
       poolTargets,
       (t) => t.length === 2 && t.every((x) => x.health === 'up'),
-      30000,
+      60000,
     );
     await until('idle scale-in to 1', poolSize, (n) => n === 1, 60000);
     const before = (await events())[0].id;
@@ -153,14 +153,14 @@ describe('closed loop on the local stack (e2e)', () => {
       'pool-average CPU above 80%',
       () => promQuery('pool:node_cpu_utilisation:avg'),
       (r) => r.length === 1 && Number(r[0].value[1]) > 0.8,
-      30000,
+      60000,
     );
     // Hop 2: the alert fires in Prometheus.
     await until(
       'PoolCpuHigh firing',
       () => promQuery('ALERTS{alertname="PoolCpuHigh",alertstate="firing"}'),
       (r) => r.length === 1,
-      30000,
+      60000,
     );
     // Hop 3: Alertmanager posts to the control plane.
     await until(
@@ -170,14 +170,14 @@ describe('closed loop on the local stack (e2e)', () => {
         /autoscaler_webhooks_received_total\{source="alertmanager",direction="up",outcome="accepted"\} [1-9]/.test(
           m,
         ),
-      30000,
+      60000,
     );
     // Hop 4: the tick scales up through the API.
     const up = await until(
       'a scale-up decision',
       events,
       (e) => e.some((x) => x.id > before && x.outcome === 'scaled' && x.direction === 'up'),
-      30000,
+      60000,
     );
     expect(up.find((x) => x.direction === 'up' && x.outcome === 'scaled')!.trigger).toBe('tick');
     // Hop 5: the emulator starts member processes.
@@ -185,7 +185,7 @@ describe('closed loop on the local stack (e2e)', () => {
       'a second running member',
       members,
       (m) => m.filter((x) => x.state === 'running' && x.pid).length >= 2,
-      30000,
+      60000,
     );
     // Hop 6: discovery puts the new members into Prometheus' targets.
     const expected = grown.filter((m) => m.state === 'running').map((m) => `${m.ip}:9100`);
@@ -193,7 +193,7 @@ describe('closed loop on the local stack (e2e)', () => {
       'new members scraped',
       poolTargets,
       (t) => expected.every((a) => t.some((x) => x.address === a && x.health === 'up')),
-      30000,
+      60000,
     );
 
     expect(await loadDone).toBe(0);
@@ -202,11 +202,11 @@ describe('closed loop on the local stack (e2e)', () => {
     expect(summary.poolSize.max).toBeGreaterThanOrEqual(3);
 
     // Load gone: the low-CPU alert scales the pool back to its minimum, one step per tick.
-    await until('scale-in back to 1', poolSize, (n) => n === 1, 90000);
+    await until('scale-in back to 1', poolSize, (n) => n === 1, 120000);
     const down = (await events()).filter((x) => x.outcome === 'scaled' && x.direction === 'down');
     expect(down.length).toBeGreaterThanOrEqual(2);
-    await until('one member scraped', poolTargets, (t) => t.length === 1, 30000);
-  }, 300000);
+    await until('one member scraped', poolTargets, (t) => t.length === 1, 60000);
+  }, 420000);
 
   it('stops every process and frees every port on SIGINT', async () => {
     const pids = (await members()).map((m) => m.pid!);
