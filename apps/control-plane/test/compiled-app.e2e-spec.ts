@@ -70,6 +70,18 @@ describe('compiled control plane (e2e)', () => {
   afterEach(async () => {
     await fake.close();
   });
+  const healthy = () =>
+    eventually(
+      () =>
+        request(base)
+          .get('/health')
+          .then(
+            (r) => r.status,
+            () => 0,
+          ),
+      (s) => s === 200,
+      20000,
+    );
 
   it.each([
     [{ EXOSCALE_INSTANCEPOOL_ID: '' }, /EXOSCALE_INSTANCEPOOL_ID must be the UUID/],
@@ -88,17 +100,7 @@ describe('compiled control plane (e2e)', () => {
   it('passes the course grader scenario and exits 0 on SIGTERM', async () => {
     const app = run(env);
     try {
-      await eventually(
-        () =>
-          request(base)
-            .get('/health')
-            .then(
-              (r) => r.status,
-              () => 0,
-            ),
-        (s) => s === 200,
-        20000,
-      );
+      await healthy();
       await request(base).get('/up').expect(202);
       await eventually(
         () => fake.zone.members(fake.poolId).filter((m) => m.state === 'running').length,
@@ -152,17 +154,7 @@ describe('compiled control plane (e2e)', () => {
   it('gives up an in-flight scale cleanly and exits 0 on SIGTERM', async () => {
     fake.zone.timings.bootDelayMs = 60_000;
     const app = run(env);
-    await eventually(
-      () =>
-        request(base)
-          .get('/health')
-          .then(
-            (r) => r.status,
-            () => 0,
-          ),
-      (s) => s === 200,
-      20000,
-    );
+    await healthy();
     await request(base).get('/up').expect(202);
     await eventually(
       () => fake.zone.getPool(fake.poolId).state,

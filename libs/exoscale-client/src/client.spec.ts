@@ -216,7 +216,7 @@ describe('ExoscaleClient', () => {
   });
 
   it.each([
-    [501, 'not implemented'],
+    [501, 'method unsupported by this endpoint'],
     [404, 'gone'],
     [400, 'bad size'],
   ])('does not retry %s', async (status, message) => {

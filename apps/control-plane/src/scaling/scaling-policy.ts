@@ -80,35 +80,24 @@ export function decideScaling(input: PolicyInput): Decision {
     reasons.push(`manual size ${wanted}`);
   }
 
-  if (pool.state !== 'running') {
-    return {
-      outcome: 'deferred',
-      direction,
-      currentSize: current,
-      targetSize: current,
-      consumes: [],
-      reasons: [...reasons, `pool is ${pool.state}, not running: deferred, signals kept`],
-      boundApplied: null,
-    };
-  }
+  const deferred = (why: string): Decision => ({
+    outcome: 'deferred',
+    direction,
+    currentSize: current,
+    targetSize: current,
+    consumes: [],
+    reasons: [...reasons, `${why}: deferred, signals kept`],
+    boundApplied: null,
+  });
+
+  if (pool.state !== 'running') return deferred(`pool is ${pool.state}, not running`);
 
   const cooldown = input.cooldown;
   if (request.kind === 'signals' && cooldown && cooldown.secondsSinceLastScale !== null && direction) {
     const period = direction === 'up' ? cooldown.upSeconds : cooldown.downSeconds;
     const since = cooldown.secondsSinceLastScale;
     if (since < period && clamp(wanted, bounds).value !== current) {
-      return {
-        outcome: 'deferred',
-        direction,
-        currentSize: current,
-        targetSize: current,
-        consumes: [],
-        reasons: [
-          ...reasons,
-          `${direction} cooldown: last step ${Math.floor(since)} s ago, cooldown ${period} s: deferred, signals kept`,
-        ],
-        boundApplied: null,
-      };
+      return deferred(`${direction} cooldown: last step ${Math.floor(since)} s ago, cooldown ${period} s`);
     }
   }
 
