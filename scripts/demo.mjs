@@ -37,7 +37,17 @@ function clientsAt(t) {
 
 async function main() {
   console.log('starting the local stack (--fast) ...');
-  const stack = await startStack({ fast: true, minSize: MIN_SIZE, maxSize: 6 });
+  const interrupted = new AbortController();
+  let onSignal = () => interrupted.abort();
+  process.on('SIGINT', () => onSignal(130));
+  process.on('SIGTERM', () => onSignal(143));
+  let stack;
+  try {
+    stack = await startStack({ fast: true, minSize: MIN_SIZE, maxSize: 6, signal: interrupted.signal });
+  } catch (error) {
+    console.error(`demo: ${error.message}`);
+    process.exit(interrupted.signal.aborted ? 130 : 1);
+  }
   let stopping = false;
   const stop = async (code) => {
     if (stopping) return;
@@ -46,8 +56,7 @@ async function main() {
     await stack.stop();
     process.exit(code);
   };
-  process.on('SIGINT', () => void stop(130));
-  process.on('SIGTERM', () => void stop(143));
+  onSignal = (code) => void stop(code);
 
   const steps = STEPS.map((s) => `${s.clients}x${s.seconds}`).join(',');
   console.log(

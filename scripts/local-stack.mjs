@@ -160,9 +160,10 @@ scrape_configs:
   return { prometheusFile, rulesFile, alertmanagerFile };
 }
 
-async function waitFor(what, probe, child, timeoutMs = 60000) {
+async function waitFor(what, probe, child, signal, timeoutMs = 60000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (signal?.aborted) throw new StackError('interrupted during start-up');
     if (child.exitCode !== null || child.signalCode !== null)
       throw new StackError(`${what} exited during start-up; see its log`);
     try {
@@ -182,6 +183,7 @@ const httpOk = (url) => async () => (await fetch(url, { signal: AbortSignal.time
  * child (each runs in its own process group, so grandchildren such as pool members go too).
  */
 export async function startStack({
+  signal,
   fast = false,
   dir = join(ROOT, '.local'),
   log = console.log,
@@ -192,6 +194,7 @@ export async function startStack({
   const timing = fast ? TIMINGS.fast : TIMINGS.normal;
   ensureMonitoringBinaries(log);
   ensureBuilt(log);
+  if (signal?.aborted) throw new StackError('interrupted during start-up');
   for (const [name, port] of Object.entries(PORTS)) {
     if (!(await portFree(port)))
       throw new StackError(`port ${port} (${name}) is in use: is another stack running?`);
@@ -279,7 +282,7 @@ export async function startStack({
       ],
       credentials,
     );
-    await waitFor('the emulator', httpOk(`http://127.0.0.1:${PORTS.api}/_emulator/state`), emulator);
+    await waitFor('the emulator', httpOk(`http://127.0.0.1:${PORTS.api}/_emulator/state`), emulator, signal);
 
     const controlPlane = start('control-plane', process.execPath, ['dist/apps/control-plane/main.js'], {
       ...credentials,
@@ -297,7 +300,12 @@ export async function startStack({
       POOL_MIN_SIZE: String(minSize),
       POOL_MAX_SIZE: String(maxSize),
     });
-    await waitFor('the control plane', httpOk(`http://127.0.0.1:${PORTS.controlPlane}/health`), controlPlane);
+    await waitFor(
+      'the control plane',
+      httpOk(`http://127.0.0.1:${PORTS.controlPlane}/health`),
+      controlPlane,
+      signal,
+    );
 
     const prometheus = start('prometheus', 'prometheus', [
       `--config.file=${configs.prometheusFile}`,
@@ -311,8 +319,13 @@ export async function startStack({
       `--web.listen-address=127.0.0.1:${PORTS.alertmanager}`,
       '--cluster.listen-address=',
     ]);
-    await waitFor('Prometheus', httpOk(`http://127.0.0.1:${PORTS.prometheus}/-/ready`), prometheus);
-    await waitFor('Alertmanager', httpOk(`http://127.0.0.1:${PORTS.alertmanager}/-/ready`), alertmanager);
+    await waitFor('Prometheus', httpOk(`http://127.0.0.1:${PORTS.prometheus}/-/ready`), prometheus, signal);
+    await waitFor(
+      'Alertmanager',
+      httpOk(`http://127.0.0.1:${PORTS.alertmanager}/-/ready`),
+      alertmanager,
+      signal,
+    );
   } catch (error) {
     await stop();
     throw error;
@@ -351,12 +364,17 @@ async function main() {
     process.exit(unknown.length ? 2 : 0);
   }
   const fast = args.includes('--fast');
+  // Signals during start-up stop what has started so far; afterwards they stop the whole stack.
+  const interrupted = new AbortController();
+  let onSignal = () => interrupted.abort();
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
   let stack;
   try {
-    stack = await startStack({ fast, ...(dir ? { dir } : {}) });
+    stack = await startStack({ fast, signal: interrupted.signal, ...(dir ? { dir } : {}) });
   } catch (error) {
     console.error(`local-stack: ${error instanceof StackError ? error.message : (error?.stack ?? error)}`);
-    process.exit(1);
+    process.exit(interrupted.signal.aborted ? 130 : 1);
   }
   const width = Math.max(...Object.keys(stack.urls).map((k) => k.length));
   console.log(`\nLocal autoscaling stack is up${fast ? ' (--fast)' : ''}:`);
@@ -371,8 +389,7 @@ async function main() {
     console.log('stopped.');
     process.exit(0);
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  onSignal = (signal) => void shutdown(signal);
   const died = await stack.exited;
   console.error(
     `local-stack: ${died.name} exited unexpectedly (${died.code ?? died.signal}); see ${join(stack.dir, 'logs', `${died.name}.log`)}`,

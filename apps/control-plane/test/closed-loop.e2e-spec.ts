@@ -77,6 +77,32 @@ function stackProcesses(dir: string): string[] {
     );
 }
 
+describe('local stack launcher (e2e)', () => {
+  it('stops what it started when interrupted during start-up', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stack-abort-'));
+    const launcher = spawn(process.execPath, ['scripts/local-stack.mjs', '--fast', '--dir', dir], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    launcher.stdout!.on('data', (d) => (output += d));
+    launcher.stderr!.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((r) => launcher.once('exit', r));
+    // Interrupt once the emulator and its members run, before the stack is complete.
+    await until(
+      'the emulator to answer',
+      () => members(),
+      (m) => m.length === 2,
+      120000,
+    );
+    launcher.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(output).toContain('interrupted during start-up');
+    expect(stackProcesses(dir)).toEqual([]);
+    for (const port of [8000, 8086, 8090, 9090, 9093]) expect(await portFree(port)).toBe(true);
+  }, 180000);
+});
+
 describe('closed loop on the local stack (e2e)', () => {
   let launcher: ChildProcess;
   let output = '';

@@ -99,7 +99,7 @@ export class EmulatedZone {
     readonly timings: ZoneTimings = { bootDelayMs: 0, stopDelayMs: 0 },
   ) {}
 
-  /** Creates a pool and waits until its initial members run. */
+  /** Creates a pool and waits until its initial members run (without the boot delay). */
   async createPool(options: {
     name: string;
     size: number;
@@ -117,8 +117,15 @@ export class EmulatedZone {
       labels: {},
     };
     this.pools.set(pool.id, pool);
-    const operation = this.scale(pool.id, options.size);
-    await this.pending.get(operation.id);
+    // The pool exists before the stack starts, as after a `terraform apply`: its first members boot without delay.
+    const bootDelayMs = this.timings.bootDelayMs;
+    this.timings.bootDelayMs = 0;
+    try {
+      const operation = this.scale(pool.id, options.size);
+      await this.pending.get(operation.id);
+    } finally {
+      this.timings.bootDelayMs = bootDelayMs;
+    }
     return pool;
   }
 
