@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and the local stack need (Prometheus, Alertmanager, node exporter,
-# cloud-init's schema validator, docker-compose for `config -q`). Safe to re-run: installs only what is missing.
+# cloud-init's schema validator, docker-compose for `config -q`, Chromium for the Swagger UI browser test).
+# Safe to re-run: installs only what is missing.
 set -euo pipefail
 
 packages=()
@@ -10,6 +11,7 @@ command -v prometheus-alertmanager >/dev/null || packages+=(prometheus-alertmana
 command -v prometheus-node-exporter >/dev/null || packages+=(prometheus-node-exporter)
 command -v cloud-init >/dev/null || packages+=(cloud-init)
 command -v docker-compose >/dev/null || packages+=(docker-compose)
+[ -x /usr/bin/chromium ] || packages+=(chromium)
 
 if [ ${#packages[@]} -eq 0 ]; then
   exit 0

@@ -1,0 +1,98 @@
+import { existsSync } from 'node:fs';
+
+import { Browser, chromium } from 'playwright-core';
+
+import { startApp, TestApp } from './support/app';
+import { FakeExoscale, startFakeExoscale } from './support/fake-exoscale';
+
+// The Swagger UI in a real browser (Debian's Chromium): a user inspects the pool and triggers scaling from it.
+const CHROMIUM = '/usr/bin/chromium';
+
+describe('Swagger UI in a browser (e2e)', () => {
+  let fake: FakeExoscale;
+  let t: TestApp;
+  let browser: Browser;
+  let base: string;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: bash scripts/setup.sh installs it`);
+    fake = await startFakeExoscale({ size: 1 });
+    t = await startApp(fake, { API_TOKEN: 'ui-token' });
+    await t.app.listen(0, '127.0.0.1');
+    base = await t.app.getUrl();
+    // Playwright gives each launch a fresh profile; the flags keep Chromium off the (closed) network.
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.app.close();
+    await fake?.close();
+  });
+
+  it('lists every endpoint and scales the pool from "Try it out" with the API token', async () => {
+    const page = await browser.newPage();
+    const failed: string[] = [];
+    page.on('requestfailed', (r) => failed.push(r.url()));
+    await page.goto(`${base}/docs`);
+    await page.waitForSelector('.opblock', { timeout: 30000 });
+    const paths = await page.$$eval('.opblock-summary-path', (nodes) =>
+      nodes.map((n) => n.getAttribute('data-path')),
+    );
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/up',
+        '/down',
+        '/webhooks/grafana',
+        '/webhooks/alertmanager',
+        '/pool',
+        '/pool/scale',
+        '/pool/events',
+        '/metrics',
+        '/health',
+      ]),
+    );
+
+    // Authorize with the API token, then POST /pool/scale {"size": 2}.
+    await page.click('button.authorize');
+    await page
+      .locator('.modal-ux .auth-container')
+      .filter({ hasText: 'api-token' })
+      .locator('input')
+      .fill('ui-token');
+    await page
+      .locator('.modal-ux .auth-container')
+      .filter({ hasText: 'api-token' })
+      .locator('button.authorize')
+      .click();
+    await page.click('.modal-ux button.close-modal');
+
+    const scale = page.locator('#operations-pool-PoolController_scale');
+    await scale.locator('.opblock-summary').click();
+    await scale.locator('button.try-out__btn').click();
+    await scale.locator('textarea.body-param__text').fill('{"size": 2}');
+    await scale.locator('button.execute').click();
+    await scale
+      .locator('.live-responses-table tbody .response-col_status')
+      .first()
+      .waitFor({ timeout: 30000 });
+    expect(
+      (await scale.locator('.live-responses-table tbody .response-col_status').first().textContent())?.trim(),
+    ).toBe('200');
+    expect(fake.zone.getPool(fake.poolId).size).toBe(2);
+    expect(failed).toEqual([]);
+    await page.close();
+  });
+});
