@@ -171,6 +171,28 @@ describe('scaling (e2e)', () => {
       expect(poolSize()).toBe(3);
     });
 
+    it('answers a manual action 409 while the pool is busy and 502 when the API fails, changing nothing', async () => {
+      fake.zone.timings.bootDelayMs = 1500;
+      fake.zone.scale(fake.poolId, 2);
+      const busy = await request(server()).post('/pool/scale').send({ direction: 'up' }).expect(409);
+      expect(busy.body.message.join(' ')).toMatch(/pool is scaling-up, not running/);
+      expect(busy.body.entry).toMatchObject({ trigger: 'manual', outcome: 'deferred' });
+      await fake.zone.settle();
+      fake.api.injectFault({
+        operation: 'scale-instance-pool',
+        status: 403,
+        body: '{"message":"Forbidden by role policy"}',
+      });
+      const failed = await request(server()).post('/pool/scale').send({ size: 3 }).expect(502);
+      expect(failed.body.message.join(' ')).toMatch(/Forbidden by role policy/);
+      expect(poolSize()).toBe(2);
+      const events = await request(server()).get('/pool/events').expect(200);
+      expect(events.body.slice(0, 2).map((e: { outcome: string }) => e.outcome)).toEqual([
+        'error',
+        'deferred',
+      ]);
+    });
+
     it('shows the pool: members, load balancer health, pending signal, last decision', async () => {
       await request(server()).get('/up').expect(202);
       const res = await request(server()).get('/pool').expect(200);

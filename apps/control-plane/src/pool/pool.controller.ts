@@ -1,6 +1,7 @@
 import {
   BadGatewayException,
   BadRequestException,
+  ConflictException,
   Body,
   Controller,
   Get,
@@ -13,6 +14,7 @@ import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiConflictResponse,
   ApiOkResponse,
   ApiOperation,
   ApiQuery,
@@ -66,6 +68,10 @@ export class PoolController {
     description: 'Neither or both of direction and size, or a size outside the bounds',
   })
   @ApiUnauthorizedResponse({ description: 'API_TOKEN is set and the bearer token is missing or wrong' })
+  @ApiConflictResponse({
+    description: 'The pool is not running (a scaling operation is under way): nothing changed',
+  })
+  @ApiBadGatewayResponse({ description: 'The Exoscale API failed: nothing changed; the reasons say why' })
   async scale(@Body() body: ScaleRequestDto): Promise<DecisionEntry> {
     const hasDirection = body.direction !== undefined;
     const hasSize = body.size !== undefined;
@@ -77,9 +83,12 @@ export class PoolController {
           `size ${body.size} is outside the bounds POOL_MIN_SIZE=${min} and POOL_MAX_SIZE=${max}`,
         ]);
       }
-      return this.scaling.manual({ size: body.size! });
     }
-    return this.scaling.manual({ direction: body.direction! });
+    const entry = await this.scaling.manual(hasSize ? { size: body.size! } : { direction: body.direction! });
+    // The entry is in the decision log either way; the status tells a caller whether the pool changed.
+    if (entry.outcome === 'deferred') throw new ConflictException({ message: entry.reasons, entry });
+    if (entry.outcome === 'error') throw new BadGatewayException({ message: entry.reasons, entry });
+    return entry;
   }
 
   @Get('events')
