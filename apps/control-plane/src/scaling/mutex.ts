@@ -1,22 +1,15 @@
 /** A FIFO async mutex: one holder at a time, the rest queue. */
 export class Mutex {
   private tail: Promise<void> = Promise.resolve();
-  private holders = 0;
-
-  get locked(): boolean {
-    return this.holders > 0;
-  }
 
   async run<T>(fn: () => Promise<T>): Promise<T> {
     const previous = this.tail;
     let release!: () => void;
     this.tail = new Promise<void>((resolve) => (release = resolve));
     await previous;
-    this.holders++;
     try {
       return await fn();
     } finally {
-      this.holders--;
       release();
     }
   }

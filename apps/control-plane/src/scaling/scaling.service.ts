@@ -21,7 +21,6 @@ export class ScalingService {
   private readonly logger = new Logger(ScalingService.name);
   private readonly lock = new Mutex();
   private readonly shutdown = new AbortController();
-  private lastPool: InstancePool | null = null;
   /** When the last scale call succeeded (in memory: a restart starts without a cooldown). */
   private lastScaledAt: number | null = null;
   nextTickAt: Date | null = null;
@@ -37,10 +36,6 @@ export class ScalingService {
 
   get bounds(): { min: number; max: number } {
     return { min: this.settings.POOL_MIN_SIZE, max: this.settings.POOL_MAX_SIZE };
-  }
-
-  get busy(): boolean {
-    return this.lock.locked;
   }
 
   /** Stops waiting for operations in flight (their outcome is logged as given up) and refuses new work. */
@@ -119,7 +114,6 @@ export class ScalingService {
         operation: null,
       });
     }
-    this.lastPool = pool;
     this.metrics.poolSize.set({ kind: 'current' }, pool.size);
 
     const decision: Decision = decideScaling({
@@ -186,11 +180,6 @@ export class ScalingService {
       reasons: decision.reasons,
       operation: { id: operationId, outcome: 'success' },
     });
-  }
-
-  /** Last pool read by a decision, for status pages. */
-  get lastKnownPool(): InstancePool | null {
-    return this.lastPool;
   }
 
   updateSignalGauges(): void {
