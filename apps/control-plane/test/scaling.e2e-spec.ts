@@ -1,5 +1,6 @@
 import request from 'supertest';
 
+import { DiscoveryService } from '../src/discovery/discovery.service';
 import { DecisionLogService } from '../src/scaling/decision-log.service';
 import { ScalingService } from '../src/scaling/scaling.service';
 import { SignalStore } from '../src/scaling/signal-store';
@@ -231,11 +232,27 @@ describe('scaling (e2e)', () => {
     await request(server()).get('/up').expect(202);
     const held = await scaling.tick();
     expect(held).toMatchObject({ outcome: 'deferred', direction: 'up', pool: { size: 2 } });
-    expect(held.reasons[1]).toMatch(/^up cooldown: last step \d+ s ago, cooldown 60 s/);
+    expect(held.reasons[1]).toMatch(/^up cooldown: last pool change \d+ s ago, cooldown 60 s/);
     expect(t.app.get(SignalStore).snapshot().up).toBeDefined();
     // An operator's manual step is not held.
     await request(server()).post('/pool/scale').send({ direction: 'up' }).expect(200);
     expect(poolSize()).toBe(3);
+  });
+
+  it('keeps the cooldown across a restart: a member created moments ago holds the next up step', async () => {
+    fake = await startFakeExoscale({ size: 1 });
+    await fake.zone.settle();
+    fake.zone.scale(fake.poolId, 2); // added before this control plane started (e.g. by its previous run)
+    await fake.zone.settle();
+    t = await startApp(fake, { SCALE_UP_COOLDOWN_SECONDS: '60' });
+    await eventually(
+      () => t.app.get(DiscoveryService).status.members.length,
+      (n) => n === 2,
+    );
+    await request(server()).get('/up').expect(202);
+    const held = await t.app.get(ScalingService).tick();
+    expect(held).toMatchObject({ outcome: 'deferred', pool: { size: 2 } });
+    expect(held.reasons[1]).toMatch(/^up cooldown: last pool change [0-9] s ago/);
   });
 
   it('decides but never calls the scale API in DRY_RUN', async () => {

@@ -107,8 +107,8 @@ describe('decideScaling', () => {
   });
 
   describe('cooldown', () => {
-    const cooldown = (secondsSinceLastScale: number | null) => ({
-      secondsSinceLastScale,
+    const cooldown = (secondsSinceLastChange: number | null) => ({
+      secondsSinceLastChange,
       upSeconds: 60,
       downSeconds: 10,
     });
@@ -124,7 +124,7 @@ describe('decideScaling', () => {
         consumes: [],
         reasons: [
           'up signal pending',
-          'up cooldown: last step 30 s ago, cooldown 60 s: deferred, signals kept',
+          'up cooldown: last pool change 30 s ago, cooldown 60 s: deferred, signals kept',
         ],
         boundApplied: null,
       });

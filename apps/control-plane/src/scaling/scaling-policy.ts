@@ -10,8 +10,11 @@ export interface PolicyInput {
     | { kind: 'size'; size: number };
   pool: { size: number; state: string };
   bounds: { min: number; max: number };
-  /** Cooldowns apply to signals only; a manual action is an operator's explicit choice. */
-  cooldown?: { secondsSinceLastScale: number | null; upSeconds: number; downSeconds: number };
+  /**
+   * Time since the pool last changed (our last step, or the newest member's creation), and the cooldowns. They apply
+   * to signals only; a manual action is an operator's explicit choice.
+   */
+  cooldown?: { secondsSinceLastChange: number | null; upSeconds: number; downSeconds: number };
 }
 
 export type DecisionOutcome = 'scale' | 'none' | 'deferred';
@@ -93,11 +96,13 @@ export function decideScaling(input: PolicyInput): Decision {
   if (pool.state !== 'running') return deferred(`pool is ${pool.state}, not running`);
 
   const cooldown = input.cooldown;
-  if (request.kind === 'signals' && cooldown && cooldown.secondsSinceLastScale !== null && direction) {
+  if (request.kind === 'signals' && cooldown && cooldown.secondsSinceLastChange !== null && direction) {
     const period = direction === 'up' ? cooldown.upSeconds : cooldown.downSeconds;
-    const since = cooldown.secondsSinceLastScale;
+    const since = cooldown.secondsSinceLastChange;
     if (since < period && clamp(wanted, bounds).value !== current) {
-      return deferred(`${direction} cooldown: last step ${Math.floor(since)} s ago, cooldown ${period} s`);
+      return deferred(
+        `${direction} cooldown: last pool change ${Math.floor(since)} s ago, cooldown ${period} s`,
+      );
     }
   }
 

@@ -121,7 +121,7 @@ export class ScalingService {
       pool: { size: pool.size, state: pool.state },
       bounds: this.bounds,
       cooldown: {
-        secondsSinceLastScale: this.lastScaledAt === null ? null : (Date.now() - this.lastScaledAt) / 1000,
+        secondsSinceLastChange: this.secondsSinceLastChange(),
         upSeconds: this.settings.SCALE_UP_COOLDOWN_SECONDS,
         downSeconds: this.settings.SCALE_DOWN_COOLDOWN_SECONDS,
       },
@@ -180,6 +180,18 @@ export class ScalingService {
       reasons: decision.reasons,
       operation: { id: operationId, outcome: 'success' },
     });
+  }
+
+  /**
+   * Our own last step, or the creation of the newest member that discovery saw: the latter survives a restart of
+   * the control plane, so a fresh process does not step again while members it (or anyone) added still boot.
+   */
+  private secondsSinceLastChange(): number | null {
+    const created = this.discovery.status.members
+      .map((m) => (m.createdAt ? Date.parse(m.createdAt) : NaN))
+      .filter((t) => Number.isFinite(t));
+    const last = Math.max(this.lastScaledAt ?? -Infinity, ...created);
+    return Number.isFinite(last) ? Math.max(0, (Date.now() - last) / 1000) : null;
   }
 
   updateSignalGauges(): void {
