@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 
 import request from 'supertest';
 
-import { eventually } from './support/app';
+import { DOCUMENTED_PATHS, eventually } from './support/app';
 import { FakeExoscale, startFakeExoscale, TEST_KEY, TEST_SECRET } from './support/fake-exoscale';
 
 // The built artefact, booted as users run it: `node dist/apps/control-plane/main.js` (npm test builds it first).
@@ -120,17 +120,7 @@ describe('compiled control plane (e2e)', () => {
       expect(fake.zone.getPool(fake.poolId).size).toBe(1);
 
       const docs = await request(base).get('/docs-json').expect(200);
-      for (const path of [
-        '/up',
-        '/down',
-        '/webhooks/grafana',
-        '/webhooks/alertmanager',
-        '/pool',
-        '/pool/scale',
-        '/pool/events',
-        '/metrics',
-        '/health',
-      ]) {
+      for (const path of DOCUMENTED_PATHS) {
         expect(docs.body.paths).toHaveProperty([path]);
       }
       expect(Object.keys(docs.body.paths['/up'])).toEqual(expect.arrayContaining(['get', 'post']));

@@ -60,7 +60,9 @@ describe('loadSettings', () => {
     expect(problems({ ...required, TARGET_PORT: '70000' })).toEqual([
       'TARGET_PORT must be between 1 and 65535',
     ]);
-    expect(problems({ ...required, POOL_MIN_SIZE: '0' })).toEqual(['POOL_MIN_SIZE must be at least 1']);
+    expect(problems({ ...required, POOL_MIN_SIZE: '0' })).toEqual([
+      'POOL_MIN_SIZE must be between 1 and 1000',
+    ]);
     expect(problems({ ...required, POOL_MIN_SIZE: '5', POOL_MAX_SIZE: '3' })).toEqual([
       'POOL_MIN_SIZE (5) must not exceed POOL_MAX_SIZE (3)',
     ]);

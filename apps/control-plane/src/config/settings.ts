@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBoolean,
@@ -28,6 +29,23 @@ const toBool = ({ value }: { value: unknown }) => {
 const blankToUndefined = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
+/** An integer setting in [min, max]; its messages name the setting. */
+function IntSetting(name: string, kind: string, min: number, max: number): PropertyDecorator {
+  const range = `${name} must be between ${min} and ${max}`;
+  // Listed in the order stacked decorators are applied (bottom-up), so a type error is the one reported.
+  return applyDecorators(
+    Max(max, { message: range }),
+    Min(min, { message: range }),
+    IsInt({ message: `${name} must be an integer ${kind}` }),
+    Transform(toInt),
+  );
+}
+
+/** An optional string setting; an empty value counts as unset. */
+function OptionalString(): PropertyDecorator {
+  return applyDecorators(IsOptional(), Transform(blankToUndefined), IsString());
+}
+
 export class Settings {
   @IsString()
   @IsNotEmpty({ message: 'EXOSCALE_KEY is required (or EXOSCALE_API_KEY)' })
@@ -55,85 +73,52 @@ export class Settings {
   @IsOptional()
   EXOSCALE_ZONE_ID?: string;
 
-  @Transform(toInt)
-  @IsInt({ message: 'LISTEN_PORT must be an integer port number' })
-  @Min(1, { message: 'LISTEN_PORT must be between 1 and 65535' })
-  @Max(65535, { message: 'LISTEN_PORT must be between 1 and 65535' })
+  @IntSetting('LISTEN_PORT', 'port number', 1, 65535)
   LISTEN_PORT = 8090;
 
   @IsString()
   @IsNotEmpty({ message: 'LISTEN_HOST must not be empty' })
   LISTEN_HOST = '0.0.0.0';
 
-  @Transform(toInt)
-  @IsInt({ message: 'TARGET_PORT must be an integer port number' })
-  @Min(1, { message: 'TARGET_PORT must be between 1 and 65535' })
-  @Max(65535, { message: 'TARGET_PORT must be between 1 and 65535' })
+  @IntSetting('TARGET_PORT', 'port number', 1, 65535)
   TARGET_PORT = 9100;
 
   @Matches(/^\/.*[^/]$/, { message: 'SD_FILE must be an absolute file path' })
   SD_FILE = '/srv/service-discovery/config.json';
 
-  @Transform(toInt)
-  @IsInt({ message: 'DISCOVERY_INTERVAL_SECONDS must be an integer number of seconds' })
-  @Min(1, { message: 'DISCOVERY_INTERVAL_SECONDS must be between 1 and 3600' })
-  @Max(3600, { message: 'DISCOVERY_INTERVAL_SECONDS must be between 1 and 3600' })
+  @IntSetting('DISCOVERY_INTERVAL_SECONDS', 'number of seconds', 1, 3600)
   DISCOVERY_INTERVAL_SECONDS = 10;
 
-  @Transform(toInt)
-  @IsInt({ message: 'SCALING_INTERVAL_SECONDS must be an integer number of seconds' })
-  @Min(1, { message: 'SCALING_INTERVAL_SECONDS must be between 1 and 3600' })
-  @Max(3600, { message: 'SCALING_INTERVAL_SECONDS must be between 1 and 3600' })
+  @IntSetting('SCALING_INTERVAL_SECONDS', 'number of seconds', 1, 3600)
   SCALING_INTERVAL_SECONDS = 60;
 
-  @Transform(toInt)
-  @IsInt({ message: 'POOL_MIN_SIZE must be an integer' })
-  @Min(1, { message: 'POOL_MIN_SIZE must be at least 1' })
+  @IntSetting('POOL_MIN_SIZE', 'pool size', 1, 1000)
   POOL_MIN_SIZE = 1;
 
-  @Transform(toInt)
-  @IsInt({ message: 'POOL_MAX_SIZE must be an integer' })
-  @Min(1, { message: 'POOL_MAX_SIZE must be at least 1' })
-  @Max(1000, { message: 'POOL_MAX_SIZE must be at most 1000' })
+  @IntSetting('POOL_MAX_SIZE', 'pool size', 1, 1000)
   POOL_MAX_SIZE = 10;
 
   /** After any scaling step, up signals wait this long (new members must boot before their CPU counts). */
-  @Transform(toInt)
-  @IsInt({ message: 'SCALE_UP_COOLDOWN_SECONDS must be an integer number of seconds' })
-  @Min(0, { message: 'SCALE_UP_COOLDOWN_SECONDS must be between 0 and 3600' })
-  @Max(3600, { message: 'SCALE_UP_COOLDOWN_SECONDS must be between 0 and 3600' })
+  @IntSetting('SCALE_UP_COOLDOWN_SECONDS', 'number of seconds', 0, 3600)
   SCALE_UP_COOLDOWN_SECONDS = 0;
 
   /** After any scaling step, down signals wait this long. */
-  @Transform(toInt)
-  @IsInt({ message: 'SCALE_DOWN_COOLDOWN_SECONDS must be an integer number of seconds' })
-  @Min(0, { message: 'SCALE_DOWN_COOLDOWN_SECONDS must be between 0 and 3600' })
-  @Max(3600, { message: 'SCALE_DOWN_COOLDOWN_SECONDS must be between 0 and 3600' })
+  @IntSetting('SCALE_DOWN_COOLDOWN_SECONDS', 'number of seconds', 0, 3600)
   SCALE_DOWN_COOLDOWN_SECONDS = 0;
 
-  @IsOptional()
-  @Transform(blankToUndefined)
-  @IsString()
+  @OptionalString()
   WEBHOOK_USERNAME?: string;
 
-  @IsOptional()
-  @Transform(blankToUndefined)
-  @IsString()
+  @OptionalString()
   WEBHOOK_PASSWORD?: string;
 
-  @IsOptional()
-  @Transform(blankToUndefined)
-  @IsString()
+  @OptionalString()
   WEBHOOK_TOKEN?: string;
 
-  @IsOptional()
-  @Transform(blankToUndefined)
-  @IsString()
+  @OptionalString()
   WEBHOOK_HMAC_SECRET?: string;
 
-  @IsOptional()
-  @Transform(blankToUndefined)
-  @IsString()
+  @OptionalString()
   API_TOKEN?: string;
 
   @Transform(toBool)

@@ -54,3 +54,16 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Every endpoint of ARCHITECTURE.md §4, as the OpenAPI document and the Swagger UI must list them. */
+export const DOCUMENTED_PATHS = [
+  '/up',
+  '/down',
+  '/webhooks/grafana',
+  '/webhooks/alertmanager',
+  '/pool',
+  '/pool/scale',
+  '/pool/events',
+  '/metrics',
+  '/health',
+];
