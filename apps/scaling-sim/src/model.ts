@@ -1,0 +1,287 @@
+import {
+  decideScaling,
+  Direction,
+  Measurement,
+  PolicySettings,
+  SignalBook,
+} from '@app/scaling-policy';
+
+import { Random } from './random';
+import { demandFor, Trace } from './traces';
+
+/** One alerting rule: `pool average <op> threshold` held for `forSeconds`. */
+export interface RuleModel {
+  name: string;
+  direction: Direction;
+  op: '>' | '<';
+  threshold: number;
+  forSeconds: number;
+}
+
+/** The notification policy of the Alertmanager (Grafana's or Prometheus'), per alert group (one per rule). */
+export interface NotificationModel {
+  groupWait: number;
+  groupInterval: number;
+  repeatInterval: number;
+  sendResolved: boolean;
+}
+
+export interface ModelSettings {
+  bounds: { min: number; max: number };
+  /** Seconds from a scale-up call until the new member serves and is scraped. */
+  boot: number;
+  scrapeInterval: number;
+  /** The rate window of the utilisation (`rate(...[1m])`). */
+  rateWindow: number;
+  evaluationInterval: number;
+  rules: RuleModel[];
+  notification: NotificationModel;
+  tickInterval: number;
+  /** Where the control plane reads the utilisation at decision time, besides the notifications. */
+  valueSource: 'prometheus' | 'notification';
+  alertTtl: number;
+  policy: PolicySettings;
+  noise: number;
+  seed: number;
+}
+
+export type SimPolicy = 'target' | 'step' | 'reference';
+
+export interface ScaleCall {
+  t: number;
+  from: number;
+  to: number;
+  code: string;
+}
+
+export interface Timeline {
+  clients: number[];
+  demand: number[];
+  requested: number[];
+  serving: number[];
+  /** The pool-average utilisation as Prometheus computes it (null before any sample). */
+  utilisation: (number | null)[];
+  calls: ScaleCall[];
+  notifications: { t: number; rule: string; status: 'firing' | 'resolved' }[];
+}
+
+interface Member {
+  createdAt: number;
+  readyAt: number;
+  acc: number;
+  accSeconds: number;
+  samples: { t: number; v: number }[];
+}
+
+interface AlertModelState {
+  state: 'inactive' | 'pending' | 'firing';
+  since: number;
+  value: number | null;
+  /** Resolved since the last flush of its group. */
+  resolvedPending: boolean;
+}
+
+interface GroupState {
+  nextFlush: number;
+  lastSentFiring: boolean;
+  lastSentAt: number;
+}
+
+const INITIAL = -1e6;
+
+/** The course's rules, which the reference policy alerts with whatever the shipped rules are. */
+export const REFERENCE_RULES: RuleModel[] = [
+  { name: 'PoolCpuHigh', direction: 'up', op: '>', threshold: 0.8, forSeconds: 60 },
+  { name: 'PoolCpuLow', direction: 'down', op: '<', threshold: 0.2, forSeconds: 60 },
+];
+
+/**
+ * Replays a trace through a model of the whole pipeline, one second at a time: closed-loop clients spread over the
+ * serving members, scrapes, the rate window, rule evaluation with `for`, the notification pipeline (group_wait,
+ * group_interval, repeat_interval with Alertmanager's dedup rule, resolved notifications), the control plane's
+ * tick with the real policy (libs/scaling-policy), and the pool (boot time; booting members removed first).
+ * The reference policy instead acts at once on every notification, which comes every 300 s while an alert fires.
+ */
+export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSettings): Timeline {
+  const settings =
+    policy === 'reference' ? { ...modelSettings, rules: REFERENCE_RULES } : modelSettings;
+  const random = new Random(settings.seed);
+  const members: Member[] = [];
+  const addMember = (t: number, ready: number) =>
+    members.push({ createdAt: t, readyAt: ready, acc: 0, accSeconds: 0, samples: [] });
+  for (let i = 0; i < settings.bounds.min; i++) addMember(INITIAL, INITIAL);
+
+  const alerts = new Map<string, AlertModelState>(
+    settings.rules.map((r) => [r.name, { state: 'inactive', since: 0, value: null, resolvedPending: false }]),
+  );
+  const groups = new Map<string, GroupState>();
+  const referenceRepeat = new Map<string, number>();
+  const book = new SignalBook(settings.alertTtl);
+  let lastScaledAt: number | null = null;
+  const policySettings: PolicySettings = {
+    ...settings.policy,
+    policy: policy === 'step' ? 'step' : 'target',
+    bounds: settings.bounds,
+  };
+
+  const timeline: Timeline = {
+    clients: [],
+    demand: [],
+    requested: [],
+    serving: [],
+    utilisation: [],
+    calls: [],
+    notifications: [],
+  };
+
+  const utilisation = (t: number): { value: number; members: number } | null => {
+    let sum = 0;
+    let counted = 0;
+    for (const m of members) {
+      const inWindow = m.samples.filter((s) => s.t > t - settings.rateWindow && s.t <= t);
+      if (inWindow.length === 0) continue;
+      sum += inWindow.reduce((a, s) => a + s.v, 0) / inWindow.length;
+      counted++;
+    }
+    return counted > 0 ? { value: sum / counted, members: counted } : null;
+  };
+
+  const resize = (t: number, to: number, code: string) => {
+    const from = members.length;
+    if (to === from) return;
+    if (to > from) for (let i = from; i < to; i++) addMember(t, t + settings.boot);
+    else {
+      // Booting members go first, then the newest.
+      members.sort((a, b) => a.readyAt - b.readyAt);
+      members.splice(to);
+    }
+    timeline.calls.push({ t, from, to, code });
+    lastScaledAt = t;
+  };
+
+  const deliver = (t: number, rule: RuleModel, status: 'firing' | 'resolved', value: number | null) => {
+    timeline.notifications.push({ t, rule: rule.name, status });
+    if (policy === 'reference') {
+      if (status === 'firing') {
+        const to = members.length + (rule.direction === 'up' ? 1 : -1);
+        resize(t, Math.min(settings.bounds.max, Math.max(settings.bounds.min, to)), 'Reference');
+      }
+      return;
+    }
+    book.notify({ direction: rule.direction, alert: rule.name, status, value, source: 'model' }, t);
+  };
+
+  let current: { value: number; members: number } | null = null;
+  for (let t = 0; t < trace.duration; t++) {
+    const clients = trace.clientsAt(t);
+    const serving = members.filter((m) => m.readyAt <= t);
+    const cpu = serving.length > 0 ? Math.min(1, clients / serving.length) : 0;
+    for (const m of serving) {
+      m.acc += cpu;
+      m.accSeconds++;
+    }
+
+    if (t % settings.scrapeInterval === 0) {
+      for (const m of serving) {
+        if (m.accSeconds === 0) continue;
+        const mean = m.acc / m.accSeconds;
+        const noisy = settings.noise > 0 ? mean * (1 + settings.noise * random.normal()) : mean;
+        m.samples.push({ t, v: Math.min(1, Math.max(0, noisy)) });
+        while (m.samples.length > 0 && m.samples[0].t <= t - settings.rateWindow) m.samples.shift();
+        m.acc = 0;
+        m.accSeconds = 0;
+      }
+      current = utilisation(t);
+    }
+
+    if (t % settings.evaluationInterval === 0) {
+      for (const rule of settings.rules) {
+        const a = alerts.get(rule.name)!;
+        const holds =
+          current !== null && (rule.op === '>' ? current.value > rule.threshold : current.value < rule.threshold);
+        a.value = current?.value ?? null;
+        if (holds) {
+          if (a.state === 'inactive') {
+            a.state = 'pending';
+            a.since = t;
+          }
+          if (a.state === 'pending' && t - a.since >= rule.forSeconds) {
+            a.state = 'firing';
+            a.since = t;
+            if (policy === 'reference') {
+              deliver(t, rule, 'firing', a.value);
+              referenceRepeat.set(rule.name, t + 300);
+            } else if (!groups.has(rule.name)) {
+              groups.set(rule.name, {
+                nextFlush: t + settings.notification.groupWait,
+                lastSentFiring: false,
+                lastSentAt: -Infinity,
+              });
+            }
+          }
+        } else {
+          if (a.state === 'firing') a.resolvedPending = true;
+          a.state = 'inactive';
+        }
+      }
+    }
+
+    if (policy === 'reference') {
+      for (const rule of settings.rules) {
+        if (alerts.get(rule.name)!.state === 'firing' && referenceRepeat.get(rule.name) === t) {
+          deliver(t, rule, 'firing', alerts.get(rule.name)!.value);
+          referenceRepeat.set(rule.name, t + 300);
+        }
+      }
+    } else {
+      for (const rule of settings.rules) {
+        const g = groups.get(rule.name);
+        if (!g || g.nextFlush !== t) continue;
+        const a = alerts.get(rule.name)!;
+        const n = settings.notification;
+        if (a.state === 'firing') {
+          // Alertmanager's dedup (notify.go needsUpdate): a changed set, or the last send older than the repeat.
+          if (!g.lastSentFiring || g.lastSentAt < t - n.repeatInterval) {
+            deliver(t, rule, 'firing', a.value);
+            g.lastSentFiring = true;
+            g.lastSentAt = t;
+          }
+          a.resolvedPending = false;
+          g.nextFlush = t + n.groupInterval;
+        } else {
+          if (g.lastSentFiring && n.sendResolved) deliver(t, rule, 'resolved', a.value);
+          a.resolvedPending = false;
+          groups.delete(rule.name);
+        }
+      }
+    }
+
+    if (policy !== 'reference' && t % settings.tickInterval === 0) {
+      book.expire(t);
+      const measurement: Measurement | null =
+        settings.valueSource === 'prometheus' && current !== null
+          ? { utilisation: current.value, members: current.members, measuredAt: t, source: 'prometheus' }
+          : null;
+      const snapshot = { up: book.pendingStep('up'), down: book.pendingStep('down') };
+      const decision = decideScaling({
+        now: t,
+        request: { kind: 'tick' },
+        pool: { size: members.length, state: 'running' },
+        members: members.map((m) => ({ createdAt: m.createdAt === INITIAL ? null : m.createdAt })),
+        signals: { up: book.signals('up', t), down: book.signals('down', t) },
+        measurement,
+        lastScaledAt,
+        settings: policySettings,
+      });
+      for (const d of decision.consumes) book.consume(d, snapshot[d]);
+      if (decision.outcome === 'scale') resize(t, decision.targetSize, decision.code);
+    }
+
+    timeline.clients.push(clients);
+    timeline.demand.push(demandFor(clients, settings.bounds));
+    timeline.requested.push(members.length);
+    timeline.serving.push(members.filter((m) => m.readyAt <= t).length);
+    timeline.utilisation.push(current?.value ?? null);
+  }
+  return timeline;
+}

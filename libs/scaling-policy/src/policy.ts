@@ -1,0 +1,216 @@
+import {
+  Decision,
+  Direction,
+  Measurement,
+  PolicyInput,
+  PolicySettings,
+  Reason,
+  ReasonCode,
+} from './types';
+
+/** Rounds up, forgiving floating-point noise (0.7 × 10 / 0.7 is 10, not 11). */
+const ceil = (x: number) => Math.ceil(x - 1e-9);
+const pct = (u: number) => `${(u * 100).toFixed(0)} %`;
+
+/**
+ * When the serving set last changed: our last step, or the creation of the newest member (which survives a restart
+ * of the control plane and also covers members someone else added).
+ */
+export function lastPoolChange(input: Pick<PolicyInput, 'members' | 'lastScaledAt'>): number | null {
+  const times = input.members.map((m) => m.createdAt).filter((t): t is number => t !== null);
+  if (input.lastScaledAt !== null) times.push(input.lastScaledAt);
+  return times.length > 0 ? Math.max(...times) : null;
+}
+
+/**
+ * The scaling decision as a pure function: state in, a decision with its reasons out. At most one scale call per
+ * decision; the result is always within the bounds.
+ */
+export function decideScaling(input: PolicyInput): Decision {
+  const { pool, request, settings } = input;
+  const reasons: Reason[] = [];
+  const say = (code: ReasonCode, text: string) => reasons.push({ code, text });
+  const current = pool.size;
+  let direction: Direction | null = null;
+  let consumes: Direction[] = [];
+
+  const result = (
+    outcome: Decision['outcome'],
+    code: ReasonCode,
+    targetSize = current,
+    extra: Partial<Pick<Decision, 'boundApplied' | 'basis'>> = {},
+  ): Decision => ({
+    outcome,
+    code,
+    direction,
+    currentSize: current,
+    targetSize,
+    consumes: outcome === 'deferred' ? [] : consumes,
+    reasons,
+    boundApplied: extra.boundApplied ?? null,
+    basis: extra.basis ?? null,
+  });
+  const deferred = (code: ReasonCode, text: string) => {
+    say(code, `${text}: deferred, signals kept`);
+    return result('deferred', code);
+  };
+
+  // What is asked: a manual change, or the tick's reading of the signals.
+  let wanted: Sizing;
+  if (request.kind === 'step' || request.kind === 'size') {
+    wanted =
+      request.kind === 'step'
+        ? { size: current + (request.direction === 'up' ? 1 : -1), code: 'Manual' }
+        : { size: request.size, code: 'Manual' };
+    direction = wanted.size > current ? 'up' : wanted.size < current ? 'down' : null;
+    say('Manual', request.kind === 'step' ? `manual step ${request.direction}` : `manual size ${request.size}`);
+    if (pool.state !== 'running') return deferred('PoolBusy', `pool is ${pool.state}, not running`);
+  } else {
+    const { up, down } = input.signals;
+    // The step policy knows only one-shot steps; the target policy also acts on a firing alert's state.
+    const active = (s: typeof up) => s.pendingStep || (settings.policy === 'target' && s.alert !== null);
+    if (!active(up) && !active(down)) {
+      say('NoSignal', 'no pending signal and no firing alert');
+      return result('none', 'NoSignal');
+    }
+    direction = active(up) ? 'up' : 'down';
+    const signals =
+      settings.policy === 'step' ? { ...input.signals[direction], alert: null } : input.signals[direction];
+    if (active(up) && active(down)) {
+      say('UpWins', 'up and down both signalled: up wins, a pending down step is dropped');
+      if (down.pendingStep) consumes.push('down');
+    }
+    describeSignal(direction, signals, say);
+    if (signals.pendingStep) consumes.push(direction);
+    if (pool.state !== 'running') return deferred('PoolBusy', `pool is ${pool.state}, not running`);
+
+    const cooldown = direction === 'up' ? settings.upCooldownSeconds : settings.downCooldownSeconds;
+    const changedAt = lastPoolChange(input);
+    const atBound = direction === 'up' ? current >= settings.bounds.max : current <= settings.bounds.min;
+    if (cooldown > 0 && changedAt !== null && input.now - changedAt < cooldown && !atBound) {
+      return deferred(
+        'Cooldown',
+        `${direction} cooldown: last pool change ${Math.floor(input.now - changedAt)} s ago, cooldown ${cooldown} s`,
+      );
+    }
+
+    const sized =
+      settings.policy === 'step' || signals.alert === null
+        ? stepSizing(direction, current, settings.policy === 'step' ? 'StepSignal' : 'NoValue')
+        : targetSizing(direction, input, signals.alert.value, say);
+    if ('hold' in sized) return result('none', sized.hold);
+    wanted = sized;
+  }
+
+  const { bounds } = settings;
+  const clamped = Math.min(bounds.max, Math.max(bounds.min, wanted.size));
+  const boundApplied = clamped < wanted.size ? 'max' : clamped > wanted.size ? 'min' : null;
+  if (boundApplied) {
+    const atCode: ReasonCode = boundApplied === 'max' ? 'AtMax' : 'AtMin';
+    const code: ReasonCode = clamped === current ? atCode : 'Clamped';
+    say(
+      code,
+      `${wanted.size} is ${boundApplied === 'max' ? 'above the maximum' : 'below the minimum'} ${bounds[boundApplied]}: clamped to ${clamped}`,
+    );
+  }
+  if (clamped === current) {
+    say(boundApplied ? (boundApplied === 'max' ? 'AtMax' : 'AtMin') : wanted.code, `size stays ${current}`);
+    const code = boundApplied ? (boundApplied === 'max' ? 'AtMax' : 'AtMin') : wanted.code;
+    return result('none', code, current, { boundApplied, basis: wanted.basis });
+  }
+  direction = clamped > current ? 'up' : 'down';
+  say('Scale', `size ${current} -> ${clamped}`);
+  return result('scale', wanted.code, clamped, { boundApplied, basis: wanted.basis });
+}
+
+interface Sizing {
+  size: number;
+  code: ReasonCode;
+  basis?: Decision['basis'];
+}
+
+function describeSignal(direction: Direction, s: PolicyInput['signals']['up'], say: (c: ReasonCode, t: string) => void) {
+  const parts: string[] = [];
+  if (s.alert) parts.push(`${direction} alert firing (${s.alert.alerts.join(', ')})`);
+  if (s.pendingStep) parts.push(`${direction} step pending`);
+  say(s.alert ? 'AlertFiring' : 'StepPending', parts.join(', '));
+}
+
+function stepSizing(direction: Direction, current: number, code: ReasonCode): Sizing {
+  return { size: current + (direction === 'up' ? 1 : -1), code };
+}
+
+/**
+ * Capacity-aware sizing for a firing alert: the load is the utilisation times the members it was measured on;
+ * the size is the load over the target utilisation. A value that predates the last change of the serving set
+ * (plus the warm-up) says nothing about the pool as it is now, so it is not acted on.
+ */
+function targetSizing(
+  direction: Direction,
+  input: PolicyInput,
+  notified: Measurement | null,
+  say: (c: ReasonCode, t: string) => void,
+): Sizing | { hold: ReasonCode } {
+  const { settings, now, pool } = input;
+  const warm = settings.warmupSeconds;
+  const changedAt = lastPoolChange(input);
+  const settledAt = changedAt === null ? -Infinity : changedAt + warm;
+  const warming = input.members.filter((m) => m.createdAt !== null && m.createdAt > now - warm).length;
+  const value = input.measurement ?? notified;
+
+  if (value === null) {
+    if (now < settledAt) {
+      say('Warmup', `no utilisation value, and the pool changed ${Math.floor(now - changedAt!)} s ago (warm-up ${warm} s): waiting`);
+      return { hold: 'Warmup' };
+    }
+    say('NoValue', 'no utilisation value: one step');
+    return stepSizing(direction, pool.size, 'NoValue');
+  }
+  if (value.measuredAt < settledAt) {
+    const code: ReasonCode = warming > 0 ? 'Warmup' : 'StaleValue';
+    say(
+      code,
+      warming > 0
+        ? `${warming} member(s) still warming up (warm-up ${warm} s): their capacity is on its way, ${pct(value.utilisation)} measured without them`
+        : `the value (${pct(value.utilisation)}, ${value.source}) was measured ${Math.floor(now - value.measuredAt)} s ago, before the pool last changed and settled: not acted on again`,
+    );
+    return { hold: code };
+  }
+
+  const servingMembers = value.members ?? pool.size - warming;
+  const load = value.utilisation * servingMembers;
+  const basis = { ...value, load, servingMembers };
+  const from = `${pct(value.utilisation)} of ${servingMembers} member(s) (${value.source}): load ${load.toFixed(2)} members`;
+  if (direction === 'up') {
+    const saturated = value.utilisation >= settings.saturationThreshold;
+    // A saturated pool hides how much more load there is: count it as at least `saturationFactor` times the measure.
+    const byLoad = ceil(load / settings.targetUtilisation);
+    const size = saturated
+      ? Math.max(byLoad, ceil(servingMembers * settings.saturationFactor), servingMembers + settings.saturationMinStep)
+      : byLoad;
+    const code: ReasonCode = saturated ? 'Saturated' : 'TargetSize';
+    say(
+      code,
+      saturated
+        ? `${from}; saturated (>= ${pct(settings.saturationThreshold)}): the load may be higher, so at least x${settings.saturationFactor} or +${settings.saturationMinStep}: ${size}`
+        : `${from}; at ${pct(settings.targetUtilisation)} target it needs ${size}`,
+    );
+    if (size <= pool.size) {
+      say('Sufficient', `${pool.size} member(s) (${warming} warming up) are enough for ${size}`);
+      return { hold: 'Sufficient' };
+    }
+    return { size, code, basis };
+  }
+
+  const size = Math.max(1, ceil(load / settings.scaleInUtilisation));
+  if (size >= pool.size) {
+    const projected = load / Math.max(1, pool.size - 1);
+    say(
+      'ScaleInGuard',
+      `${from}; at ${pool.size - 1} member(s) the utilisation would be ${pct(projected)}, above the ${pct(settings.scaleInUtilisation)} scale-in limit: no scale-in`,
+    );
+    return { hold: 'ScaleInGuard' };
+  }
+  say('TargetSize', `${from}; ${size} member(s) keep it at ${pct(load / size)} (limit ${pct(settings.scaleInUtilisation)})`);
+  return { size, code: 'TargetSize', basis };
+}

@@ -1,0 +1,137 @@
+/** The inputs and outputs of the scaling decision. Times are Unix seconds, so the same code runs on a wall clock
+ * (the control plane) and on a simulated one (apps/scaling-sim). */
+
+export type Direction = 'up' | 'down';
+
+/** `target`: size from the measured utilisation (the default); `step`: one member per signal (the course's rule). */
+export type PolicyName = 'target' | 'step';
+export const POLICY_NAMES: readonly PolicyName[] = ['target', 'step'];
+
+/**
+ * Machine-readable reason codes. Logs, metric labels and tests match these; people read the text beside them.
+ * The first code of a decision that changed or held something is its `code`.
+ */
+export const REASON_CODES = [
+  'NoSignal',
+  'AlertFiring',
+  'StepPending',
+  'UpWins',
+  'Manual',
+  'StepSignal',
+  'TargetSize',
+  'Saturated',
+  'NoValue',
+  'Sufficient',
+  'ScaleInGuard',
+  'Warmup',
+  'StaleValue',
+  'AtMax',
+  'AtMin',
+  'Clamped',
+  'Cooldown',
+  'PoolBusy',
+  'Scale',
+  'DryRun',
+  'ApiError',
+  'PoolUnreadable',
+] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+export interface Reason {
+  code: ReasonCode;
+  text: string;
+}
+
+/** A utilisation value and where it came from. */
+export interface Measurement {
+  /** Pool-average CPU utilisation, 0..1. */
+  utilisation: number;
+  /** When it was measured (for a notification: when it was received). */
+  measuredAt: number;
+  /** How many members the average covers, when the source says so (Prometheus does; a notification does not). */
+  members?: number;
+  source: 'prometheus' | 'notification';
+}
+
+/** What is known for one direction at decision time. */
+export interface DirectionSignals {
+  /** A one-shot step is pending (a bare /up or /down, or a notification, under the step policy). */
+  pendingStep: boolean;
+  /** The direction's alert, while it fires (a resolved or expired alert is absent). */
+  alert: {
+    firingSince: number;
+    lastReceivedAt: number;
+    /** The newest value carried by a notification of this direction, if any. */
+    value: Measurement | null;
+    alerts: string[];
+  } | null;
+}
+
+export interface PolicySettings {
+  policy: PolicyName;
+  bounds: { min: number; max: number };
+  /** Scale-out sizes the pool so that the measured load runs at this utilisation. */
+  targetUtilisation: number;
+  /** Scale-in never goes below the size at which the projected utilisation would exceed this. */
+  scaleInUtilisation: number;
+  /** A value at or above this is saturated: the true load may be anything above it. */
+  saturationThreshold: number;
+  /** A saturated pool grows at least by this factor ... */
+  saturationFactor: number;
+  /** ... and at least by this many members. */
+  saturationMinStep: number;
+  /** A member younger than this is capacity on its way: not yet (fully) in any measurement. */
+  warmupSeconds: number;
+  upCooldownSeconds: number;
+  downCooldownSeconds: number;
+}
+
+export type PolicyRequest =
+  | { kind: 'tick' }
+  | { kind: 'step'; direction: Direction }
+  | { kind: 'size'; size: number };
+
+export interface PolicyInput {
+  now: number;
+  request: PolicyRequest;
+  pool: { size: number; state: string };
+  /** The pool's current members, with their creation time when known. */
+  members: { createdAt: number | null }[];
+  signals: { up: DirectionSignals; down: DirectionSignals };
+  /** A value read fresh at decision time (Prometheus), if configured and available. */
+  measurement: Measurement | null;
+  /** Our own last successful step, if any. */
+  lastScaledAt: number | null;
+  settings: PolicySettings;
+}
+
+export type DecisionOutcome = 'scale' | 'none' | 'deferred';
+
+export interface Decision {
+  outcome: DecisionOutcome;
+  /** The reason that decided the outcome. */
+  code: ReasonCode;
+  direction: Direction | null;
+  currentSize: number;
+  targetSize: number;
+  /** Pending steps this decision used up: cleared once the decision is carried out. */
+  consumes: Direction[];
+  reasons: Reason[];
+  /** Which bound changed the result, if one did. */
+  boundApplied: 'min' | 'max' | null;
+  /** The utilisation the size was computed from, if one was. */
+  basis: (Measurement & { load: number; servingMembers: number }) | null;
+}
+
+/** The policy's defaults: the control plane's settings start from these, and so does the simulator. */
+export const DEFAULT_POLICY_SETTINGS: Omit<PolicySettings, 'bounds'> = {
+  policy: 'target',
+  targetUtilisation: 0.6,
+  scaleInUtilisation: 0.75,
+  saturationThreshold: 0.95,
+  saturationFactor: 3,
+  saturationMinStep: 4,
+  warmupSeconds: 180,
+  upCooldownSeconds: 0,
+  downCooldownSeconds: 0,
+};
