@@ -16,6 +16,8 @@ export interface RuleModel {
   op: '>' | '<';
   threshold: number;
   forSeconds: number;
+  /** Labelled autoscale_policy=target: only the target policy acts on it. */
+  targetOnly?: boolean;
 }
 
 /** The notification policy of the Alertmanager (Grafana's or Prometheus'), per alert group (one per rule). */
@@ -89,7 +91,7 @@ interface GroupState {
 
 const INITIAL = -1e6;
 
-/** The course's rules, which the reference policy alerts with whatever the shipped rules are. */
+/** The course's rules. */
 export const REFERENCE_RULES: RuleModel[] = [
   { name: 'PoolCpuHigh', direction: 'up', op: '>', threshold: 0.8, forSeconds: 60 },
   { name: 'PoolCpuLow', direction: 'down', op: '<', threshold: 0.2, forSeconds: 60 },
@@ -103,8 +105,10 @@ export const REFERENCE_RULES: RuleModel[] = [
  * The reference policy instead acts at once on every notification, which comes every 300 s while an alert fires.
  */
 export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSettings): Timeline {
+  // The reference and the one-step policy alert with the course's two rules; alerts scoped to the target policy
+  // (label autoscale_policy=target) are ignored by a control plane running the step policy.
   const settings =
-    policy === 'reference' ? { ...modelSettings, rules: REFERENCE_RULES } : modelSettings;
+    policy === 'target' ? modelSettings : { ...modelSettings, rules: modelSettings.rules.filter((r) => !r.targetOnly) };
   const random = new Random(settings.seed);
   const members: Member[] = [];
   const addMember = (t: number, ready: number) =>

@@ -43,6 +43,7 @@ function grafanaRules(file: Obj): { rules: RuleModel[]; interval: number } {
       op: evaluator.type === 'gt' ? '>' : '<',
       threshold: Number(evaluator.params[0]),
       forSeconds: parseDuration(rule.for as string),
+      targetOnly: rule.labels?.autoscale_policy === 'target',
     };
   });
   return { rules, interval: parseDuration(group.interval as string) };

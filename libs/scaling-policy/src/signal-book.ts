@@ -95,8 +95,10 @@ export class SignalBook {
     return expired;
   }
 
-  clearStep(direction: Direction): boolean {
-    return this.steps.delete(direction);
+  /** Forgets everything of a direction: its pending step and its firing alerts. */
+  clear(direction: Direction): void {
+    this.steps.delete(direction);
+    for (const [key, alert] of this.alerts) if (alert.direction === direction) this.alerts.delete(key);
   }
 
   /** Clears a pending step only if it was not re-recorded since `seen` was read. */

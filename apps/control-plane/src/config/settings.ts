@@ -1,9 +1,12 @@
 import { applyDecorators } from '@nestjs/common';
+import { DEFAULT_POLICY_SETTINGS, POLICY_NAMES, PolicyName, PolicySettings } from '@app/scaling-policy';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBoolean,
+  IsIn,
   IsInt,
   IsNotEmpty,
+  IsNumber,
   IsOptional,
   IsString,
   IsUrl,
@@ -38,6 +41,20 @@ function IntSetting(name: string, kind: string, min: number, max: number): Prope
     Min(min, { message: range }),
     IsInt({ message: `${name} must be an integer ${kind}` }),
     Transform(toInt),
+  );
+}
+
+const toNumber = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?(\d+\.?\d*|\.\d+)$/.test(value.trim()) ? Number(value.trim()) : value;
+
+/** A decimal setting in [min, max]; its messages name the setting. */
+function FractionSetting(name: string, min: number, max: number): PropertyDecorator {
+  const range = `${name} must be a number between ${min} and ${max}`;
+  return applyDecorators(
+    Max(max, { message: range }),
+    Min(min, { message: range }),
+    IsNumber({ allowNaN: false, allowInfinity: false }, { message: range }),
+    Transform(toNumber),
   );
 }
 
@@ -98,13 +115,42 @@ export class Settings {
   @IntSetting('POOL_MAX_SIZE', 'pool size', 1, 1000)
   POOL_MAX_SIZE = 10;
 
-  /** After any scaling step, up signals wait this long (new members must boot before their CPU counts). */
+  /** After any pool change, up signals are deferred this long (the target policy relies on WARMUP_SECONDS instead). */
   @IntSetting('SCALE_UP_COOLDOWN_SECONDS', 'number of seconds', 0, 3600)
-  SCALE_UP_COOLDOWN_SECONDS = 0;
+  SCALE_UP_COOLDOWN_SECONDS = DEFAULT_POLICY_SETTINGS.upCooldownSeconds;
 
-  /** After any scaling step, down signals wait this long. */
+  /** After any pool change, down signals are deferred this long. */
   @IntSetting('SCALE_DOWN_COOLDOWN_SECONDS', 'number of seconds', 0, 3600)
-  SCALE_DOWN_COOLDOWN_SECONDS = 0;
+  SCALE_DOWN_COOLDOWN_SECONDS = DEFAULT_POLICY_SETTINGS.downCooldownSeconds;
+
+  /** `target`: size from the measured utilisation; `step`: one member per signal (the course's literal rule). */
+  @IsIn(POLICY_NAMES, { message: `SCALING_POLICY must be one of ${POLICY_NAMES.join(', ')}` })
+  SCALING_POLICY: PolicyName = DEFAULT_POLICY_SETTINGS.policy;
+
+  /** Scale-out sizes the pool so that the measured load runs at this utilisation. */
+  @FractionSetting('TARGET_UTILIZATION', 0.1, 0.95)
+  TARGET_UTILIZATION = DEFAULT_POLICY_SETTINGS.targetUtilisation;
+
+  /** Scale-in never goes below the size at which the projected utilisation would exceed this. */
+  @FractionSetting('SCALE_IN_UTILIZATION', 0.1, 0.95)
+  SCALE_IN_UTILIZATION = DEFAULT_POLICY_SETTINGS.scaleInUtilisation;
+
+  /** A member younger than this is capacity on its way (boot + one rate window); values before it settle are stale. */
+  @IntSetting('WARMUP_SECONDS', 'number of seconds', 0, 3600)
+  WARMUP_SECONDS = DEFAULT_POLICY_SETTINGS.warmupSeconds;
+
+  /** A firing alert not re-notified within this long expires (a lost "resolved" cannot scale forever). */
+  @IntSetting('ALERT_TTL_SECONDS', 'number of seconds', 1, 86400)
+  ALERT_TTL_SECONDS = 420;
+
+  /** Optional: read the pool utilisation fresh from this Prometheus at each decision. */
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @IsUrl(
+    { require_tld: false, protocols: ['http', 'https'], require_protocol: true },
+    { message: 'PROMETHEUS_URL must be an http(s) URL such as http://prometheus:9090' },
+  )
+  PROMETHEUS_URL?: string;
 
   @OptionalString()
   WEBHOOK_USERNAME?: string;
@@ -124,6 +170,20 @@ export class Settings {
   @Transform(toBool)
   @IsBoolean({ message: 'DRY_RUN must be true or false' })
   DRY_RUN = false;
+
+  /** The scaling policy's settings, as libs/scaling-policy takes them. */
+  get policySettings(): PolicySettings {
+    return {
+      ...DEFAULT_POLICY_SETTINGS,
+      policy: this.SCALING_POLICY,
+      bounds: { min: this.POOL_MIN_SIZE, max: this.POOL_MAX_SIZE },
+      targetUtilisation: this.TARGET_UTILIZATION,
+      scaleInUtilisation: this.SCALE_IN_UTILIZATION,
+      warmupSeconds: this.WARMUP_SECONDS,
+      upCooldownSeconds: this.SCALE_UP_COOLDOWN_SECONDS,
+      downCooldownSeconds: this.SCALE_DOWN_COOLDOWN_SECONDS,
+    };
+  }
 
   get apiEndpoint(): string {
     return this.EXOSCALE_API_ENDPOINT ?? `https://api-${this.EXOSCALE_ZONE}.exoscale.com/v2`;
@@ -161,6 +221,11 @@ export function loadSettings(env: Record<string, string | undefined>): Settings 
   if (problems.length === 0 && settings.POOL_MIN_SIZE > settings.POOL_MAX_SIZE) {
     problems.push(
       `POOL_MIN_SIZE (${settings.POOL_MIN_SIZE}) must not exceed POOL_MAX_SIZE (${settings.POOL_MAX_SIZE})`,
+    );
+  }
+  if (problems.length === 0 && settings.SCALE_IN_UTILIZATION < settings.TARGET_UTILIZATION) {
+    problems.push(
+      `SCALE_IN_UTILIZATION (${settings.SCALE_IN_UTILIZATION}) must not be below TARGET_UTILIZATION (${settings.TARGET_UTILIZATION}): scale-in would undo every scale-out`,
     );
   }
   if (Boolean(settings.WEBHOOK_USERNAME) !== Boolean(settings.WEBHOOK_PASSWORD)) {

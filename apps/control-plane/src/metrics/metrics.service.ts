@@ -15,8 +15,8 @@ export class MetricsService {
 
   readonly scalingDecisions = new Counter({
     name: 'autoscaler_scaling_decisions_total',
-    help: 'Scaling decisions (ticks and manual actions), by trigger and outcome',
-    labelNames: ['trigger', 'outcome'] as const,
+    help: 'Scaling decisions (ticks and manual actions), by trigger, outcome and deciding reason code',
+    labelNames: ['trigger', 'outcome', 'reason'] as const,
     registers: [this.registry],
   });
 

@@ -86,8 +86,9 @@ export class PoolController {
     }
     const entry = await this.scaling.manual(hasSize ? { size: body.size! } : { direction: body.direction! });
     // The entry is in the decision log either way; the status tells a caller whether the pool changed.
-    if (entry.outcome === 'deferred') throw new ConflictException({ message: entry.reasons, entry });
-    if (entry.outcome === 'error') throw new BadGatewayException({ message: entry.reasons, entry });
+    const message = entry.reasons.map((r) => r.text);
+    if (entry.outcome === 'deferred') throw new ConflictException({ message, code: entry.code, entry });
+    if (entry.outcome === 'error') throw new BadGatewayException({ message, code: entry.code, entry });
     return entry;
   }
 

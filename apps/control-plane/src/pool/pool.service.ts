@@ -8,6 +8,8 @@ import { ScalingService } from '../scaling/scaling.service';
 import { SignalStore } from '../scaling/signal-store';
 import { PoolStatusDto } from './dto/pool-status.dto';
 
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+
 @Injectable()
 export class PoolService {
   constructor(
@@ -31,6 +33,7 @@ export class PoolService {
       .find(({ s }) => s.instancePoolId === poolId);
     const healthByIp = new Map(service?.s.healthcheckStatus.map((h) => [h.publicIp, h.status]) ?? []);
     const pending = this.signals.snapshot();
+    const now = Date.now();
     return {
       id: pool.id,
       name: pool.name,
@@ -44,6 +47,8 @@ export class PoolService {
         ip: m.publicIp,
         state: m.state,
         ...(m.publicIp && healthByIp.has(m.publicIp) ? { health: healthByIp.get(m.publicIp) } : {}),
+        createdAt: m.createdAt ?? null,
+        warmingUp: m.createdAt ? now - Date.parse(m.createdAt) < this.settings.WARMUP_SECONDS * 1000 : false,
       })),
       loadBalancer: service
         ? {
@@ -53,6 +58,22 @@ export class PoolService {
           }
         : null,
       pending: { up: Boolean(pending.up), down: Boolean(pending.down) },
+      alerts: this.signals.firing().map((a) => ({
+        direction: a.direction,
+        alert: a.alert,
+        firingSince: iso(a.firingSince),
+        lastReceivedAt: iso(a.lastReceivedAt),
+        value: a.value?.utilisation ?? null,
+        expiresAt: iso(a.lastReceivedAt + this.signals.ttlSeconds),
+      })),
+      policy: {
+        name: this.settings.SCALING_POLICY,
+        targetUtilization: this.settings.TARGET_UTILIZATION,
+        scaleInUtilization: this.settings.SCALE_IN_UTILIZATION,
+        warmupSeconds: this.settings.WARMUP_SECONDS,
+        alertTtlSeconds: this.settings.ALERT_TTL_SECONDS,
+        readsPrometheus: Boolean(this.settings.PROMETHEUS_URL),
+      },
       nextTickAt: this.scaling.nextTickAt?.toISOString() ?? null,
       dryRun: this.settings.DRY_RUN,
       lastDecision: this.decisions.latest() ?? null,

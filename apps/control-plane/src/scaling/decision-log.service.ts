@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 
-import { Decision, Direction } from './scaling-policy';
+import { Decision, Direction, Measurement, PolicyName, Reason, ReasonCode } from '@app/scaling-policy';
 
 export type Trigger = 'tick' | 'manual';
 export type EntryOutcome = 'scaled' | 'none' | 'deferred' | 'dry-run' | 'error';
@@ -9,18 +9,32 @@ export interface DecisionEntry {
   id: number;
   time: string;
   trigger: Trigger;
+  policy: PolicyName;
   pending: { up: boolean; down: boolean };
+  /** The firing alerts the decision saw, per direction (null: not firing). */
+  alerts: { up: AlertSeen | null; down: AlertSeen | null };
+  /** The utilisation the size was computed from, if one was. */
+  basis: (Measurement & { load: number; servingMembers: number }) | null;
   request?: { direction?: Direction; size?: number };
   pool: { size: number; state: string } | null;
   decision: Decision['outcome'] | 'error';
   outcome: EntryOutcome;
   direction: Direction | null;
   targetSize: number | null;
-  reasons: string[];
+  /** The reason that decided the outcome; `reasons` has every step with its own code. */
+  code: ReasonCode;
+  reasons: Reason[];
   bounds: { min: number; max: number };
   boundApplied: 'min' | 'max' | null;
   operation: { id: string | null; outcome: 'success' | 'failure' | 'skipped'; error?: string } | null;
   durationMs: number;
+}
+
+export interface AlertSeen {
+  alerts: string[];
+  firingSince: string;
+  value: number | null;
+  valueAt: string | null;
 }
 
 const CAPACITY = 500;

@@ -5,10 +5,11 @@ import { DecisionLogService } from './decision-log.service';
 import { ScalingScheduler } from './scaling.scheduler';
 import { ScalingService } from './scaling.service';
 import { SignalStore } from './signal-store';
+import { UtilisationReader } from './utilisation-reader';
 
 @Module({
   imports: [DiscoveryModule],
-  providers: [SignalStore, DecisionLogService, ScalingService, ScalingScheduler],
+  providers: [SignalStore, DecisionLogService, UtilisationReader, ScalingService, ScalingScheduler],
   exports: [SignalStore, DecisionLogService, ScalingService],
 })
 export class ScalingModule {}

@@ -1,16 +1,39 @@
 import { Injectable, Logger } from '@nestjs/common';
 
 import { ExoscaleApiError, ExoscaleClient, InstancePool } from '@app/exoscale-client';
+import {
+  decideScaling,
+  Decision,
+  Direction,
+  DirectionSignals,
+  Measurement,
+  PolicyRequest,
+  Reason,
+} from '@app/scaling-policy';
 
 import { Settings } from '../config/settings';
 import { DiscoveryService } from '../discovery/discovery.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { DecisionEntry, DecisionLogService, EntryOutcome, Trigger } from './decision-log.service';
+import { AlertSeen, DecisionEntry, DecisionLogService, EntryOutcome, Trigger } from './decision-log.service';
 import { Mutex } from './mutex';
-import { decideScaling, Decision, Direction, PolicyInput } from './scaling-policy';
 import { SignalStore } from './signal-store';
+import { UtilisationReader } from './utilisation-reader';
 
 export type ManualRequest = { direction: Direction } | { size: number };
+
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+
+function alertSeen(signals: DirectionSignals): AlertSeen | null {
+  const a = signals.alert;
+  return a
+    ? {
+        alerts: a.alerts,
+        firingSince: iso(a.firingSince),
+        value: a.value?.utilisation ?? null,
+        valueAt: a.value ? iso(a.value.measuredAt) : null,
+      }
+    : null;
+}
 
 /**
  * Carries out scaling decisions. Tick and manual actions share one lock, so at most one scale call (and the wait
@@ -21,7 +44,7 @@ export class ScalingService {
   private readonly logger = new Logger(ScalingService.name);
   private readonly lock = new Mutex();
   private readonly shutdown = new AbortController();
-  /** When the last scale call succeeded (in memory: a restart starts without a cooldown). */
+  /** Unix seconds of our last successful scale call (the members' creation times cover a restart). */
   private lastScaledAt: number | null = null;
   nextTickAt: Date | null = null;
 
@@ -32,6 +55,7 @@ export class ScalingService {
     private readonly log: DecisionLogService,
     private readonly metrics: MetricsService,
     private readonly discovery: DiscoveryService,
+    private readonly utilisation: UtilisationReader,
   ) {}
 
   get bounds(): { min: number; max: number } {
@@ -43,18 +67,9 @@ export class ScalingService {
     this.shutdown.abort();
   }
 
-  /** The periodic step: take the pending signal, decide, apply at most one scale call. */
+  /** The periodic step: read the signals (and the utilisation), decide, apply at most one scale call. */
   tick(): Promise<DecisionEntry> {
-    return this.lock.run(async () => {
-      const snapshot = this.signals.snapshot();
-      return this.execute(
-        'tick',
-        { kind: 'signals', up: Boolean(snapshot.up), down: Boolean(snapshot.down) },
-        (consumed) => {
-          for (const direction of consumed) this.signals.consume(direction, snapshot[direction]);
-        },
-      );
-    });
+    return this.lock.run(() => this.execute('tick', { kind: 'tick' }));
   }
 
   /** A manual step or absolute size; the caller has checked the size against the bounds. */
@@ -62,25 +77,22 @@ export class ScalingService {
     return this.lock.run(() =>
       this.execute(
         'manual',
-        'size' in request
-          ? { kind: 'size', size: request.size }
-          : { kind: 'step', direction: request.direction },
-        () => undefined,
+        'size' in request ? { kind: 'size', size: request.size } : { kind: 'step', direction: request.direction },
       ),
     );
   }
 
-  private async execute(
-    trigger: Trigger,
-    request: PolicyInput['request'],
-    consume: (directions: Direction[]) => void,
-  ): Promise<DecisionEntry> {
+  private async execute(trigger: Trigger, request: PolicyRequest): Promise<DecisionEntry> {
     const started = Date.now();
-    const snapshot = this.signals.snapshot();
+    const now = started / 1000;
+    const steps = this.signals.snapshot();
+    const signals = this.signals.signals(now);
     const base = {
-      time: new Date().toISOString(),
+      time: new Date(started).toISOString(),
       trigger,
-      pending: { up: Boolean(snapshot.up), down: Boolean(snapshot.down) },
+      policy: this.settings.SCALING_POLICY,
+      pending: { up: signals.up.pendingStep, down: signals.down.pendingStep },
+      alerts: { up: alertSeen(signals.up), down: alertSeen(signals.down) },
       request:
         request.kind === 'size'
           ? { size: request.size }
@@ -93,10 +105,10 @@ export class ScalingService {
       outcome: EntryOutcome,
       rest: Pick<
         DecisionEntry,
-        'pool' | 'decision' | 'direction' | 'targetSize' | 'reasons' | 'boundApplied' | 'operation'
+        'pool' | 'decision' | 'direction' | 'targetSize' | 'code' | 'reasons' | 'boundApplied' | 'operation' | 'basis'
       >,
     ) => {
-      this.metrics.scalingDecisions.inc({ trigger, outcome });
+      this.metrics.scalingDecisions.inc({ trigger, outcome, reason: rest.code });
       return this.log.append({ ...base, ...rest, outcome, durationMs: Date.now() - started });
     };
 
@@ -109,41 +121,66 @@ export class ScalingService {
         decision: 'error',
         direction: null,
         targetSize: null,
-        reasons: [`cannot read the pool: ${describe(error)}`, 'signals kept for the next tick'],
+        code: 'PoolUnreadable',
+        reasons: [
+          { code: 'PoolUnreadable', text: `cannot read the pool: ${describe(error)}` },
+          { code: 'PoolUnreadable', text: 'signals kept for the next tick' },
+        ],
         boundApplied: null,
         operation: null,
+        basis: null,
       });
     }
     this.metrics.poolSize.set({ kind: 'current' }, pool.size);
 
+    const readingNotes: Reason[] = [];
+    let measurement: Measurement | null = null;
+    if (request.kind === 'tick' && this.settings.SCALING_POLICY === 'target') {
+      const reading = await this.utilisation.read(now);
+      if (reading && 'measurement' in reading) measurement = reading.measurement;
+      else if (reading)
+        readingNotes.push({ code: 'NoValue', text: `${reading.unavailable}; using the notification's value` });
+    }
+
     const decision: Decision = decideScaling({
+      now,
       request,
       pool: { size: pool.size, state: pool.state },
-      bounds: this.bounds,
-      cooldown: {
-        secondsSinceLastChange: this.secondsSinceLastChange(),
-        upSeconds: this.settings.SCALE_UP_COOLDOWN_SECONDS,
-        downSeconds: this.settings.SCALE_DOWN_COOLDOWN_SECONDS,
-      },
+      members: this.discovery.status.members
+        .filter((m) => pool.instanceIds.length === 0 || pool.instanceIds.includes(m.id))
+        .map((m) => {
+          const created = m.createdAt ? Date.parse(m.createdAt) / 1000 : NaN;
+          return { createdAt: Number.isFinite(created) ? created : null };
+        }),
+      signals,
+      measurement,
+      lastScaledAt: this.lastScaledAt,
+      settings: this.settings.policySettings,
     });
+    const consume = () => {
+      for (const direction of decision.consumes) this.signals.consume(direction, steps[direction]);
+      this.updateSignalGauges();
+    };
     const common = {
       pool: { size: pool.size, state: pool.state },
       decision: decision.outcome,
       direction: decision.direction,
       targetSize: decision.targetSize,
       boundApplied: decision.boundApplied,
+      code: decision.code,
+      basis: decision.basis,
     };
+    const reasons = [...readingNotes, ...decision.reasons];
     if (decision.outcome !== 'scale') {
-      consume(decision.consumes);
-      this.updateSignalGauges();
-      return finish(decision.outcome, { ...common, reasons: decision.reasons, operation: null });
+      if (decision.outcome === 'none') consume();
+      return finish(decision.outcome, { ...common, reasons, operation: null });
     }
     if (this.settings.DRY_RUN) {
-      consume(decision.consumes);
-      this.updateSignalGauges();
+      consume();
       return finish('dry-run', {
         ...common,
-        reasons: [...decision.reasons, 'DRY_RUN: the scale API was not called'],
+        code: 'DryRun',
+        reasons: [...reasons, { code: 'DryRun', text: 'DRY_RUN: the scale API was not called' }],
         operation: { id: null, outcome: 'skipped' },
       });
     }
@@ -162,36 +199,20 @@ export class ScalingService {
       this.logger.warn({ msg: 'scale call failed; the signal is kept', error: describe(error) });
       return finish('error', {
         ...common,
+        code: 'ApiError',
         reasons: [
-          ...decision.reasons,
-          `scale call failed: ${describe(error)}`,
-          'signals kept for the next tick',
+          ...reasons,
+          { code: 'ApiError', text: `scale call failed: ${describe(error)}` },
+          { code: 'ApiError', text: 'signals kept for the next tick' },
         ],
         operation: { id: operationId, outcome: 'failure', error: describe(error) },
       });
     }
-    this.lastScaledAt = Date.now();
-    consume(decision.consumes);
-    this.updateSignalGauges();
+    this.lastScaledAt = Date.now() / 1000;
+    consume();
     this.metrics.poolSize.set({ kind: 'current' }, decision.targetSize);
     void this.discovery.refresh();
-    return finish('scaled', {
-      ...common,
-      reasons: decision.reasons,
-      operation: { id: operationId, outcome: 'success' },
-    });
-  }
-
-  /**
-   * Our own last step, or the creation of the newest member that discovery saw: the latter survives a restart of
-   * the control plane, so a fresh process does not step again while members it (or anyone) added still boot.
-   */
-  private secondsSinceLastChange(): number | null {
-    const created = this.discovery.status.members
-      .map((m) => (m.createdAt ? Date.parse(m.createdAt) : NaN))
-      .filter((t) => Number.isFinite(t));
-    const last = Math.max(this.lastScaledAt ?? -Infinity, ...created);
-    return Number.isFinite(last) ? Math.max(0, (Date.now() - last) / 1000) : null;
+    return finish('scaled', { ...common, reasons, operation: { id: operationId, outcome: 'success' } });
   }
 
   updateSignalGauges(): void {

@@ -1,51 +1,74 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 
-import { Direction } from './scaling-policy';
+import {
+  AlertNotice,
+  Direction,
+  DirectionSignals,
+  FiringAlert,
+  PendingStep,
+  SignalBook,
+} from '@app/scaling-policy';
 
-export interface PendingSignal {
-  direction: Direction;
-  source: string;
-  firstReceivedAt: Date;
-  lastReceivedAt: Date;
-  /** Notifications that re-asserted this signal since it was first recorded. */
-  count: number;
-  /** Bumped on every record, so a tick clears only the signal it saw. */
-  generation: number;
-}
+import { Settings } from '../config/settings';
 
-/** The pending up/down intents. Level-triggered: repeats of a firing alert refresh one signal, never stack up. */
+const nowSeconds = () => Date.now() / 1000;
+
+/**
+ * The control plane's signals on the wall clock: alert state (firing since, last value; cleared by a resolved
+ * notification, expired after ALERT_TTL_SECONDS) and one-shot pending steps. The logic is libs/scaling-policy's
+ * SignalBook, which the simulator runs too.
+ */
 @Injectable()
 export class SignalStore {
-  private readonly pending = new Map<Direction, PendingSignal>();
-  private generation = 0;
+  private readonly logger = new Logger(SignalStore.name);
+  private readonly book: SignalBook;
 
-  record(direction: Direction, source: string, now = new Date()): PendingSignal {
-    const existing = this.pending.get(direction);
-    const signal: PendingSignal = existing
-      ? { ...existing, lastReceivedAt: now, count: existing.count + 1, source, generation: ++this.generation }
-      : {
-          direction,
-          source,
-          firstReceivedAt: now,
-          lastReceivedAt: now,
-          count: 1,
-          generation: ++this.generation,
-        };
-    this.pending.set(direction, signal);
-    return signal;
+  constructor(private readonly settings: Settings) {
+    this.book = new SignalBook(settings.ALERT_TTL_SECONDS);
   }
 
-  clear(direction: Direction): boolean {
-    return this.pending.delete(direction);
+  /** A bare /up or /down: one pending step, consumed by the next decision. */
+  record(direction: Direction, source: string): PendingStep {
+    return this.book.recordStep(direction, source, nowSeconds());
   }
 
-  /** Clears a signal only if it was not re-recorded since `seen` was read. */
-  consume(direction: Direction, seen: PendingSignal | undefined): void {
-    const current = this.pending.get(direction);
-    if (current && (!seen || current.generation === seen.generation)) this.pending.delete(direction);
+  /** Forgets the pending step and the firing alerts of a direction. */
+  clear(direction: Direction): void {
+    this.book.clear(direction);
   }
 
-  snapshot(): { up?: PendingSignal; down?: PendingSignal } {
-    return { up: this.pending.get('up'), down: this.pending.get('down') };
+  notify(notice: AlertNotice): void {
+    this.book.notify(notice, nowSeconds());
+  }
+
+  /** Expires stale alerts (logged), then returns what the policy needs for both directions. */
+  signals(now = nowSeconds()): { up: DirectionSignals; down: DirectionSignals } {
+    for (const alert of this.book.expire(now)) {
+      this.logger.warn({
+        msg: 'firing alert expired: no notification within ALERT_TTL_SECONDS',
+        alert: alert.alert,
+        direction: alert.direction,
+        ttlSeconds: this.settings.ALERT_TTL_SECONDS,
+      });
+    }
+    return { up: this.book.signals('up', now), down: this.book.signals('down', now) };
+  }
+
+  /** The pending steps as they are now, so a decision consumes only what it saw. */
+  snapshot(): { up?: PendingStep; down?: PendingStep } {
+    return { up: this.book.pendingStep('up'), down: this.book.pendingStep('down') };
+  }
+
+  consume(direction: Direction, seen: PendingStep | undefined): void {
+    this.book.consume(direction, seen);
+  }
+
+  /** Firing alerts of both directions, for the status API. */
+  firing(now = nowSeconds()): FiringAlert[] {
+    return [...this.book.firing('up', now), ...this.book.firing('down', now)];
+  }
+
+  get ttlSeconds(): number {
+    return this.settings.ALERT_TTL_SECONDS;
   }
 }

@@ -1,8 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 
+import { Settings } from '../config/settings';
 import { MetricsService } from '../metrics/metrics.service';
 import { ScalingService } from '../scaling/scaling.service';
-import { Direction } from '../scaling/scaling-policy';
+import { Direction } from '@app/scaling-policy';
+
 import { SignalStore } from '../scaling/signal-store';
 import { mapPayloadToSignals } from './alert-signals';
 import { WebhookResultDto } from './dto/webhook-result.dto';
@@ -28,6 +30,7 @@ export class WebhookIntakeService {
   private readonly logger = new Logger(WebhookIntakeService.name);
 
   constructor(
+    private readonly settings: Settings,
     private readonly signals: SignalStore,
     private readonly scaling: ScalingService,
     private readonly metrics: MetricsService,
@@ -71,14 +74,14 @@ export class WebhookIntakeService {
       this.signals.record(request.direction, 'bare');
       return {
         status: 'accepted',
-        changes: [{ direction: request.direction, action: 'record', alert: 'bare request' }],
+        changes: [{ direction: request.direction, action: 'record', alert: 'bare request', value: null }],
         ignored: [],
         reasons: [`${request.direction} signal recorded; applied at the next tick`],
       };
     }
     const parsed = parseWebhookBody(request.body, request.source === 'bare' ? 'any' : request.source);
     if ('errors' in parsed) throw new InvalidWebhookError(parsed.errors);
-    const mapping = mapPayloadToSignals(parsed, request.direction);
+    const mapping = mapPayloadToSignals(parsed, request.direction, this.settings.SCALING_POLICY);
     if (mapping.undirected.length > 0) {
       throw new InvalidWebhookError([
         `cannot determine the scaling direction of ${mapping.undirected.map((a) => JSON.stringify(a)).join(', ')}: ` +
@@ -87,13 +90,20 @@ export class WebhookIntakeService {
     }
     const source = request.source;
     for (const change of mapping.changes) {
-      if (change.action === 'record') this.signals.record(change.direction, source);
-      else this.signals.clear(change.direction);
+      this.signals.notify({
+        direction: change.direction,
+        alert: change.alert,
+        status: change.action === 'record' ? 'firing' : 'resolved',
+        value: change.value,
+        source,
+      });
     }
     const recorded = mapping.changes.filter((c) => c.action === 'record');
     const reasons = [
       ...recorded.map(
-        (c) => `${c.direction} signal recorded from ${JSON.stringify(c.alert)}; applied at the next tick`,
+        (c) =>
+          `${c.direction} signal recorded from ${JSON.stringify(c.alert)}` +
+          `${c.value !== null ? ` (utilisation ${c.value})` : ' (no utilisation value)'}; applied at the next tick`,
       ),
       ...mapping.changes
         .filter((c) => c.action === 'clear')

@@ -26,7 +26,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 
-import { Direction } from '../scaling/scaling-policy';
+import { Direction } from '@app/scaling-policy';
 import { AlertGroupPayloadDto } from './dto/alert-group-payload.dto';
 import { GrafanaLegacyPayloadDto } from './dto/grafana-legacy-payload.dto';
 import { WebhookResultDto } from './dto/webhook-result.dto';

@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
+import { REASON_CODES } from '@app/scaling-policy';
+
 export class PoolMemberDto {
   @ApiProperty({ example: '3f8c1d2e-0000-4000-8000-000000000001' })
   id: string;
@@ -18,6 +20,60 @@ export class PoolMemberDto {
     description: 'Load balancer health check of this member, when known',
   })
   health?: string;
+
+  @ApiProperty({ example: '2026-11-23T10:00:00.000Z', nullable: true })
+  createdAt: string | null;
+
+  @ApiProperty({ description: 'Created less than WARMUP_SECONDS ago: capacity on its way, not yet measured' })
+  warmingUp: boolean;
+}
+
+export class ReasonDto {
+  @ApiProperty({ enum: REASON_CODES, example: 'TargetSize' })
+  code: string;
+
+  @ApiProperty({ example: '93 % of 2 member(s) (prometheus): load 1.86 members; at 60 % target it needs 4' })
+  text: string;
+}
+
+export class AlertStateDto {
+  @ApiProperty({ enum: ['up', 'down'] })
+  direction: string;
+
+  @ApiProperty({ example: 'PoolCpuHigh' })
+  alert: string;
+
+  @ApiProperty({ example: '2026-11-23T10:00:00.000Z' })
+  firingSince: string;
+
+  @ApiProperty({ example: '2026-11-23T10:05:00.000Z' })
+  lastReceivedAt: string;
+
+  @ApiProperty({ example: 0.93, nullable: true, description: 'The utilisation the last notification carried' })
+  value: number | null;
+
+  @ApiProperty({ example: '2026-11-23T10:12:00.000Z', description: 'Expires unless re-notified (ALERT_TTL_SECONDS)' })
+  expiresAt: string;
+}
+
+export class PolicyStatusDto {
+  @ApiProperty({ enum: ['target', 'step'] })
+  name: string;
+
+  @ApiProperty({ example: 0.6 })
+  targetUtilization: number;
+
+  @ApiProperty({ example: 0.75 })
+  scaleInUtilization: number;
+
+  @ApiProperty({ example: 180 })
+  warmupSeconds: number;
+
+  @ApiProperty({ example: 420 })
+  alertTtlSeconds: number;
+
+  @ApiProperty({ example: true, description: 'PROMETHEUS_URL is set: the utilisation is read fresh at each tick' })
+  readsPrometheus: boolean;
 }
 
 export class BoundsDto {
@@ -78,8 +134,25 @@ export class DecisionEntryDto {
   @ApiProperty({ example: 2, nullable: true })
   targetSize: number | null;
 
-  @ApiProperty({ example: ['up signal pending', 'size 1 -> 2'] })
-  reasons: string[];
+  @ApiProperty({ enum: REASON_CODES, example: 'TargetSize', description: 'The reason that decided the outcome' })
+  code: string;
+
+  @ApiProperty({ type: [ReasonDto] })
+  reasons: ReasonDto[];
+
+  @ApiProperty({ enum: ['target', 'step'] })
+  policy: string;
+
+  @ApiProperty({
+    example: { up: { alerts: ['PoolCpuHigh'], firingSince: '2026-11-23T10:00:00.000Z', value: 0.93, valueAt: '2026-11-23T10:00:00.000Z' }, down: null },
+  })
+  alerts: { up: unknown; down: unknown };
+
+  @ApiProperty({
+    nullable: true,
+    example: { utilisation: 0.93, measuredAt: 1795000000, members: 2, source: 'prometheus', load: 1.86, servingMembers: 2 },
+  })
+  basis: unknown;
 
   @ApiProperty({ type: BoundsDto })
   bounds: BoundsDto;
@@ -124,6 +197,12 @@ export class PoolStatusDto {
 
   @ApiProperty({ type: PendingDto })
   pending: PendingDto;
+
+  @ApiProperty({ type: [AlertStateDto], description: 'Alerts firing now (their state, not their notifications)' })
+  alerts: AlertStateDto[];
+
+  @ApiProperty({ type: PolicyStatusDto })
+  policy: PolicyStatusDto;
 
   @ApiProperty({ example: '2026-11-23T10:01:00.000Z', nullable: true })
   nextTickAt: string | null;

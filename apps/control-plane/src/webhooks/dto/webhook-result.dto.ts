@@ -9,6 +9,13 @@ export class SignalChangeDto {
 
   @ApiProperty({ example: 'PoolCpuHigh' })
   alert: string;
+
+  @ApiProperty({
+    example: 0.93,
+    nullable: true,
+    description: 'The pool utilisation (0..1) the alert carried (annotation `value`, Grafana `values`, legacy `evalMatches`)',
+  })
+  value: number | null;
 }
 
 export class IgnoredAlertDto {

@@ -1,0 +1,69 @@
+import { Injectable, Logger } from '@nestjs/common';
+
+import { Measurement } from '@app/scaling-policy';
+
+import { Settings } from '../config/settings';
+
+/** The recording rules of monitoring/prometheus/rules: the same PromQL the alert rules use. */
+export const UTILISATION_QUERY = 'pool:node_cpu_utilisation:avg';
+export const MEMBERS_QUERY = 'pool:node_cpu_utilisation:members';
+
+export type UtilisationReading = { measurement: Measurement } | { unavailable: string };
+
+interface InstantVector {
+  status: string;
+  data?: { resultType: string; result: { value: [number, string] }[] };
+  error?: string;
+}
+
+/**
+ * Reads the pool-average utilisation fresh from Prometheus at decision time (PROMETHEUS_URL). Never throws: a
+ * failure is a reason in the decision log, and the policy falls back to the notification's value.
+ */
+@Injectable()
+export class UtilisationReader {
+  private readonly logger = new Logger(UtilisationReader.name);
+
+  constructor(private readonly settings: Settings) {}
+
+  get enabled(): boolean {
+    return Boolean(this.settings.PROMETHEUS_URL);
+  }
+
+  async read(now: number): Promise<UtilisationReading | null> {
+    if (!this.settings.PROMETHEUS_URL) return null;
+    try {
+      const [utilisation, members] = await Promise.all([
+        this.query(UTILISATION_QUERY),
+        this.query(MEMBERS_QUERY),
+      ]);
+      if (utilisation === null) return { unavailable: `Prometheus has no value for ${UTILISATION_QUERY}` };
+      if (utilisation < 0 || utilisation > 1)
+        return { unavailable: `${UTILISATION_QUERY} is ${utilisation}, outside 0..1` };
+      return {
+        measurement: {
+          utilisation,
+          measuredAt: now,
+          ...(members !== null && members > 0 ? { members: Math.round(members) } : {}),
+          source: 'prometheus',
+        },
+      };
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.logger.warn({ msg: 'cannot read the utilisation from Prometheus', error: reason });
+      return { unavailable: `Prometheus: ${reason}` };
+    }
+  }
+
+  private async query(query: string): Promise<number | null> {
+    const url = new URL('api/v1/query', this.settings.PROMETHEUS_URL!.replace(/\/?$/, '/'));
+    url.searchParams.set('query', query);
+    const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    const body = (await response.json().catch(() => null)) as InstantVector | null;
+    if (!response.ok || body?.status !== 'success')
+      throw new Error(`query ${query} failed: HTTP ${response.status}${body?.error ? ` (${body.error})` : ''}`);
+    const sample = body.data?.result?.[0]?.value?.[1];
+    const value = sample === undefined ? NaN : Number(sample);
+    return Number.isFinite(value) ? value : null;
+  }
+}

@@ -1,0 +1,118 @@
+import { resolve } from 'node:path';
+
+import { main, modelSettings, parseOptions, run } from './main';
+import { measure } from './metrics';
+import { REFERENCE_RULES, simulate } from './model';
+import { shippedCloudSettings } from './shipped-settings';
+import { demandFor, parseTraceCsv, PUBLIC_TRACES, Trace } from './traces';
+
+const bounds = { min: 1, max: 20 };
+const cloud = () => modelSettings({ boot: 120, noise: 0, seed: 1, bounds });
+
+describe('scaling simulator', () => {
+  it('computes the demand of the reference', () => {
+    expect([0, 0.5, 0.8, 1, 8, 10, 15].map((c) => demandFor(c, bounds))).toEqual([1, 1, 2, 2, 11, 13, 19]);
+  });
+
+  it('reads the shipped cloud pipeline from the project files', () => {
+    const s = shippedCloudSettings(resolve(__dirname, '../../..'));
+    expect(s).toMatchObject({ scrapeInterval: 15, rateWindow: 60, evaluationInterval: 10, tickInterval: 60 });
+    expect(s.notification).toEqual({ groupWait: 0, groupInterval: 60, repeatInterval: 300, sendResolved: true });
+    expect(s.rules.map((r) => `${r.name} ${r.op} ${r.threshold}`)).toEqual(
+      expect.arrayContaining(['PoolCpuHigh > 0.8', 'PoolCpuLow < 0.2']),
+    );
+    expect(s.valueSource).toBe('prometheus');
+  });
+
+  it('pins the pipeline on a hand-computed step: first scale call at 420 s, the member serving at 540 s', () => {
+    // 8 clients from 300 s: the 1-minute window of 15 s samples passes 0.8 at 360 s (samples 315..360 all 1.0),
+    // `for 1m` fires at 420 s, group_wait 0 sends at once, the tick at 420 s calls; boot 120 s.
+    const trace: Trace = { name: 'hand', duration: 900, clientsAt: (t) => (t >= 300 ? 8 : 0) };
+    for (const policy of ['step', 'reference'] as const) {
+      const timeline = simulate(trace, policy, { ...cloud(), rules: REFERENCE_RULES });
+      expect(timeline.calls[0]).toMatchObject({ t: 420, from: 1, to: 2 });
+      expect(timeline.serving[539]).toBe(1);
+      expect(timeline.serving[540]).toBe(2);
+    }
+    // The step policy's next step waits for Grafana's repeat: group_interval 60 + repeat 300 -> 360 s later.
+    const step = simulate(trace, 'step', { ...cloud(), rules: REFERENCE_RULES });
+    expect(step.calls[1]).toMatchObject({ t: 780, from: 2, to: 3 });
+    // The reference policy gets a notification every 300 s exactly.
+    expect(simulate(trace, 'reference', cloud()).calls[1]).toMatchObject({ t: 720 });
+  });
+
+  it('reproduces the reference numbers of the public traces (within 2 points and 0.05)', () => {
+    const expected = {
+      step: { reference: [50.0, 0.66], step: [50.0, 0.58] },
+      ramp: { reference: [61.7, 0.78], step: [63.0, 0.69] },
+      spike: { reference: [28.3, 0.9], step: [30.0, 0.74] },
+      diurnal: { reference: [55.1, 0.7], step: [57.7, 0.64] },
+    } as const;
+    // Today's one-step policy, as the reference measured it: the course's two rules, no cooldown.
+    const settings = { ...cloud(), rules: REFERENCE_RULES };
+    for (const [name, byPolicy] of Object.entries(expected)) {
+      for (const [policy, [under, cost]] of Object.entries(byPolicy)) {
+        const m = measure(simulate(PUBLIC_TRACES[name as keyof typeof PUBLIC_TRACES], policy as 'step', settings));
+        expect({ name, policy, under: Math.abs(m.underProvisionedPct - under) <= 2 }).toEqual({ name, policy, under: true });
+        expect({ name, policy, cost: Math.abs(m.costRatio - cost) <= 0.05 }).toEqual({ name, policy, cost: true });
+      }
+    }
+  });
+
+  it('meets the goal with the shipped settings: under <= 0.5 x the reference and cost <= 1.15, also with noise', () => {
+    for (const [noise, seed] of [[0, 1], [0.05, 1], [0.05, 2], [0.05, 3], [0.05, 4], [0.05, 5]]) {
+      const results = run({ ...parseOptionsOrThrow([]), noise, seed });
+      for (const trace of Object.keys(PUBLIC_TRACES)) {
+        const ref = results.find((r) => r.trace === trace && r.policy === 'reference')!.metrics;
+        const ours = results.find((r) => r.trace === trace && r.policy === 'target')!.metrics;
+        expect({ trace, noise, seed, under: ours.underProvisionedPct <= 0.5 * ref.underProvisionedPct }).toEqual({
+          trace,
+          noise,
+          seed,
+          under: true,
+        });
+        expect({ trace, noise, seed, cost: ours.costRatio <= 1.15 }).toEqual({ trace, noise, seed, cost: true });
+      }
+    }
+  });
+
+  it('is reproducible for a seed and differs between seeds', () => {
+    const a = run({ ...parseOptionsOrThrow(['--trace', 'ramp', '--policy', 'target']), noise: 0.1, seed: 7 });
+    const b = run({ ...parseOptionsOrThrow(['--trace', 'ramp', '--policy', 'target']), noise: 0.1, seed: 7 });
+    const c = run({ ...parseOptionsOrThrow(['--trace', 'ramp', '--policy', 'target']), noise: 0.1, seed: 8 });
+    expect(a[0].timeline.utilisation).toEqual(b[0].timeline.utilisation);
+    expect(a[0].timeline.utilisation).not.toEqual(c[0].timeline.utilisation);
+  });
+
+  it('parses CSV traces and rejects bad ones with the line', () => {
+    const trace = parseTraceCsv('t.csv', 'seconds,clients\n0,0\n60,2.5\n120,0\n');
+    expect([0, 59, 60, 119, 120].map((t) => trace.clientsAt(t))).toEqual([0, 0, 2.5, 2.5, 0]);
+    expect(trace.duration).toBe(720);
+    expect(() => parseTraceCsv('t.csv', '0,1\n0,2\n')).toThrow('t.csv:2: rows must be sorted');
+    expect(() => parseTraceCsv('t.csv', '0,1\n10,-1\n')).toThrow('clients must not be negative');
+    expect(() => parseTraceCsv('t.csv', '0,1\nten,1\n')).toThrow('t.csv:2: expected "seconds,clients"');
+  });
+
+  it('rejects bad options with a message naming the option', () => {
+    const errors: string[] = [];
+    const write = jest.spyOn(process.stderr, 'write').mockImplementation((s) => (errors.push(String(s)), true));
+    try {
+      expect(main(['--noise', 'abc'])).toBe(2);
+      expect(main(['--policy', 'magic'])).toBe(2);
+      expect(main(['--min', '5', '--max', '2'])).toBe(2);
+      expect(main(['--trace', '/nonexistent.csv'])).toBe(2);
+    } finally {
+      write.mockRestore();
+    }
+    expect(errors.join('')).toMatch(/--noise must be a number/);
+    expect(errors.join('')).toMatch(/--policy must be target, step, reference or all/);
+    expect(errors.join('')).toMatch(/--min \(5\) must not exceed --max \(2\)/);
+    expect(errors.join('')).toMatch(/--trace "\/nonexistent.csv" is neither/);
+  });
+});
+
+function parseOptionsOrThrow(argv: string[]) {
+  const options = parseOptions(argv);
+  if (options === 'help') throw new Error('help');
+  return options;
+}
