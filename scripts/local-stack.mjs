@@ -39,7 +39,10 @@ export const TIMINGS = {
     bootDelayMs: 20000,
     loadSeconds: 10,
     healthIntervalMs: 5000,
-    upCooldownSeconds: 120,
+    // Boot plus one rate window: until then a new member is capacity on its way, not yet in the measurement.
+    warmupSeconds: 90,
+    // Longer than a repeat (group_interval + repeat_interval), so only a lost "resolved" expires.
+    alertTtlSeconds: 180,
   },
   fast: {
     scrape: '1s',
@@ -55,7 +58,8 @@ export const TIMINGS = {
     bootDelayMs: 2000,
     loadSeconds: 1,
     healthIntervalMs: 500,
-    upCooldownSeconds: 8,
+    warmupSeconds: 8,
+    alertTtlSeconds: 30,
   },
 };
 
@@ -295,8 +299,10 @@ export async function startStack({
       TARGET_PORT: '9100',
       SCALING_INTERVAL_SECONDS: String(timing.tickSeconds),
       DISCOVERY_INTERVAL_SECONDS: String(timing.discoverySeconds),
-      // A new member's CPU shows only after it booted and a rate window passed: hold further up steps until then.
-      SCALE_UP_COOLDOWN_SECONDS: String(timing.upCooldownSeconds),
+      WARMUP_SECONDS: String(timing.warmupSeconds),
+      ALERT_TTL_SECONDS: String(timing.alertTtlSeconds),
+      // The utilisation is read fresh at each tick, as on the monitoring VM.
+      PROMETHEUS_URL: `http://127.0.0.1:${PORTS.prometheus}`,
       POOL_MIN_SIZE: String(minSize),
       POOL_MAX_SIZE: String(maxSize),
     });

@@ -12,6 +12,7 @@ interface PromRule {
   expr: string;
   for?: string;
   labels?: Record<string, string>;
+  annotations?: Record<string, string>;
 }
 
 const promRules = readYaml<{ groups: { rules: PromRule[] }[] }>(
@@ -106,6 +107,7 @@ describe('Grafana provisioning', () => {
         noDataState: string;
         execErrState: string;
         labels: Record<string, string>;
+        annotations: Record<string, string>;
         data: {
           refId: string;
           datasourceUid: string;
@@ -174,8 +176,17 @@ describe('Grafana provisioning', () => {
       });
       expect(rule.for).toBe(promAlert!.for);
       expect(rule.labels.autoscale).toBe(promAlert!.labels!.autoscale);
+      expect(rule.labels.autoscale_policy).toBe(promAlert!.labels!.autoscale_policy);
+      // Every notification carries the utilisation for the capacity-aware policy.
+      expect(rule.annotations.value).toBe('{{ $values.B.Value }}');
+      expect(promAlert!.annotations!.value).toBe('{{ $value }}');
     }
-    expect(rules.map((r) => r.labels.autoscale).sort()).toEqual(['down', 'up']);
+    // The course's two rules, and the target policy's early scale-in rule.
+    expect(rules.map((r) => `${r.title} ${r.labels.autoscale}`).sort()).toEqual([
+      'PoolCpuBelowTarget down',
+      'PoolCpuHigh up',
+      'PoolCpuLow down',
+    ]);
   });
 
   it('notifies the control plane webhook with credentials and repeats while firing', () => {

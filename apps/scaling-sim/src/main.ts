@@ -43,11 +43,19 @@ export class UsageError extends Error {}
 
 const ROOT = resolve(__dirname, '../../..');
 
-function number(name: string, raw: string | undefined, fallback: number, min: number, integer = false): number {
+function number(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  integer = false,
+): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value)))
-    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${JSON.stringify(raw)}`);
+    throw new UsageError(
+      `--${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${JSON.stringify(raw)}`,
+    );
   return value;
 }
 
@@ -97,7 +105,9 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
     policyArg === 'all' ? ['target', 'step', 'reference'] : (policyArg.split(',') as SimPolicy[]);
   for (const p of policies)
     if (!['target', 'step', 'reference'].includes(p))
-      throw new UsageError(`--policy must be target, step, reference or all, got ${JSON.stringify(policyArg)}`);
+      throw new UsageError(
+        `--policy must be target, step, reference or all, got ${JSON.stringify(policyArg)}`,
+      );
   const min = number('min', str('min'), 1, 1, true);
   const max = number('max', str('max'), 20, 1, true);
   if (min > max) throw new UsageError(`--min (${min}) must not exceed --max (${max})`);
@@ -124,7 +134,9 @@ export interface SimResult {
   timeline: Timeline;
 }
 
-export function modelSettings(options: Pick<SimOptions, 'boot' | 'noise' | 'seed' | 'bounds'>): ModelSettings {
+export function modelSettings(
+  options: Pick<SimOptions, 'boot' | 'noise' | 'seed' | 'bounds'>,
+): ModelSettings {
   const shipped = shippedCloudSettings(ROOT);
   return {
     ...shipped,
@@ -157,7 +169,15 @@ export function formatTable(results: SimResult[]): string {
     const rows = results.filter((r) => r.trace === trace);
     const ref = rows.find((r) => r.policy === 'reference')?.metrics;
     out.push(`trace ${trace}`);
-    const header = ['policy', 'under %', 'cost ratio', 'calls', 'reversals', 'peak', 'to demand s (mean/max)'];
+    const header = [
+      'policy',
+      'under %',
+      'cost ratio',
+      'calls',
+      'reversals',
+      'peak',
+      'to demand s (mean/max)',
+    ];
     if (ref) header.push('under vs ref', 'cost vs ref');
     const lines = rows.map((r) => {
       const m = r.metrics;
@@ -178,7 +198,8 @@ export function formatTable(results: SimResult[]): string {
       return cells;
     });
     const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-    const fmt = (cells: string[]) => '  ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+    const fmt = (cells: string[]) =>
+      '  ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
     out.push(fmt(header), ...lines.map(fmt), '');
   }
   return out.join('\n');

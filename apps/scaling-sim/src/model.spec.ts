@@ -17,7 +17,12 @@ describe('scaling simulator', () => {
   it('reads the shipped cloud pipeline from the project files', () => {
     const s = shippedCloudSettings(resolve(__dirname, '../../..'));
     expect(s).toMatchObject({ scrapeInterval: 15, rateWindow: 60, evaluationInterval: 10, tickInterval: 60 });
-    expect(s.notification).toEqual({ groupWait: 0, groupInterval: 60, repeatInterval: 300, sendResolved: true });
+    expect(s.notification).toEqual({
+      groupWait: 0,
+      groupInterval: 60,
+      repeatInterval: 300,
+      sendResolved: true,
+    });
     expect(s.rules.map((r) => `${r.name} ${r.op} ${r.threshold}`)).toEqual(
       expect.arrayContaining(['PoolCpuHigh > 0.8', 'PoolCpuLow < 0.2']),
     );
@@ -52,26 +57,53 @@ describe('scaling simulator', () => {
     const settings = { ...cloud(), rules: REFERENCE_RULES };
     for (const [name, byPolicy] of Object.entries(expected)) {
       for (const [policy, [under, cost]] of Object.entries(byPolicy)) {
-        const m = measure(simulate(PUBLIC_TRACES[name as keyof typeof PUBLIC_TRACES], policy as 'step', settings));
-        expect({ name, policy, under: Math.abs(m.underProvisionedPct - under) <= 2 }).toEqual({ name, policy, under: true });
-        expect({ name, policy, cost: Math.abs(m.costRatio - cost) <= 0.05 }).toEqual({ name, policy, cost: true });
+        const m = measure(
+          simulate(PUBLIC_TRACES[name as keyof typeof PUBLIC_TRACES], policy as 'step', settings),
+        );
+        expect({ name, policy, under: Math.abs(m.underProvisionedPct - under) <= 2 }).toEqual({
+          name,
+          policy,
+          under: true,
+        });
+        expect({ name, policy, cost: Math.abs(m.costRatio - cost) <= 0.05 }).toEqual({
+          name,
+          policy,
+          cost: true,
+        });
       }
     }
   });
 
   it('meets the goal with the shipped settings: under <= 0.5 x the reference and cost <= 1.15, also with noise', () => {
-    for (const [noise, seed] of [[0, 1], [0.05, 1], [0.05, 2], [0.05, 3], [0.05, 4], [0.05, 5]]) {
+    for (const [noise, seed] of [
+      [0, 1],
+      [0.05, 1],
+      [0.05, 2],
+      [0.05, 3],
+      [0.05, 4],
+      [0.05, 5],
+    ]) {
       const results = run({ ...parseOptionsOrThrow([]), noise, seed });
       for (const trace of Object.keys(PUBLIC_TRACES)) {
         const ref = results.find((r) => r.trace === trace && r.policy === 'reference')!.metrics;
         const ours = results.find((r) => r.trace === trace && r.policy === 'target')!.metrics;
-        expect({ trace, noise, seed, under: ours.underProvisionedPct <= 0.5 * ref.underProvisionedPct }).toEqual({
+        expect({
+          trace,
+          noise,
+          seed,
+          under: ours.underProvisionedPct <= 0.5 * ref.underProvisionedPct,
+        }).toEqual({
           trace,
           noise,
           seed,
           under: true,
         });
-        expect({ trace, noise, seed, cost: ours.costRatio <= 1.15 }).toEqual({ trace, noise, seed, cost: true });
+        expect({ trace, noise, seed, cost: ours.costRatio <= 1.15 }).toEqual({
+          trace,
+          noise,
+          seed,
+          cost: true,
+        });
       }
     }
   });
@@ -95,7 +127,9 @@ describe('scaling simulator', () => {
 
   it('rejects bad options with a message naming the option', () => {
     const errors: string[] = [];
-    const write = jest.spyOn(process.stderr, 'write').mockImplementation((s) => (errors.push(String(s)), true));
+    const write = jest
+      .spyOn(process.stderr, 'write')
+      .mockImplementation((s) => (errors.push(String(s)), true));
     try {
       expect(main(['--noise', 'abc'])).toBe(2);
       expect(main(['--policy', 'magic'])).toBe(2);

@@ -1,10 +1,4 @@
-import {
-  decideScaling,
-  Direction,
-  Measurement,
-  PolicySettings,
-  SignalBook,
-} from '@app/scaling-policy';
+import { decideScaling, Direction, Measurement, PolicySettings, SignalBook } from '@app/scaling-policy';
 
 import { Random } from './random';
 import { demandFor, Trace } from './traces';
@@ -108,7 +102,9 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
   // The reference and the one-step policy alert with the course's two rules; alerts scoped to the target policy
   // (label autoscale_policy=target) are ignored by a control plane running the step policy.
   const settings =
-    policy === 'target' ? modelSettings : { ...modelSettings, rules: modelSettings.rules.filter((r) => !r.targetOnly) };
+    policy === 'target'
+      ? modelSettings
+      : { ...modelSettings, rules: modelSettings.rules.filter((r) => !r.targetOnly) };
   const random = new Random(settings.seed);
   const members: Member[] = [];
   const addMember = (t: number, ready: number) =>
@@ -202,7 +198,8 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
       for (const rule of settings.rules) {
         const a = alerts.get(rule.name)!;
         const holds =
-          current !== null && (rule.op === '>' ? current.value > rule.threshold : current.value < rule.threshold);
+          current !== null &&
+          (rule.op === '>' ? current.value > rule.threshold : current.value < rule.threshold);
         a.value = current?.value ?? null;
         if (holds) {
           if (a.state === 'inactive') {

@@ -36,7 +36,9 @@ function grafanaRules(file: Obj): { rules: RuleModel[]; interval: number } {
     const evaluator = condition?.model?.conditions?.[0]?.evaluator as Obj | undefined;
     const direction = rule.labels?.autoscale as string;
     if (!evaluator || !['gt', 'lt'].includes(evaluator.type) || !['up', 'down'].includes(direction))
-      throw new SettingsFileError(`Grafana rule ${rule.title}: expected a gt/lt threshold and autoscale=up|down`);
+      throw new SettingsFileError(
+        `Grafana rule ${rule.title}: expected a gt/lt threshold and autoscale=up|down`,
+      );
     return {
       name: rule.title as string,
       direction: direction as RuleModel['direction'],
@@ -80,7 +82,9 @@ function composeEnvironment(file: Obj): Record<string, string> {
  * The cloud pipeline as shipped: Grafana rules and notification policy, Prometheus' scrape interval and rate
  * window, and the control plane's settings on the monitoring VM (its defaults, overridden by the compose file).
  */
-export function shippedCloudSettings(root: string): Omit<ModelSettings, 'noise' | 'seed' | 'bounds' | 'boot'> {
+export function shippedCloudSettings(
+  root: string,
+): Omit<ModelSettings, 'noise' | 'seed' | 'bounds' | 'boot'> {
   const grafana = read(root, 'monitoring/grafana/provisioning/alerting/autoscaling.yaml') as Obj;
   const prometheus = read(root, 'monitoring/prometheus/prometheus.yml') as Obj;
   const recording = read(root, 'monitoring/prometheus/rules/autoscaling.rules.yml') as Obj;
@@ -91,7 +95,8 @@ export function shippedCloudSettings(root: string): Omit<ModelSettings, 'noise' 
     .flatMap((g) => g.rules as Obj[])
     .find((r) => r.record === 'instance:node_cpu_utilisation:rate1m')?.expr as string | undefined;
   const window = rateExpr && /\[(\w+)\]/.exec(rateExpr);
-  if (!window) throw new SettingsFileError('Prometheus rules: no rate window in instance:node_cpu_utilisation:rate1m');
+  if (!window)
+    throw new SettingsFileError('Prometheus rules: no rate window in instance:node_cpu_utilisation:rate1m');
 
   const env = composeEnvironment(compose);
   const num = (key: string, fallback: number) => (env[key] !== undefined ? Number(env[key]) : fallback);

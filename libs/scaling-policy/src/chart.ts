@@ -41,7 +41,10 @@ export interface ChartSpec {
 }
 
 export function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return text.replace(
+    /[<>&"']/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 const fmt = (x: number) => (Math.round(x * 10) / 10).toString();
@@ -52,7 +55,8 @@ function niceTicks(min: number, max: number, count: number): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
   const ticks: number[] = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + 1e-9; v += step) ticks.push(Math.round(v * 1e6) / 1e6);
+  for (let v = Math.ceil(min / step) * step; v <= max + 1e-9; v += step)
+    ticks.push(Math.round(v * 1e6) / 1e6);
   return ticks;
 }
 
@@ -76,8 +80,7 @@ export function renderChart(spec: ChartSpec): string {
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${left}" y="20" font-size="15" font-weight="bold">${escapeXml(spec.title)}</text>`,
   ];
-  if (spec.subtitle)
-    parts.push(`<text x="${left}" y="38" fill="#555">${escapeXml(spec.subtitle)}</text>`);
+  if (spec.subtitle) parts.push(`<text x="${left}" y="38" fill="#555">${escapeXml(spec.subtitle)}</text>`);
 
   let y0 = top;
   for (const panel of spec.panels) {
@@ -141,7 +144,9 @@ export function renderChart(spec: ChartSpec): string {
       `<text x="${x(tick)}" y="${axisY + 16}" text-anchor="middle" fill="#555">${tick}</text>`,
     );
   }
-  parts.push(`<text x="${left + plotW}" y="${axisY + 16}" text-anchor="end" fill="#555" dy="10">seconds</text>`);
+  parts.push(
+    `<text x="${left + plotW}" y="${axisY + 16}" text-anchor="end" fill="#555" dy="10">seconds</text>`,
+  );
   for (const m of spec.markers ?? []) {
     parts.push(
       `<circle cx="${x(m.t).toFixed(1)}" cy="${top - 8}" r="3.5" fill="${m.color}"><title>${escapeXml(m.label)}</title></circle>`,

@@ -15,7 +15,9 @@ const prometheus = (utilisation: number, members?: number): Measurement => ({
   ...(members ? { members } : {}),
 });
 
-function input(over: Partial<PolicyInput> & { settings?: Partial<PolicySettings> } = {}): PolicyInput {
+type InputOverrides = Partial<Omit<PolicyInput, 'settings'>> & { settings?: Partial<PolicySettings> };
+
+function input(over: InputOverrides = {}): PolicyInput {
   const size = over.pool?.size ?? 2;
   return {
     now: NOW,
@@ -43,7 +45,13 @@ describe('decideScaling: step policy (one step per signal)', () => {
     const d = decideScaling(
       input({ settings: stepPolicy, signals: { up: firing(prometheus(1)), down: quiet } }),
     );
-    expect(d).toMatchObject({ outcome: 'scale', code: 'StepSignal', direction: 'up', targetSize: 3, consumes: ['up'] });
+    expect(d).toMatchObject({
+      outcome: 'scale',
+      code: 'StepSignal',
+      direction: 'up',
+      targetSize: 3,
+      consumes: ['up'],
+    });
     const alertOnly = { ...firing(prometheus(1)), pendingStep: false };
     expect(decideScaling(input({ settings: stepPolicy, signals: { up: alertOnly, down: quiet } })).code).toBe(
       'NoSignal',
@@ -58,19 +66,41 @@ describe('decideScaling: step policy (one step per signal)', () => {
 
   it('consumes a signal at a bound with AtMax / AtMin', () => {
     expect(
-      decideScaling(input({ settings: stepPolicy, pool: { size: 10, state: 'running' }, signals: { up: step, down: quiet } })),
+      decideScaling(
+        input({
+          settings: stepPolicy,
+          pool: { size: 10, state: 'running' },
+          signals: { up: step, down: quiet },
+        }),
+      ),
     ).toMatchObject({ outcome: 'none', code: 'AtMax', consumes: ['up'], boundApplied: 'max' });
     expect(
-      decideScaling(input({ settings: stepPolicy, pool: { size: 1, state: 'running' }, signals: { up: quiet, down: step } })),
+      decideScaling(
+        input({
+          settings: stepPolicy,
+          pool: { size: 1, state: 'running' },
+          signals: { up: quiet, down: step },
+        }),
+      ),
     ).toMatchObject({ outcome: 'none', code: 'AtMin', consumes: ['down'], boundApplied: 'min' });
   });
 
   it('defers (keeping the signal) while the pool is busy or within a cooldown', () => {
     expect(
-      decideScaling(input({ settings: stepPolicy, pool: { size: 2, state: 'scaling-up' }, signals: { up: step, down: quiet } })),
+      decideScaling(
+        input({
+          settings: stepPolicy,
+          pool: { size: 2, state: 'scaling-up' },
+          signals: { up: step, down: quiet },
+        }),
+      ),
     ).toMatchObject({ outcome: 'deferred', code: 'PoolBusy', consumes: [] });
     const d = decideScaling(
-      input({ settings: { ...stepPolicy, upCooldownSeconds: 60 }, lastScaledAt: NOW - 30, signals: { up: step, down: quiet } }),
+      input({
+        settings: { ...stepPolicy, upCooldownSeconds: 60 },
+        lastScaledAt: NOW - 30,
+        signals: { up: step, down: quiet },
+      }),
     );
     expect(d).toMatchObject({ outcome: 'deferred', code: 'Cooldown', consumes: [] });
     expect(d.reasons.at(-1)!.text).toMatch(/^up cooldown: last pool change 30 s ago, cooldown 60 s/);
@@ -98,7 +128,11 @@ describe('decideScaling: target policy', () => {
   it('sizes from the load: utilisation x members over the target utilisation', () => {
     // 0.85 x 4 = 3.4 members of load; at 0.6 it needs ceil(5.67) = 6.
     const d = decideScaling(
-      input({ pool: { size: 4, state: 'running' }, signals: { up: firing(), down: quiet }, measurement: prometheus(0.85, 4) }),
+      input({
+        pool: { size: 4, state: 'running' },
+        signals: { up: firing(), down: quiet },
+        measurement: prometheus(0.85, 4),
+      }),
     );
     expect(d).toMatchObject({ outcome: 'scale', code: 'TargetSize', targetSize: 6, consumes: ['up'] });
     expect(d.basis).toMatchObject({ load: 3.4, servingMembers: 4, source: 'prometheus' });
@@ -106,20 +140,29 @@ describe('decideScaling: target policy', () => {
 
   it('treats a saturated pool as at least x3 or +4 members', () => {
     const one = decideScaling(
-      input({ pool: { size: 1, state: 'running' }, signals: { up: firing(), down: quiet }, measurement: prometheus(1, 1) }),
+      input({
+        pool: { size: 1, state: 'running' },
+        signals: { up: firing(), down: quiet },
+        measurement: prometheus(1, 1),
+      }),
     );
     expect(one).toMatchObject({ code: 'Saturated', targetSize: 5 });
     const four = decideScaling(
-      input({ pool: { size: 4, state: 'running' }, signals: { up: firing(), down: quiet }, measurement: prometheus(0.97, 4) }),
+      input({
+        pool: { size: 4, state: 'running' },
+        signals: { up: firing(), down: quiet },
+        measurement: prometheus(0.97, 4),
+      }),
     );
     expect(four).toMatchObject({ code: 'Saturated', targetSize: 10, boundApplied: 'max' });
   });
 
   it('uses the notification value when Prometheus is not read, and one step without any value', () => {
     const notified: Measurement = { utilisation: 0.9, measuredAt: NOW - 20, source: 'notification' };
-    expect(
-      decideScaling(input({ signals: { up: firing(notified), down: quiet } })),
-    ).toMatchObject({ code: 'TargetSize', targetSize: 3 });
+    expect(decideScaling(input({ signals: { up: firing(notified), down: quiet } }))).toMatchObject({
+      code: 'TargetSize',
+      targetSize: 3,
+    });
     expect(decideScaling(input({ signals: { up: firing(null), down: quiet } }))).toMatchObject({
       outcome: 'scale',
       code: 'NoValue',
@@ -147,7 +190,11 @@ describe('decideScaling: target policy', () => {
 
   it('holds when the capacity is enough for the measured load', () => {
     const d = decideScaling(
-      input({ pool: { size: 5, state: 'running' }, signals: { up: firing(), down: quiet }, measurement: prometheus(0.58, 5) }),
+      input({
+        pool: { size: 5, state: 'running' },
+        signals: { up: firing(), down: quiet },
+        measurement: prometheus(0.58, 5),
+      }),
     );
     expect(d).toMatchObject({ outcome: 'none', code: 'Sufficient', targetSize: 5 });
   });
@@ -156,26 +203,48 @@ describe('decideScaling: target policy', () => {
     // 0.3 x 10 = 3 members of load; at 0.75 that is 4 members.
     const down = { ...firing(), alert: { ...firing().alert!, alerts: ['PoolCpuBelowTarget'] } };
     expect(
-      decideScaling(input({ pool: { size: 10, state: 'running' }, signals: { up: quiet, down }, measurement: prometheus(0.3, 10) })),
+      decideScaling(
+        input({
+          pool: { size: 10, state: 'running' },
+          signals: { up: quiet, down },
+          measurement: prometheus(0.3, 10),
+        }),
+      ),
     ).toMatchObject({ outcome: 'scale', code: 'TargetSize', direction: 'down', targetSize: 4 });
     // 0.6 x 4 = 2.4: at 3 members it would be 80 %, above 75 %: no scale-in.
     expect(
-      decideScaling(input({ pool: { size: 4, state: 'running' }, signals: { up: quiet, down }, measurement: prometheus(0.6, 4) })),
+      decideScaling(
+        input({
+          pool: { size: 4, state: 'running' },
+          signals: { up: quiet, down },
+          measurement: prometheus(0.6, 4),
+        }),
+      ),
     ).toMatchObject({ outcome: 'none', code: 'ScaleInGuard' });
     // An idle pool goes to the minimum in one call.
     expect(
-      decideScaling(input({ pool: { size: 6, state: 'running' }, signals: { up: quiet, down }, measurement: prometheus(0, 6) })),
+      decideScaling(
+        input({
+          pool: { size: 6, state: 'running' },
+          signals: { up: quiet, down },
+          measurement: prometheus(0, 6),
+        }),
+      ),
     ).toMatchObject({ outcome: 'scale', targetSize: 1 });
   });
 
   it('keeps a bare step a bare step: one member, consumed', () => {
-    expect(decideScaling(input({ pool: { size: 1, state: 'running' }, signals: { up: step, down: quiet } }))).toMatchObject({
+    expect(
+      decideScaling(input({ pool: { size: 1, state: 'running' }, signals: { up: step, down: quiet } })),
+    ).toMatchObject({
       outcome: 'scale',
       code: 'NoValue',
       targetSize: 2,
       consumes: ['up'],
     });
-    expect(decideScaling(input({ pool: { size: 1, state: 'running' }, signals: { up: quiet, down: step } }))).toMatchObject({
+    expect(
+      decideScaling(input({ pool: { size: 1, state: 'running' }, signals: { up: quiet, down: step } })),
+    ).toMatchObject({
       outcome: 'none',
       code: 'AtMin',
       consumes: ['down'],

@@ -1,12 +1,4 @@
-import {
-  Decision,
-  Direction,
-  Measurement,
-  PolicyInput,
-  PolicySettings,
-  Reason,
-  ReasonCode,
-} from './types';
+import { Decision, Direction, Measurement, PolicyInput, Reason, ReasonCode } from './types';
 
 /** Rounds up, forgiving floating-point noise (0.7 × 10 / 0.7 is 10, not 11). */
 const ceil = (x: number) => Math.ceil(x - 1e-9);
@@ -32,7 +24,7 @@ export function decideScaling(input: PolicyInput): Decision {
   const say = (code: ReasonCode, text: string) => reasons.push({ code, text });
   const current = pool.size;
   let direction: Direction | null = null;
-  let consumes: Direction[] = [];
+  const consumes: Direction[] = [];
 
   const result = (
     outcome: Decision['outcome'],
@@ -63,7 +55,10 @@ export function decideScaling(input: PolicyInput): Decision {
         ? { size: current + (request.direction === 'up' ? 1 : -1), code: 'Manual' }
         : { size: request.size, code: 'Manual' };
     direction = wanted.size > current ? 'up' : wanted.size < current ? 'down' : null;
-    say('Manual', request.kind === 'step' ? `manual step ${request.direction}` : `manual size ${request.size}`);
+    say(
+      'Manual',
+      request.kind === 'step' ? `manual step ${request.direction}` : `manual size ${request.size}`,
+    );
     if (pool.state !== 'running') return deferred('PoolBusy', `pool is ${pool.state}, not running`);
   } else {
     const { up, down } = input.signals;
@@ -129,7 +124,11 @@ interface Sizing {
   basis?: Decision['basis'];
 }
 
-function describeSignal(direction: Direction, s: PolicyInput['signals']['up'], say: (c: ReasonCode, t: string) => void) {
+function describeSignal(
+  direction: Direction,
+  s: PolicyInput['signals']['up'],
+  say: (c: ReasonCode, t: string) => void,
+) {
   const parts: string[] = [];
   if (s.alert) parts.push(`${direction} alert firing (${s.alert.alerts.join(', ')})`);
   if (s.pendingStep) parts.push(`${direction} step pending`);
@@ -160,7 +159,10 @@ function targetSizing(
 
   if (value === null) {
     if (now < settledAt) {
-      say('Warmup', `no utilisation value, and the pool changed ${Math.floor(now - changedAt!)} s ago (warm-up ${warm} s): waiting`);
+      say(
+        'Warmup',
+        `no utilisation value, and the pool changed ${Math.floor(now - changedAt!)} s ago (warm-up ${warm} s): waiting`,
+      );
       return { hold: 'Warmup' };
     }
     say('NoValue', 'no utilisation value: one step');
@@ -186,7 +188,11 @@ function targetSizing(
     // A saturated pool hides how much more load there is: count it as at least `saturationFactor` times the measure.
     const byLoad = ceil(load / settings.targetUtilisation);
     const size = saturated
-      ? Math.max(byLoad, ceil(servingMembers * settings.saturationFactor), servingMembers + settings.saturationMinStep)
+      ? Math.max(
+          byLoad,
+          ceil(servingMembers * settings.saturationFactor),
+          servingMembers + settings.saturationMinStep,
+        )
       : byLoad;
     const code: ReasonCode = saturated ? 'Saturated' : 'TargetSize';
     say(
@@ -211,6 +217,9 @@ function targetSizing(
     );
     return { hold: 'ScaleInGuard' };
   }
-  say('TargetSize', `${from}; ${size} member(s) keep it at ${pct(load / size)} (limit ${pct(settings.scaleInUtilisation)})`);
+  say(
+    'TargetSize',
+    `${from}; ${size} member(s) keep it at ${pct(load / size)} (limit ${pct(settings.scaleInUtilisation)})`,
+  );
   return { size, code: 'TargetSize', basis };
 }

@@ -25,7 +25,11 @@ describe('SignalBook', () => {
     const book = new SignalBook(420);
     book.notify(firing('PoolCpuHigh', 0.9), 100);
     book.notify(firing('PoolCpuHigh', null), 200);
-    expect(book.signals('up', 200).alert!.value).toEqual({ utilisation: 0.9, measuredAt: 100, source: 'notification' });
+    expect(book.signals('up', 200).alert!.value).toEqual({
+      utilisation: 0.9,
+      measuredAt: 100,
+      source: 'notification',
+    });
   });
 
   it('expires an alert not refreshed within the TTL, so a lost "resolved" cannot scale forever', () => {
@@ -41,7 +45,10 @@ describe('SignalBook', () => {
     book.notify({ ...firing('PoolCpuLow'), direction: 'down' }, 100);
     book.notify({ ...firing('PoolCpuBelowTarget', 0.4), direction: 'down' }, 100);
     book.notify({ ...firing('PoolCpuLow'), direction: 'down', status: 'resolved' }, 110);
-    expect(book.signals('down', 110)).toMatchObject({ pendingStep: true, alert: { alerts: ['PoolCpuBelowTarget'] } });
+    expect(book.signals('down', 110)).toMatchObject({
+      pendingStep: true,
+      alert: { alerts: ['PoolCpuBelowTarget'] },
+    });
   });
 
   it('consumes only the step it saw, and survives a JSON round trip', () => {

@@ -54,7 +54,14 @@ export class SignalBook {
     const existing = this.steps.get(direction);
     const step: PendingStep = existing
       ? { ...existing, lastReceivedAt: now, count: existing.count + 1, source, generation: ++this.generation }
-      : { direction, source, firstReceivedAt: now, lastReceivedAt: now, count: 1, generation: ++this.generation };
+      : {
+          direction,
+          source,
+          firstReceivedAt: now,
+          lastReceivedAt: now,
+          count: 1,
+          generation: ++this.generation,
+        };
     this.steps.set(direction, step);
     return step;
   }
@@ -136,7 +143,11 @@ export class SignalBook {
   }
 
   toJSON(): SignalBookState {
-    return { alerts: [...this.alerts.values()], steps: [...this.steps.values()], generation: this.generation };
+    return {
+      alerts: [...this.alerts.values()],
+      steps: [...this.steps.values()],
+      generation: this.generation,
+    };
   }
 
   restore(state: SignalBookState): void {

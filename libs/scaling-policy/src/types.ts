@@ -87,9 +87,7 @@ export interface PolicySettings {
 }
 
 export type PolicyRequest =
-  | { kind: 'tick' }
-  | { kind: 'step'; direction: Direction }
-  | { kind: 'size'; size: number };
+  { kind: 'tick' } | { kind: 'step'; direction: Direction } | { kind: 'size'; size: number };
 
 export interface PolicyInput {
   now: number;

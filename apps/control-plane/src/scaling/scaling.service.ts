@@ -77,7 +77,9 @@ export class ScalingService {
     return this.lock.run(() =>
       this.execute(
         'manual',
-        'size' in request ? { kind: 'size', size: request.size } : { kind: 'step', direction: request.direction },
+        'size' in request
+          ? { kind: 'size', size: request.size }
+          : { kind: 'step', direction: request.direction },
       ),
     );
   }
@@ -105,7 +107,15 @@ export class ScalingService {
       outcome: EntryOutcome,
       rest: Pick<
         DecisionEntry,
-        'pool' | 'decision' | 'direction' | 'targetSize' | 'code' | 'reasons' | 'boundApplied' | 'operation' | 'basis'
+        | 'pool'
+        | 'decision'
+        | 'direction'
+        | 'targetSize'
+        | 'code'
+        | 'reasons'
+        | 'boundApplied'
+        | 'operation'
+        | 'basis'
       >,
     ) => {
       this.metrics.scalingDecisions.inc({ trigger, outcome, reason: rest.code });
@@ -139,7 +149,10 @@ export class ScalingService {
       const reading = await this.utilisation.read(now);
       if (reading && 'measurement' in reading) measurement = reading.measurement;
       else if (reading)
-        readingNotes.push({ code: 'NoValue', text: `${reading.unavailable}; using the notification's value` });
+        readingNotes.push({
+          code: 'NoValue',
+          text: `${reading.unavailable}; using the notification's value`,
+        });
     }
 
     const decision: Decision = decideScaling({

@@ -61,7 +61,9 @@ export class UtilisationReader {
     const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
     const body = (await response.json().catch(() => null)) as InstantVector | null;
     if (!response.ok || body?.status !== 'success')
-      throw new Error(`query ${query} failed: HTTP ${response.status}${body?.error ? ` (${body.error})` : ''}`);
+      throw new Error(
+        `query ${query} failed: HTTP ${response.status}${body?.error ? ` (${body.error})` : ''}`,
+      );
     const sample = body.data?.result?.[0]?.value?.[1];
     const value = sample === undefined ? NaN : Number(sample);
     return Number.isFinite(value) ? value : null;

@@ -49,10 +49,17 @@ export class AlertStateDto {
   @ApiProperty({ example: '2026-11-23T10:05:00.000Z' })
   lastReceivedAt: string;
 
-  @ApiProperty({ example: 0.93, nullable: true, description: 'The utilisation the last notification carried' })
+  @ApiProperty({
+    example: 0.93,
+    nullable: true,
+    description: 'The utilisation the last notification carried',
+  })
   value: number | null;
 
-  @ApiProperty({ example: '2026-11-23T10:12:00.000Z', description: 'Expires unless re-notified (ALERT_TTL_SECONDS)' })
+  @ApiProperty({
+    example: '2026-11-23T10:12:00.000Z',
+    description: 'Expires unless re-notified (ALERT_TTL_SECONDS)',
+  })
   expiresAt: string;
 }
 
@@ -72,7 +79,10 @@ export class PolicyStatusDto {
   @ApiProperty({ example: 420 })
   alertTtlSeconds: number;
 
-  @ApiProperty({ example: true, description: 'PROMETHEUS_URL is set: the utilisation is read fresh at each tick' })
+  @ApiProperty({
+    example: true,
+    description: 'PROMETHEUS_URL is set: the utilisation is read fresh at each tick',
+  })
   readsPrometheus: boolean;
 }
 
@@ -134,7 +144,11 @@ export class DecisionEntryDto {
   @ApiProperty({ example: 2, nullable: true })
   targetSize: number | null;
 
-  @ApiProperty({ enum: REASON_CODES, example: 'TargetSize', description: 'The reason that decided the outcome' })
+  @ApiProperty({
+    enum: REASON_CODES,
+    example: 'TargetSize',
+    description: 'The reason that decided the outcome',
+  })
   code: string;
 
   @ApiProperty({ type: [ReasonDto] })
@@ -144,13 +158,28 @@ export class DecisionEntryDto {
   policy: string;
 
   @ApiProperty({
-    example: { up: { alerts: ['PoolCpuHigh'], firingSince: '2026-11-23T10:00:00.000Z', value: 0.93, valueAt: '2026-11-23T10:00:00.000Z' }, down: null },
+    example: {
+      up: {
+        alerts: ['PoolCpuHigh'],
+        firingSince: '2026-11-23T10:00:00.000Z',
+        value: 0.93,
+        valueAt: '2026-11-23T10:00:00.000Z',
+      },
+      down: null,
+    },
   })
   alerts: { up: unknown; down: unknown };
 
   @ApiProperty({
     nullable: true,
-    example: { utilisation: 0.93, measuredAt: 1795000000, members: 2, source: 'prometheus', load: 1.86, servingMembers: 2 },
+    example: {
+      utilisation: 0.93,
+      measuredAt: 1795000000,
+      members: 2,
+      source: 'prometheus',
+      load: 1.86,
+      servingMembers: 2,
+    },
   })
   basis: unknown;
 
@@ -198,7 +227,10 @@ export class PoolStatusDto {
   @ApiProperty({ type: PendingDto })
   pending: PendingDto;
 
-  @ApiProperty({ type: [AlertStateDto], description: 'Alerts firing now (their state, not their notifications)' })
+  @ApiProperty({
+    type: [AlertStateDto],
+    description: 'Alerts firing now (their state, not their notifications)',
+  })
   alerts: AlertStateDto[];
 
   @ApiProperty({ type: PolicyStatusDto })

@@ -13,7 +13,8 @@ export class SignalChangeDto {
   @ApiProperty({
     example: 0.93,
     nullable: true,
-    description: 'The pool utilisation (0..1) the alert carried (annotation `value`, Grafana `values`, legacy `evalMatches`)',
+    description:
+      'The pool utilisation (0..1) the alert carried (annotation `value`, Grafana `values`, legacy `evalMatches`)',
   })
   value: number | null;
 }
