@@ -54,7 +54,8 @@ describe('scaling (e2e)', () => {
       expect(await tick()).toMatchObject({
         trigger: 'tick',
         outcome: 'none',
-        reasons: ['no pending signal'],
+        code: 'NoSignal',
+        reasons: [{ code: 'NoSignal', text: 'no pending signal and no firing alert' }],
       });
       await request(server()).post('/up').expect(202);
       const scaled = await tick();
@@ -84,8 +85,8 @@ describe('scaling (e2e)', () => {
         body: '{"message":"quota exceeded"}',
       });
       const failed = await tick();
-      expect(failed).toMatchObject({ outcome: 'error', operation: { outcome: 'failure' } });
-      expect(failed.reasons.join(' ')).toMatch(/quota exceeded/);
+      expect(failed).toMatchObject({ outcome: 'error', code: 'ApiError', operation: { outcome: 'failure' } });
+      expect(failed.reasons.map((r) => r.text).join(' ')).toMatch(/quota exceeded/);
       expect(t.app.get(SignalStore).snapshot().up).toBeDefined();
       expect(poolSize()).toBe(1);
       expect(await tick()).toMatchObject({ outcome: 'scaled', targetSize: 2 });
@@ -214,6 +215,8 @@ describe('scaling (e2e)', () => {
           ip: expect.stringMatching(/^127\.0\.1\./),
           state: 'running',
           health: 'success',
+          createdAt: expect.any(String),
+          warmingUp: expect.any(Boolean),
         },
       ]);
       expect(new Date(res.body.nextTickAt).getTime()).toBeGreaterThan(Date.now());
@@ -221,6 +224,85 @@ describe('scaling (e2e)', () => {
       const down = await request(server()).get('/pool').expect(502);
       expect(down.body.message).toMatch(/Exoscale API: get-instance-pool failed \(HTTP 500\)/);
     });
+  });
+
+  it('shows a firing alert as state, and holds while members warm up', async () => {
+    fake = await startFakeExoscale({ size: 2 });
+    await fake.zone.settle();
+    t = await startApp(fake, { POOL_MAX_SIZE: '10', WARMUP_SECONDS: '3600' });
+    const scaling = t.app.get(ScalingService);
+    const alert = (status: 'firing' | 'resolved', value: string) => ({
+      version: '4',
+      status,
+      receiver: 'control-plane',
+      alerts: [{ status, labels: { alertname: 'PoolCpuHigh', autoscale: 'up' }, annotations: { value } }],
+    });
+    const accepted = await request(server())
+      .post('/webhooks/alertmanager')
+      .send(alert('firing', '0.9'))
+      .expect(202);
+    expect(accepted.body.changes[0]).toMatchObject({ direction: 'up', action: 'record', value: 0.9 });
+    const status = await request(server()).get('/pool').expect(200);
+    expect(status.body.alerts).toEqual([
+      expect.objectContaining({
+        direction: 'up',
+        alert: 'PoolCpuHigh',
+        value: 0.9,
+        expiresAt: expect.any(String),
+      }),
+    ]);
+    expect(status.body.policy).toMatchObject({
+      name: 'target',
+      targetUtilization: 0.6,
+      readsPrometheus: false,
+    });
+    // The members were created moments ago, within the (long) warm-up: their capacity is already counted.
+    await eventually(
+      () => t.app.get(DiscoveryService).status.members.length,
+      (n) => n === 2,
+    );
+    const held = await scaling.tick();
+    expect(held).toMatchObject({ outcome: 'none', code: 'Warmup', alerts: { up: { value: 0.9 } } });
+    expect(poolSize()).toBe(2);
+  });
+
+  it('sizes the pool in one call from the value of a firing alert, and keeps acting while it fires', async () => {
+    fake = await startFakeExoscale({ size: 2 });
+    await fake.zone.settle();
+    t = await startApp(fake, { POOL_MAX_SIZE: '10', WARMUP_SECONDS: '0' });
+    const scaling = t.app.get(ScalingService);
+    const firing = {
+      status: 'firing',
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'PoolCpuHigh', autoscale: 'up' },
+          annotations: { value: '0.9' },
+        },
+      ],
+    };
+    await request(server()).post('/webhooks/alertmanager').send(firing).expect(202);
+    // 0.9 x 2 members = 1.8 members of load; at 60 % it needs 3.
+    const sized = await scaling.tick();
+    expect(sized).toMatchObject({
+      outcome: 'scaled',
+      code: 'TargetSize',
+      targetSize: 3,
+      basis: { load: 1.8 },
+    });
+    expect(poolSize()).toBe(3);
+    // Still firing, but the value predates the change: not acted on twice.
+    expect(await scaling.tick()).toMatchObject({ outcome: 'none', code: 'StaleValue' });
+    // A resolved notification clears the state.
+    await request(server())
+      .post('/webhooks/alertmanager')
+      .send({ ...firing, status: 'resolved', alerts: [{ ...firing.alerts[0], status: 'resolved' }] })
+      .expect(200);
+    expect(await scaling.tick()).toMatchObject({ outcome: 'none', code: 'NoSignal' });
+    const metrics = await request(server()).get('/metrics').expect(200);
+    expect(metrics.text).toMatch(
+      /autoscaler_scaling_decisions_total\{trigger="tick",outcome="scaled",reason="TargetSize"\} 1/,
+    );
   });
 
   it('holds further up steps during the up cooldown, keeping the signal', async () => {
@@ -231,8 +313,8 @@ describe('scaling (e2e)', () => {
     expect(await scaling.tick()).toMatchObject({ outcome: 'scaled', targetSize: 2 });
     await request(server()).get('/up').expect(202);
     const held = await scaling.tick();
-    expect(held).toMatchObject({ outcome: 'deferred', direction: 'up', pool: { size: 2 } });
-    expect(held.reasons[1]).toMatch(/^up cooldown: last pool change \d+ s ago, cooldown 60 s/);
+    expect(held).toMatchObject({ outcome: 'deferred', code: 'Cooldown', direction: 'up', pool: { size: 2 } });
+    expect(held.reasons.at(-1)!.text).toMatch(/^up cooldown: last pool change \d+ s ago, cooldown 60 s/);
     expect(t.app.get(SignalStore).snapshot().up).toBeDefined();
     // An operator's manual step is not held.
     await request(server()).post('/pool/scale').send({ direction: 'up' }).expect(200);
@@ -251,8 +333,8 @@ describe('scaling (e2e)', () => {
     );
     await request(server()).get('/up').expect(202);
     const held = await t.app.get(ScalingService).tick();
-    expect(held).toMatchObject({ outcome: 'deferred', pool: { size: 2 } });
-    expect(held.reasons[1]).toMatch(/^up cooldown: last pool change [0-9] s ago/);
+    expect(held).toMatchObject({ outcome: 'deferred', code: 'Cooldown', pool: { size: 2 } });
+    expect(held.reasons.at(-1)!.text).toMatch(/^up cooldown: last pool change [0-9] s ago/);
   });
 
   it('decides but never calls the scale API in DRY_RUN', async () => {
