@@ -227,10 +227,10 @@ describe('closed loop on the local stack (e2e)', () => {
     expect(summary.ok).toBeGreaterThan(20);
     expect(summary.poolSize.max).toBeGreaterThanOrEqual(3);
 
-    // Load gone: the low-CPU alert scales the pool back to its minimum, one step per tick.
+    // Load gone: the scale-in alerts take the pool back to its minimum (proportionally: one call may do it).
     await until('scale-in back to 1', poolSize, (n) => n === 1, 120000);
-    const down = (await events()).filter((x) => x.outcome === 'scaled' && x.direction === 'down');
-    expect(down.length).toBeGreaterThanOrEqual(2);
+    const down = (await events()).filter((x) => x.id > before && x.outcome === 'scaled' && x.direction === 'down');
+    expect(down.length).toBeGreaterThanOrEqual(1);
     await until('one member scraped', poolTargets, (t) => t.length === 1, 60000);
   }, 420000);
 
