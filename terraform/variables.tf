@@ -85,7 +85,7 @@ variable "pool_min_size" {
 variable "pool_max_size" {
   description = "Largest size the control plane scales the pool to (mind the account's quota)."
   type        = number
-  default     = 5
+  default     = 15
 
   validation {
     condition     = var.pool_max_size >= 1 && var.pool_max_size <= 50 && floor(var.pool_max_size) == var.pool_max_size

@@ -30,7 +30,7 @@ describe('Prometheus', () => {
     expect(config.output).toContain('SUCCESS');
     expect(config.status).toBe(0);
     const rules = run('promtool', ['check', 'rules', 'monitoring/prometheus/rules/autoscaling.rules.yml']);
-    expect(rules.output).toMatch(/SUCCESS: 5 rules found/);
+    expect(rules.output).toMatch(/SUCCESS: 7 rules found/);
   });
 
   it('passes the rule unit tests: high fires, low fires, no data fires nothing (promtool test rules)', () => {
@@ -58,7 +58,7 @@ describe('Prometheus', () => {
       const dir = mkdtempSync(join(tmpdir(), 'local-configs-'));
       const files = generateLocalConfigs(dir, mode);
       const prom = run('promtool', ['check', 'config', files.prometheusFile]);
-      expect(prom.output).toMatch(/SUCCESS: 5 rules found/);
+      expect(prom.output).toMatch(/SUCCESS: 7 rules found/);
       expect(prom.status).toBe(0);
       const am = run('amtool', ['check-config', files.alertmanagerFile]);
       expect(am.output).toContain('SUCCESS');
