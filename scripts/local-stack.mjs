@@ -63,7 +63,7 @@ export const TIMINGS = {
   },
 };
 
-const APPS = ['control-plane', 'exoscale-emulator', 'slow-web', 'load-test'];
+const APPS = ['control-plane', 'exoscale-emulator', 'slow-web', 'load-test', 'scaling-sim'];
 
 class StackError extends Error {}
 
@@ -82,7 +82,7 @@ function newestMtime(path) {
 export function ensureBuilt(log = console.log) {
   if (!existsSync(join(ROOT, 'node_modules/.bin/nest'))) {
     log('installing the dependencies (npm ci) ...');
-    const install = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: ROOT, stdio: 'inherit' });
+    const install = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: ROOT, stdio: [0, 2, 2] });
     if (install.status !== 0) throw new StackError('npm ci failed');
   }
   const mains = APPS.map((app) => join(ROOT, 'dist/apps', app, 'main.js'));
@@ -90,7 +90,8 @@ export function ensureBuilt(log = console.log) {
   const stale = mains.some((m) => !existsSync(m) || statSync(m).mtimeMs < sources);
   if (!stale) return;
   log('building the apps (npm run build) ...');
-  const result = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  // Build output goes to stderr, so a command's own stdout (e.g. simulate --json) stays clean.
+  const result = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: [0, 2, 2] });
   if (result.status !== 0) throw new StackError('the build failed: fix it and run npm start again');
 }
 
