@@ -8,12 +8,21 @@ import { fileURLToPath } from 'node:url';
 import { PORTS, startStack } from './local-stack.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CLIENTS = 4;
+const CLIENTS = 5;
 const STEPS = [
   { clients: 0, seconds: 15 },
   { clients: CLIENTS, seconds: 60 },
 ];
 const MIN_SIZE = 1;
+const MAX_SIZE = 8;
+const LOAD_START_S = STEPS[0].seconds;
+const LOAD_END_S = STEPS[0].seconds + STEPS[1].seconds;
+
+/** The size the load needs (elasticity.md): the smallest n with clients / n < 0.8, within the bounds. */
+function neededSize(clients) {
+  const n = clients > 0 ? Math.floor(clients / 0.8 + 1e-9) + 1 : MIN_SIZE;
+  return Math.min(MAX_SIZE, Math.max(MIN_SIZE, n));
+}
 const GIVE_UP_AFTER_S = 300;
 
 const cp = `http://127.0.0.1:${PORTS.controlPlane}`;
@@ -43,7 +52,12 @@ async function main() {
   process.on('SIGTERM', () => onSignal(143));
   let stack;
   try {
-    stack = await startStack({ fast: true, minSize: MIN_SIZE, maxSize: 6, signal: interrupted.signal });
+    stack = await startStack({
+      fast: true,
+      minSize: MIN_SIZE,
+      maxSize: MAX_SIZE,
+      signal: interrupted.signal,
+    });
   } catch (error) {
     console.error(`demo: ${error.message}`);
     process.exit(interrupted.signal.aborted ? 130 : 1);
@@ -85,33 +99,85 @@ async function main() {
   let loadEnded = false;
   load.once('exit', () => (loadEnded = true));
 
-  console.log('   time  load  pool CPU  size  state          decision');
+  console.log('   time  load  need  pool CPU  size  serving  state          decision');
   const started = Date.now();
   let lastEvent = 0;
   let sawScaleOut = false;
+  let lastPrinted = -1;
+  // Elasticity during the load phase, on the samples taken about once a second.
+  let underSeconds = 0;
+  let neededReachedAt = null;
+  let previous = null;
+  const upCalls = [];
+  let firstAlertAt = null;
   for (;;) {
-    const t = Math.round((Date.now() - started) / 1000);
+    const now = Date.now();
+    const t = (now - started) / 1000;
+    const clients = clientsAt(t);
+    const needed = neededSize(clients);
     const [usage, pool, events] = await Promise.all([
       cpu().catch(() => null),
       json(`${cp}/pool`).catch(() => null),
       json(`${cp}/pool/events?limit=20`).catch(() => []),
     ]);
+    const serving = pool?.members?.filter((m) => m.state === 'running' && m.health === 'success').length ?? 0;
+    if (previous && t > LOAD_START_S && previous.t < LOAD_END_S) {
+      const span = Math.min(t, LOAD_END_S) - Math.max(previous.t, LOAD_START_S);
+      if (span > 0 && previous.serving < previous.needed) underSeconds += span;
+    }
+    if (
+      neededReachedAt === null &&
+      t >= LOAD_START_S &&
+      t < LOAD_END_S &&
+      serving >= needed &&
+      needed > MIN_SIZE
+    )
+      neededReachedAt = now;
+    previous = { t, serving, needed };
     const fresh = events.filter((e) => e.id > lastEvent && e.outcome !== 'none').reverse();
     if (events[0]) lastEvent = Math.max(lastEvent, events[0].id);
+    for (const e of events) {
+      if (e.alerts?.up && firstAlertAt === null && Date.parse(e.time) / 1000 > started / 1000 + LOAD_START_S)
+        firstAlertAt = Date.parse(e.alerts.up.firingSince);
+    }
+    for (const e of fresh) if (e.outcome === 'scaled' && e.direction === 'up') upCalls.push(e);
     const decision = fresh
-      .map((e) => `${e.outcome}${e.direction ? ` ${e.direction}` : ''} -> ${e.targetSize}`)
+      .map((e) => `${e.outcome}${e.direction ? ` ${e.direction}` : ''} -> ${e.targetSize} (${e.code})`)
       .join('; ');
     if (fresh.some((e) => e.outcome === 'scaled' && e.direction === 'up')) sawScaleOut = true;
-    console.log(
-      `${String(t).padStart(6)}s  ${String(clientsAt(t)).padStart(4)}  ${usage === null ? '     -' : `${(usage * 100).toFixed(0).padStart(5)}%`}  ${String(pool?.size ?? '-').padStart(4)}  ${String(pool?.state ?? '-').padEnd(13)}  ${decision}`,
-    );
-    if (loadEnded && sawScaleOut && pool?.size === MIN_SIZE && pool?.state === 'running') break;
+    if (Math.floor(t / 3) !== lastPrinted || decision) {
+      lastPrinted = Math.floor(t / 3);
+      console.log(
+        `${String(Math.round(t)).padStart(6)}s  ${String(clients).padStart(4)}  ${String(needed).padStart(4)}  ${usage === null ? '     -' : `${(usage * 100).toFixed(0).padStart(5)}%`}  ${String(pool?.size ?? '-').padStart(4)}  ${String(serving).padStart(7)}  ${String(pool?.state ?? '-').padEnd(13)}  ${decision}`,
+      );
+    }
+    if (t > LOAD_END_S && sawScaleOut && pool?.size === MIN_SIZE && pool?.state === 'running') break;
     if (t > GIVE_UP_AFTER_S) {
       console.error('\ndemo: the pool did not return to its minimum in time; see .local/logs/');
       await stop(1);
     }
-    await new Promise((r) => setTimeout(r, 3000));
+    await new Promise((r) => setTimeout(r, 1000));
   }
+  const loadEndAt = started + LOAD_END_S * 1000;
+  const lateScaleOuts = upCalls.filter((e) => Date.parse(e.time) > loadEndAt);
+  const tick = stack.timing.tickSeconds;
+  console.log(
+    `\nelasticity during the ${STEPS[1].seconds} s load phase (${CLIENTS} clients need ${neededSize(CLIENTS)} members):`,
+  );
+  console.log(`  under-provisioned:                 ${underSeconds.toFixed(0)} s of ${STEPS[1].seconds} s`);
+  console.log(
+    `  first alert -> needed size serving: ${firstAlertAt && neededReachedAt ? `${((neededReachedAt - firstAlertAt) / 1000).toFixed(0)} s` : 'not reached'}`,
+  );
+  if (upCalls.length > 0) {
+    const first = Date.parse(upCalls[0].time);
+    const reaching = upCalls.find((e) => e.targetSize >= neededSize(CLIENTS));
+    console.log(
+      `  needed size requested:             ${reaching ? `${((Date.parse(reaching.time) - first) / 1000 / tick).toFixed(0)} tick(s) after the first scale call (${upCalls.length} scale-out call(s))` : 'never'}`,
+    );
+  }
+  console.log(
+    `  scale-out after the load stopped:  ${lateScaleOuts.length === 0 ? 'none' : `${lateScaleOuts.length} call(s)`}`,
+  );
   try {
     const summary = JSON.parse(report);
     console.log(

@@ -36,7 +36,15 @@ const members = async () =>
   ).pools[0].members;
 const events = () =>
   json<
-    { id: number; outcome: string; direction: string | null; trigger: string; targetSize: number | null }[]
+    {
+      id: number;
+      time: string;
+      outcome: string;
+      code: string;
+      direction: string | null;
+      trigger: string;
+      targetSize: number | null;
+    }[]
   >(`${CP}/pool/events`);
 const poolSize = async () => (await json<{ size: number }>(`${CP}/pool`)).size;
 
@@ -172,7 +180,13 @@ describe('closed loop on the local stack (e2e)', () => {
     );
     let report = '';
     load.stdout!.on('data', (d) => (report += d));
-    const loadDone = new Promise<number | null>((r) => load.once('exit', r));
+    let loadEndedAt = Infinity;
+    const loadDone = new Promise<number | null>((r) =>
+      load.once('exit', (code) => {
+        loadEndedAt = Date.now();
+        r(code);
+      }),
+    );
 
     // Hop 1: the member's simulated CPU reaches Prometheus.
     await until(
@@ -223,13 +237,30 @@ describe('closed loop on the local stack (e2e)', () => {
     );
 
     expect(await loadDone).toBe(0);
+    // The size 3 clients need (the smallest n with 3 / n < 0.8) is requested within two ticks of the first scale call.
+    const needed = 4;
+    const log = (await events()).filter((x) => x.id > before).reverse();
+    const firstUp = log.findIndex((x) => x.outcome === 'scaled' && x.direction === 'up');
+    const reaching = log.findIndex(
+      (x) => x.outcome === 'scaled' && x.direction === 'up' && x.targetSize! >= needed,
+    );
+    expect(reaching).toBeGreaterThanOrEqual(firstUp);
+    const ticksBetween = log.slice(firstUp + 1, reaching + 1).filter((x) => x.trigger === 'tick').length;
+    expect(ticksBetween).toBeLessThanOrEqual(2);
     const summary = JSON.parse(report) as { ok: number; poolSize: { max: number } };
     expect(summary.ok).toBeGreaterThan(20);
     expect(summary.poolSize.max).toBeGreaterThanOrEqual(3);
 
     // Load gone: the scale-in alerts take the pool back to its minimum (proportionally: one call may do it).
     await until('scale-in back to 1', poolSize, (n) => n === 1, 120000);
-    const down = (await events()).filter((x) => x.id > before && x.outcome === 'scaled' && x.direction === 'down');
+    // Nothing was added after the load stopped (allowing one tick of the load's own last second).
+    const late = (await events()).filter(
+      (x) => x.outcome === 'scaled' && x.direction === 'up' && Date.parse(x.time) > loadEndedAt + 1000,
+    );
+    expect(late).toEqual([]);
+    const down = (await events()).filter(
+      (x) => x.id > before && x.outcome === 'scaled' && x.direction === 'down',
+    );
     expect(down.length).toBeGreaterThanOrEqual(1);
     await until('one member scraped', poolTargets, (t) => t.length === 1, 60000);
   }, 420000);
