@@ -44,7 +44,7 @@ export class ScalingService {
   private readonly logger = new Logger(ScalingService.name);
   private readonly lock = new Mutex();
   private readonly shutdown = new AbortController();
-  /** Unix seconds of our last successful scale call (the members' creation times cover a restart). */
+  /** Unix seconds when our last successful scale call was made (the members' creation times cover a restart). */
   private lastScaledAt: number | null = null;
   nextTickAt: Date | null = null;
 
@@ -199,6 +199,8 @@ export class ScalingService {
     }
 
     let operationId: string | null = null;
+    // Members are created (or removed) when the call is applied, not when its operation is reported done.
+    const calledAt = Date.now() / 1000;
     try {
       this.metrics.poolSize.set({ kind: 'target' }, decision.targetSize);
       const operation = await this.exoscale.scaleInstancePool(pool.id, decision.targetSize);
@@ -221,7 +223,7 @@ export class ScalingService {
         operation: { id: operationId, outcome: 'failure', error: describe(error) },
       });
     }
-    this.lastScaledAt = Date.now() / 1000;
+    this.lastScaledAt = calledAt;
     consume();
     this.metrics.poolSize.set({ kind: 'current' }, decision.targetSize);
     void this.discovery.refresh();
