@@ -79,6 +79,47 @@ describe('loadSettings', () => {
     expect(problems({ ...required, EXOSCALE_API_ENDPOINT: 'ftp://x' })).toHaveLength(1);
   });
 
+  it('validates the scaling policy settings, each by name', () => {
+    expect(loadSettings(required)).toMatchObject({
+      SCALING_POLICY: 'target',
+      TARGET_UTILIZATION: 0.6,
+      SCALE_IN_UTILIZATION: 0.75,
+      WARMUP_SECONDS: 180,
+      ALERT_TTL_SECONDS: 420,
+      PROMETHEUS_URL: undefined,
+    });
+    const s = loadSettings({
+      ...required,
+      SCALING_POLICY: 'step',
+      TARGET_UTILIZATION: '.5',
+      PROMETHEUS_URL: 'http://prometheus:9090',
+    });
+    expect(s.policySettings).toMatchObject({
+      policy: 'step',
+      targetUtilisation: 0.5,
+      bounds: { min: 1, max: 10 },
+    });
+    expect(
+      problems({
+        ...required,
+        SCALING_POLICY: 'magic',
+        TARGET_UTILIZATION: '80%',
+        WARMUP_SECONDS: '-1',
+        ALERT_TTL_SECONDS: '0',
+        PROMETHEUS_URL: 'prometheus',
+      }),
+    ).toEqual([
+      'SCALING_POLICY must be one of target, step',
+      'TARGET_UTILIZATION must be a number between 0.1 and 0.95',
+      'WARMUP_SECONDS must be between 0 and 3600',
+      'ALERT_TTL_SECONDS must be between 1 and 86400',
+      'PROMETHEUS_URL must be an http(s) URL such as http://prometheus:9090',
+    ]);
+    expect(problems({ ...required, TARGET_UTILIZATION: '0.8', SCALE_IN_UTILIZATION: '0.7' })).toEqual([
+      'SCALE_IN_UTILIZATION (0.7) must not be below TARGET_UTILIZATION (0.8): scale-in would undo every scale-out',
+    ]);
+  });
+
   it('never puts a secret value into its messages', () => {
     const error = (() => {
       try {
