@@ -66,9 +66,9 @@ export function renderChart(spec: ChartSpec): string {
   const dt = spec.dt ?? 1;
   const samples = Math.max(1, ...spec.panels.flatMap((p) => p.series.map((s) => s.values.length)));
   const left = 56;
-  const right = 150;
+  const right = 190;
   const plotW = width - left - right;
-  const top = spec.subtitle ? 52 : 36;
+  const top = spec.subtitle ? 66 : 50;
   const gap = 34;
   const axisH = 28;
   const height = top + spec.panels.reduce((h, p) => h + p.height + gap, 0) + axisH - gap + 8;
@@ -149,7 +149,7 @@ export function renderChart(spec: ChartSpec): string {
   );
   for (const m of spec.markers ?? []) {
     parts.push(
-      `<circle cx="${x(m.t).toFixed(1)}" cy="${top - 8}" r="3.5" fill="${m.color}"><title>${escapeXml(m.label)}</title></circle>`,
+      `<circle cx="${x(m.t).toFixed(1)}" cy="${top}" r="3.5" fill="${m.color}"><title>${escapeXml(m.label)}</title></circle>`,
     );
   }
   parts.push('</svg>');
