@@ -364,3 +364,102 @@ describe('scaling (e2e)', () => {
     expect(poolSize()).toBe(2);
   });
 });
+
+describe('exactly one step per signal, whatever the API answers (e2e)', () => {
+  let fake: FakeExoscale;
+  let t: TestApp;
+  const server = () => t.app.getHttpServer();
+  const poolSize = () => fake.zone.getPool(fake.poolId).size;
+
+  beforeEach(async () => {
+    // Members boot slowly enough that a retry meets the pool still scaling (409), as on Exoscale.
+    fake = await startFakeExoscale({ size: 1, timings: { bootDelayMs: 1500, stopDelayMs: 20 } });
+    await fake.zone.settle();
+    t = await startApp(fake, { POOL_MAX_SIZE: '5' });
+  });
+  afterEach(async () => {
+    await t.app.close();
+    await fake.close();
+  });
+
+  async function oneUpThenQuiet() {
+    const scaling = t.app.get(ScalingService);
+    await request(server()).get('/up').expect(202);
+    const first = await scaling.tick();
+    await fake.zone.settle();
+    const second = await scaling.tick();
+    await fake.zone.settle();
+    return { first, second };
+  }
+
+  it('a lost answer (504 after the call applied, 409 on the retry) is one step, recorded as applied', async () => {
+    fake.api.injectFault({ operation: 'scale-instance-pool', status: 504, afterApply: true });
+    const { first, second } = await oneUpThenQuiet();
+    expect(first).toMatchObject({ outcome: 'scaled', code: 'Reconciled', targetSize: 2 });
+    expect(first.reasons.map((r) => r.text).join(' ')).toMatch(/the step was applied, recorded once/);
+    expect(second).toMatchObject({ outcome: 'none', code: 'NoSignal' });
+    expect(poolSize()).toBe(2);
+  });
+
+  it('a connection dropped after the API accepted the call is one step', async () => {
+    fake.api.injectFault({
+      operation: 'scale-instance-pool',
+      dropConnection: true,
+      afterApply: true,
+      times: 5,
+    });
+    const { first, second } = await oneUpThenQuiet();
+    expect(first).toMatchObject({ outcome: 'scaled', code: 'Reconciled' });
+    expect(second.code).toBe('NoSignal');
+    expect(poolSize()).toBe(2);
+  });
+
+  it('refused operation polls (403) fall back to the pool state: the step is recorded once', async () => {
+    fake.api.injectFault({
+      operation: 'get-operation',
+      status: 403,
+      body: '{"message":"Forbidden"}',
+      times: 1000,
+    });
+    const { first, second } = await oneUpThenQuiet();
+    expect(first).toMatchObject({ outcome: 'scaled', code: 'Reconciled', operation: { outcome: 'success' } });
+    expect(first.reasons.map((r) => r.text).join(' ')).toMatch(/reading the operation was refused/);
+    expect(second.code).toBe('NoSignal');
+    expect(poolSize()).toBe(2);
+  });
+
+  it('an unknown outcome that the pool read cannot settle is checked first at the next tick', async () => {
+    fake.api.injectFault({ operation: 'scale-instance-pool', status: 504, afterApply: true, times: 5 });
+    // The re-read after the failure fails too (every attempt), the one before the decision does not.
+    const scaling = t.app.get(ScalingService);
+    await request(server()).get('/up').expect(202);
+    const read = fake.api;
+    const original = read.faults.take.bind(read.faults);
+    let pools = 0;
+    read.faults.take = (operation: string) => {
+      if (operation === 'get-instance-pool' && ++pools > 1 && pools <= 6) return { status: 503 };
+      return original(operation);
+    };
+    const first = await scaling.tick();
+    expect(first).toMatchObject({ outcome: 'error', code: 'ApiError' });
+    expect(first.reasons.map((r) => r.text).join(' ')).toMatch(/the next tick checks the pool first/);
+    read.faults.take = original;
+    await fake.zone.settle();
+    const second = await scaling.tick();
+    expect(second).toMatchObject({ outcome: 'none', code: 'NoSignal' });
+    expect(second.reasons[0]).toMatchObject({ code: 'Reconciled' });
+    expect(poolSize()).toBe(2);
+  });
+
+  it('a call the API refused keeps the signal for the next tick', async () => {
+    fake.api.injectFault({
+      operation: 'scale-instance-pool',
+      status: 400,
+      body: '{"message":"quota exceeded"}',
+    });
+    const { first, second } = await oneUpThenQuiet();
+    expect(first).toMatchObject({ outcome: 'error', code: 'ApiError' });
+    expect(second).toMatchObject({ outcome: 'scaled', targetSize: 2 });
+    expect(poolSize()).toBe(2);
+  });
+});

@@ -242,6 +242,27 @@ export class EmulatorApiServer {
     }
 
     const fault = this.faults.take(operation);
+    const serve = (): { status: number; body: unknown } => {
+      let body: unknown;
+      if (raw !== '') {
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          return { status: 400, body: { message: 'request body is not valid JSON' } };
+        }
+      }
+      try {
+        return {
+          status: 200,
+          body: route.handle(path.match(route.pattern)!, body, new URLSearchParams(rawQuery)),
+        };
+      } catch (error) {
+        if (error instanceof HttpError) return { status: error.status, body: { message: error.message } };
+        return { status: 500, body: { message: 'internal emulator error' } };
+      }
+    };
+    // A lost answer: the change is applied, the caller never learns it.
+    const served = fault?.afterApply ? serve() : null;
     if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
     if (fault?.dropConnection) {
       req.socket.destroy();
@@ -254,21 +275,8 @@ export class EmulatorApiServer {
         fault.retryAfter ? { 'Retry-After': fault.retryAfter } : {},
       );
     }
-
-    let body: unknown;
-    if (raw !== '') {
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        return send(400, { message: 'request body is not valid JSON' });
-      }
-    }
-    try {
-      send(200, route.handle(path.match(route.pattern)!, body, new URLSearchParams(rawQuery)));
-    } catch (error) {
-      if (error instanceof HttpError) return send(error.status, { message: error.message });
-      send(500, { message: 'internal emulator error' });
-    }
+    const answer = served ?? serve();
+    send(answer.status, answer.body);
   }
 
   private poolJson(pool: EmulatedPool): Record<string, unknown> {

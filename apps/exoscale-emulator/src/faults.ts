@@ -12,6 +12,8 @@ export interface FaultRule {
   delayMs?: number;
   /** Destroy the connection without an answer. */
   dropConnection?: boolean;
+  /** Serve the request first (its change is applied), then answer with the fault: a lost answer. */
+  afterApply?: boolean;
   /** How many matching requests the rule applies to (default 1). */
   times?: number;
 }

@@ -33,6 +33,7 @@ export const REASON_CODES = [
   'Scale',
   'DryRun',
   'ApiError',
+  'Reconciled',
   'PoolUnreadable',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];

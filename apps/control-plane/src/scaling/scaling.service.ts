@@ -46,6 +46,14 @@ export class ScalingService {
   private readonly shutdown = new AbortController();
   /** Unix seconds when our last successful scale call was made (the members' creation times cover a restart). */
   private lastScaledAt: number | null = null;
+  /** A scale call whose outcome could not be learnt: the next decision checks the pool before anything else. */
+  private unverified: {
+    target: number;
+    from: number;
+    calledAt: number;
+    consumes: Direction[];
+    steps: ReturnType<SignalStore['snapshot']>;
+  } | null = null;
   nextTickAt: Date | null = null;
 
   constructor(
@@ -87,9 +95,7 @@ export class ScalingService {
   private async execute(trigger: Trigger, request: PolicyRequest): Promise<DecisionEntry> {
     const started = Date.now();
     const now = started / 1000;
-    const steps = this.signals.snapshot();
-    const signals = this.signals.signals(now);
-    const base = {
+    const describeInputs = (signals: { up: DirectionSignals; down: DirectionSignals }) => ({
       time: new Date(started).toISOString(),
       trigger,
       policy: this.settings.SCALING_POLICY,
@@ -102,7 +108,10 @@ export class ScalingService {
             ? { direction: request.direction }
             : undefined,
       bounds: this.bounds,
-    };
+    });
+    let steps = this.signals.snapshot();
+    let signals = this.signals.signals(now);
+    let base = describeInputs(signals);
     const finish = (
       outcome: EntryOutcome,
       rest: Pick<
@@ -144,6 +153,20 @@ export class ScalingService {
     this.metrics.poolSize.set({ kind: 'current' }, pool.size);
 
     const readingNotes: Reason[] = [];
+    if (this.unverified) {
+      const u = this.unverified;
+      this.unverified = null;
+      if (pool.size === u.target && u.target !== u.from) {
+        this.recordApplied(u.calledAt, u.consumes, u.steps);
+        readingNotes.push({
+          code: 'Reconciled',
+          text: `the previous scale call (${u.from} -> ${u.target}) had an unknown outcome; the pool is at ${u.target}: it was applied, recorded once`,
+        });
+      }
+    }
+    steps = this.signals.snapshot();
+    signals = this.signals.signals(now);
+    base = describeInputs(signals);
     let measurement: Measurement | null = null;
     if (request.kind === 'tick' && this.settings.SCALING_POLICY === 'target') {
       const reading = await this.utilisation.read(now);
@@ -174,6 +197,7 @@ export class ScalingService {
       for (const direction of decision.consumes) this.signals.consume(direction, steps[direction]);
       this.updateSignalGauges();
     };
+    const finalSteps = steps;
     const common = {
       pool: { size: pool.size, state: pool.state },
       decision: decision.outcome,
@@ -198,36 +222,171 @@ export class ScalingService {
       });
     }
 
-    let operationId: string | null = null;
     // Members are created (or removed) when the call is applied, not when its operation is reported done.
     const calledAt = Date.now() / 1000;
-    try {
-      this.metrics.poolSize.set({ kind: 'target' }, decision.targetSize);
-      const operation = await this.exoscale.scaleInstancePool(pool.id, decision.targetSize);
-      operationId = operation.id;
-      await this.exoscale.waitForOperation(operation, {
-        pollIntervalMs: 1000,
-        timeoutMs: 15 * 60_000,
-        signal: this.shutdown.signal,
-      });
-    } catch (error) {
-      this.logger.warn({ msg: 'scale call failed; the signal is kept', error: describe(error) });
+    this.metrics.poolSize.set({ kind: 'target' }, decision.targetSize);
+    const result = await this.applyScale(pool.id, pool.size, decision.targetSize);
+    if (!result.applied) {
+      if (result.unknown)
+        this.unverified = {
+          target: decision.targetSize,
+          from: pool.size,
+          calledAt,
+          consumes: decision.consumes,
+          steps: finalSteps,
+        };
+      this.logger.warn({ msg: 'scale call failed; the signal is kept', error: result.error });
       return finish('error', {
         ...common,
         code: 'ApiError',
-        reasons: [
-          ...reasons,
-          { code: 'ApiError', text: `scale call failed: ${describe(error)}` },
-          { code: 'ApiError', text: 'signals kept for the next tick' },
-        ],
-        operation: { id: operationId, outcome: 'failure', error: describe(error) },
+        reasons: [...reasons, ...result.reasons],
+        operation: { id: result.operationId, outcome: 'failure', error: result.error },
       });
     }
-    this.lastScaledAt = calledAt;
-    consume();
+    this.recordApplied(calledAt, decision.consumes, finalSteps);
     this.metrics.poolSize.set({ kind: 'current' }, decision.targetSize);
+    return finish('scaled', {
+      ...common,
+      code: result.reasons.length > 0 ? 'Reconciled' : common.code,
+      reasons: [...reasons, ...result.reasons],
+      operation: {
+        id: result.operationId,
+        outcome: 'success',
+        ...(result.error ? { error: result.error } : {}),
+      },
+    });
+  }
+
+  /** A step that was applied: its signals are used up and the warm-up clock starts at the call. */
+  private recordApplied(
+    calledAt: number,
+    consumes: Direction[],
+    steps: ReturnType<SignalStore['snapshot']>,
+  ): void {
+    this.lastScaledAt = calledAt;
+    for (const direction of consumes) this.signals.consume(direction, steps[direction]);
+    this.updateSignalGauges();
     void this.discovery.refresh();
-    return finish('scaled', { ...common, reasons, operation: { id: operationId, outcome: 'success' } });
+  }
+
+  /**
+   * One scale call and the wait for its outcome. Exactly one step per decision whatever the API answers: after a
+   * failure whose outcome is unknown (timeout, lost answer, 5xx, 409 busy, a failed or unobservable operation) the
+   * pool is read again, and a pool at the target size counts as applied. Only a call the API refused outright
+   * (4xx but 408/409/429) is provably not applied.
+   */
+  private async applyScale(
+    poolId: string,
+    from: number,
+    target: number,
+  ): Promise<
+    | { applied: true; operationId: string | null; reasons: Reason[]; error?: string }
+    | { applied: false; unknown: boolean; operationId: string | null; reasons: Reason[]; error: string }
+  > {
+    let operationId: string | null = null;
+    let failure: unknown;
+    try {
+      const operation = await this.exoscale.scaleInstancePool(poolId, target);
+      operationId = operation.id;
+      try {
+        await this.exoscale.waitForOperation(operation, {
+          pollIntervalMs: 1000,
+          timeoutMs: 15 * 60_000,
+          signal: this.shutdown.signal,
+        });
+        return { applied: true, operationId, reasons: [] };
+      } catch (error) {
+        if (!(
+          error instanceof ExoscaleApiError &&
+          error.operation === 'get-operation' &&
+          error.status === 403
+        ))
+          throw error;
+        // The key may not be allowed to read operations (its class is unconfirmed): watch the pool instead.
+        await this.waitForPool(poolId, target);
+        return {
+          applied: true,
+          operationId,
+          error: describe(error),
+          reasons: [
+            {
+              code: 'Reconciled',
+              text: `reading the operation was refused (${describe(error)}): the pool's own state showed it reach ${target}`,
+            },
+          ],
+        };
+      }
+    } catch (error) {
+      failure = error;
+    }
+    const error = describe(failure);
+    const refused =
+      failure instanceof ExoscaleApiError &&
+      failure.operation === 'scale-instance-pool' &&
+      failure.status !== null &&
+      failure.status >= 400 &&
+      failure.status < 500 &&
+      ![408, 409, 429].includes(failure.status);
+    const kept: Reason[] = [
+      { code: 'ApiError', text: `scale call failed: ${error}` },
+      { code: 'ApiError', text: 'signals kept for the next tick' },
+    ];
+    if (refused) return { applied: false, unknown: false, operationId, reasons: kept, error };
+    let now: InstancePool;
+    try {
+      now = await this.exoscale.getInstancePool(poolId);
+    } catch (readError) {
+      return {
+        applied: false,
+        unknown: true,
+        operationId,
+        error,
+        reasons: [
+          ...kept,
+          {
+            code: 'ApiError',
+            text: `the outcome is unknown (${describe(readError)}): the next tick checks the pool first`,
+          },
+        ],
+      };
+    }
+    if (now.size === target) {
+      return {
+        applied: true,
+        operationId,
+        error,
+        reasons: [
+          {
+            code: 'Reconciled',
+            text: `the scale call failed (${error}), but the pool is at ${target} (${now.state}): the step was applied, recorded once`,
+          },
+        ],
+      };
+    }
+    return {
+      applied: false,
+      unknown: false,
+      operationId,
+      error,
+      reasons: [
+        ...kept,
+        { code: 'ApiError', text: `the pool is still at ${now.size} (not ${target}): not applied` },
+      ],
+    };
+  }
+
+  /** Polls the pool until it runs at the target size (the fallback when operations cannot be read). */
+  private async waitForPool(poolId: string, target: number): Promise<void> {
+    const deadline = Date.now() + 15 * 60_000;
+    for (;;) {
+      const pool = await this.exoscale.getInstancePool(poolId);
+      if (pool.size === target && pool.state === 'running') return;
+      if (pool.size !== target && pool.state === 'running')
+        throw new Error(`the pool is running at ${pool.size}, not ${target}`);
+      if (this.shutdown.signal.aborted || Date.now() > deadline)
+        throw new Error(`the pool did not reach ${target} (state ${pool.state})`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
   }
 
   updateSignalGauges(): void {
