@@ -1,6 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 
+import { GlobalExceptionFilter } from './common/global-exception.filter';
 import { ConfigModule } from './config/config.module';
 import { Settings } from './config/settings';
 import { DiscoveryModule } from './discovery/discovery.module';
@@ -26,6 +28,10 @@ const FEATURES = [
 @Module({})
 export class AppModule {
   static forSettings(settings: Settings): DynamicModule {
-    return { module: AppModule, imports: [ConfigModule.forSettings(settings), ...FEATURES] };
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forSettings(settings), ...FEATURES],
+      providers: [{ provide: APP_FILTER, useClass: GlobalExceptionFilter }],
+    };
   }
 }

@@ -78,6 +78,7 @@ export class AlertGroupPayloadDto {
 
   @ApiProperty({ type: [AlertDto] })
   @IsArray()
+  @IsObject({ each: true, message: 'each alert must be a JSON object' })
   @ValidateNested({ each: true })
   @Type(() => AlertDto)
   alerts: AlertDto[];

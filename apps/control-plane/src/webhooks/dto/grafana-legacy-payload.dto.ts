@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsArray,
+  IsObject,
   IsIn,
   IsInt,
   IsNumber,
@@ -68,6 +69,7 @@ export class GrafanaLegacyPayloadDto {
   @ApiPropertyOptional({ type: [EvalMatchDto] })
   @IsOptional()
   @IsArray()
+  @IsObject({ each: true, message: 'each of evalMatches must be a JSON object' })
   @ValidateNested({ each: true })
   @Type(() => EvalMatchDto)
   evalMatches?: EvalMatchDto[];
