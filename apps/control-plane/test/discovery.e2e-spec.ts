@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 import request from 'supertest';
 
@@ -123,5 +124,37 @@ describe('discovery (e2e)', () => {
       20000,
     );
     await request(server()).get('/health').expect(200);
+  });
+
+  it('reports an unwritable service discovery file as sdFile, never as the Exoscale API', async () => {
+    await eventually(
+      () => readTargets(t.sdFile),
+      (targets) => targets.length === 2,
+    );
+    // The directory becomes a plain file: every write fails (ENOTDIR), whoever runs the test.
+    const dir = dirname(t.sdFile);
+    await rm(dir, { recursive: true, force: true });
+    await writeFile(dir, 'not a directory');
+    fake.zone.scale(fake.poolId, 3);
+    const discovery = t.app.get(DiscoveryService);
+    await eventually(
+      () => discovery.status.sdFile.consecutiveFailures,
+      (n) => n >= 1,
+      20000,
+    );
+    const health = await request(server()).get('/health').expect(503);
+    expect(health.body.error.sdFile).toMatchObject({
+      status: 'down',
+      lastError: expect.stringMatching(/cannot write service discovery file/),
+    });
+    expect(health.body.info.exoscale).toMatchObject({ status: 'up', lastError: null });
+    expect(health.body.info.scalingTick).toMatchObject({ status: 'up' });
+    // Scaling still sees the members: the API part worked.
+    await eventually(
+      () => discovery.status.members.length,
+      (n) => n === 3,
+      20000,
+    );
+    await rm(dir, { force: true });
   });
 });

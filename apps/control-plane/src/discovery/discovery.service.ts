@@ -7,6 +7,12 @@ import { Settings } from '../config/settings';
 import { MetricsService } from '../metrics/metrics.service';
 import { targetGroupsForMembers } from './discovery-targets';
 
+export interface PartStatus {
+  lastSuccessAt: Date | null;
+  lastError: string | null;
+  consecutiveFailures: number;
+}
+
 export interface DiscoveryStatus {
   lastSuccessAt: Date | null;
   lastAttemptAt: Date | null;
@@ -14,7 +20,20 @@ export interface DiscoveryStatus {
   consecutiveFailures: number;
   targets: number;
   members: Instance[];
+  /** The Exoscale API as discovery sees it (listing the pool's members). */
+  api: PartStatus;
+  /** Writing the service discovery file. */
+  sdFile: PartStatus;
 }
+
+const newPart = (): PartStatus => ({ lastSuccessAt: null, lastError: null, consecutiveFailures: 0 });
+const succeeded = (part: PartStatus) =>
+  Object.assign(part, { lastSuccessAt: new Date(), lastError: null, consecutiveFailures: 0 });
+const failed = (part: PartStatus, error: unknown) =>
+  Object.assign(part, {
+    lastError: error instanceof Error ? error.message : String(error),
+    consecutiveFailures: part.consecutiveFailures + 1,
+  });
 
 /** Pool members -> Prometheus file_sd file. On any error the last good file stays as it is. */
 @Injectable()
@@ -29,6 +48,8 @@ export class DiscoveryService {
     consecutiveFailures: 0,
     targets: 0,
     members: [],
+    api: newPart(),
+    sdFile: newPart(),
   };
 
   constructor(
@@ -60,24 +81,40 @@ export class DiscoveryService {
   private async run(): Promise<void> {
     this.state.lastAttemptAt = new Date();
     try {
-      const members = await this.exoscale.listInstances({
-        managerId: this.settings.EXOSCALE_INSTANCEPOOL_ID,
-      });
+      let members: Instance[];
+      try {
+        members = await this.exoscale.listInstances({ managerId: this.settings.EXOSCALE_INSTANCEPOOL_ID });
+        succeeded(this.state.api);
+      } catch (error) {
+        failed(this.state.api, error);
+        throw error;
+      }
       const groups = targetGroupsForMembers(members, {
         poolId: this.settings.EXOSCALE_INSTANCEPOOL_ID,
         zone: this.settings.EXOSCALE_ZONE,
         targetPort: this.settings.TARGET_PORT,
       });
-      const result = await this.writer.write(groups);
-      if (result.written) {
-        this.logger.log({ msg: 'service discovery file updated', path: result.path, targets: groups.length });
+      // The members are known even when the file cannot be written: scaling still needs them.
+      this.state.members = members;
+      try {
+        const result = await this.writer.write(groups);
+        succeeded(this.state.sdFile);
+        if (result.written) {
+          this.logger.log({
+            msg: 'service discovery file updated',
+            path: result.path,
+            targets: groups.length,
+          });
+        }
+      } catch (error) {
+        failed(this.state.sdFile, error);
+        throw error;
       }
       Object.assign(this.state, {
         lastSuccessAt: new Date(),
         lastError: null,
         consecutiveFailures: 0,
         targets: groups.length,
-        members,
       });
       this.metrics.discoveryTargets.set(groups.length);
       this.metrics.discoveryLastSuccess.set(Date.now() / 1000);

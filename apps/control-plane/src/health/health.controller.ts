@@ -2,8 +2,16 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 
-import { DiscoveryService } from '../discovery/discovery.service';
+import { DiscoveryService, PartStatus } from '../discovery/discovery.service';
+import { ScalingService } from '../scaling/scaling.service';
 
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+/**
+ * Each part by its own name, with its last error: `exoscale` (the API answers discovery's calls), `discovery`
+ * (the member list is fresh), `sdFile` (the service discovery file could be written), `scalingTick` (ticks keep
+ * coming). One failing part never shows up as another's failure.
+ */
 @ApiTags('operations')
 @Controller('health')
 export class HealthController {
@@ -11,30 +19,47 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly discovery: DiscoveryService,
+    private readonly scaling: ScalingService,
   ) {}
 
   @Get()
   @HealthCheck()
   @ApiOperation({
-    summary: 'Health: the Exoscale API answers and the service discovery file is fresh (503 otherwise)',
+    summary:
+      'Health of each part: exoscale (API), discovery (fresh members), sdFile (writable), scalingTick (alive); 503 if any is down',
   })
   check() {
+    const part = (key: string, status: PartStatus) => {
+      const indicator = this.indicators.check(key);
+      const details = {
+        lastSuccessAt: iso(status.lastSuccessAt),
+        consecutiveFailures: status.consecutiveFailures,
+        lastError: status.lastError,
+      };
+      return status.consecutiveFailures === 0 && status.lastSuccessAt
+        ? indicator.up(details)
+        : indicator.down(details);
+    };
     return this.health.check([
-      () => {
-        const status = this.discovery.status;
-        const indicator = this.indicators.check('exoscale');
-        return status.consecutiveFailures === 0 && status.lastSuccessAt
-          ? indicator.up()
-          : indicator.down({ consecutiveFailures: status.consecutiveFailures, lastError: status.lastError });
-      },
+      () => part('exoscale', this.discovery.status.api),
       () => {
         const status = this.discovery.status;
         const indicator = this.indicators.check('discovery');
         const details = {
-          lastSuccessAt: status.lastSuccessAt?.toISOString() ?? null,
+          lastSuccessAt: iso(status.lastSuccessAt),
           targets: status.targets,
+          lastError: status.lastError,
         };
         return this.discovery.isFresh() ? indicator.up(details) : indicator.down(details);
+      },
+      () => part('sdFile', this.discovery.status.sdFile),
+      () => {
+        const indicator = this.indicators.check('scalingTick');
+        const details = {
+          lastTickAt: iso(this.scaling.lastTickAt),
+          nextTickAt: iso(this.scaling.nextTickAt),
+        };
+        return this.scaling.tickAlive() ? indicator.up(details) : indicator.down(details);
       },
     ]);
   }

@@ -55,6 +55,9 @@ export class ScalingService {
     steps: ReturnType<SignalStore['snapshot']>;
   } | null = null;
   nextTickAt: Date | null = null;
+  /** When the last tick finished (whatever its outcome), for the health check. */
+  lastTickAt: Date | null = null;
+  private readonly startedAt = Date.now();
 
   constructor(
     private readonly settings: Settings,
@@ -76,8 +79,18 @@ export class ScalingService {
   }
 
   /** The periodic step: read the signals (and the utilisation), decide, apply at most one scale call. */
-  tick(): Promise<DecisionEntry> {
-    return this.lock.run(() => this.execute('tick', { kind: 'tick' }));
+  async tick(): Promise<DecisionEntry> {
+    try {
+      return await this.lock.run(() => this.execute('tick', { kind: 'tick' }));
+    } finally {
+      this.lastTickAt = new Date();
+    }
+  }
+
+  /** Whether ticks keep coming: the last one (or the start) within two periods and a minute. */
+  tickAlive(now = Date.now()): boolean {
+    const last = this.lastTickAt?.getTime() ?? this.startedAt;
+    return now - last <= 2 * this.settings.SCALING_INTERVAL_SECONDS * 1000 + 60_000;
   }
 
   /** A manual step or absolute size; the caller has checked the size against the bounds. */
