@@ -96,8 +96,6 @@ async function main() {
   );
   let report = '';
   load.stdout.on('data', (d) => (report += d));
-  let loadEnded = false;
-  load.once('exit', () => (loadEnded = true));
 
   console.log('   time  load  need  pool CPU  size  serving  state          decision');
   const started = Date.now();

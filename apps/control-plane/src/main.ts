@@ -27,7 +27,7 @@ async function bootstrap(): Promise<void> {
     bufferLogs: true,
     logger: new ConsoleLogger({ json: true, colors: false }),
   });
-  configureApp(app);
+  configureApp(app, settings);
   const logger = new Logger('Main');
 
   let stopping = false;

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -95,6 +95,39 @@ describe('compiled control plane (e2e)', () => {
     expect(app.output()).toMatch(message);
     expect(app.output()).not.toMatch(/\n\s+at /); // no stack trace
     expect(app.output()).not.toContain(TEST_SECRET);
+  });
+
+  it('closes idle and slow connections within the configured limits', async () => {
+    const app = run({ ...env, HTTP_HEADERS_TIMEOUT_SECONDS: '2', HTTP_REQUEST_TIMEOUT_SECONDS: '3' });
+    try {
+      await healthy();
+      const { port } = new URL(base);
+      const open = (): Promise<Socket> =>
+        new Promise((res, rej) => {
+          const socket = connect(Number(port), '127.0.0.1', () => res(socket));
+          socket.on('error', rej);
+        });
+      const closed = (socket: Socket) =>
+        new Promise<number>((res) => {
+          const started = Date.now();
+          socket.on('error', () => undefined);
+          socket.once('close', () => res(Date.now() - started));
+        });
+      // 50 connections that never send a byte, and one slowloris that trickles a header line every 500 ms.
+      const idle = await Promise.all(Array.from({ length: 50 }, open));
+      const slow = await open();
+      slow.write('GET /health HTTP/1.1\r\nHost: x\r\n');
+      const trickle = setInterval(() => slow.writable && slow.write('X-Slow: 1\r\n'), 500);
+      const times = await Promise.all([...idle, slow].map(closed));
+      clearInterval(trickle);
+      // Closed after the 2 s headers timeout (Node checks every second), long before any default would.
+      for (const ms of times) expect(ms).toBeLessThan(6000);
+      // The server still serves.
+      await request(base).get('/health').expect(200);
+    } finally {
+      app.child.kill('SIGTERM');
+      await app.exited;
+    }
   });
 
   it('passes the course grader scenario and exits 0 on SIGTERM', async () => {

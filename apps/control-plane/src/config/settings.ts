@@ -167,6 +167,22 @@ export class Settings {
   @OptionalString()
   API_TOKEN?: string;
 
+  /** A connection must send a request's complete headers within this long (slowloris; idle new connections). */
+  @IntSetting('HTTP_HEADERS_TIMEOUT_SECONDS', 'number of seconds', 1, 600)
+  HTTP_HEADERS_TIMEOUT_SECONDS = 10;
+
+  /** A whole request (headers and body) must arrive within this long. */
+  @IntSetting('HTTP_REQUEST_TIMEOUT_SECONDS', 'number of seconds', 1, 600)
+  HTTP_REQUEST_TIMEOUT_SECONDS = 30;
+
+  /** An idle kept-alive connection is closed after this long. */
+  @IntSetting('HTTP_KEEP_ALIVE_TIMEOUT_SECONDS', 'number of seconds', 1, 600)
+  HTTP_KEEP_ALIVE_TIMEOUT_SECONDS = 5;
+
+  /** Connections beyond this many are refused. */
+  @IntSetting('HTTP_MAX_CONNECTIONS', 'number of connections', 1, 100000)
+  HTTP_MAX_CONNECTIONS = 1024;
+
   @Transform(toBool)
   @IsBoolean({ message: 'DRY_RUN must be true or false' })
   DRY_RUN = false;

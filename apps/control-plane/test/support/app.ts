@@ -34,7 +34,7 @@ export async function startApp(fake: FakeExoscale, env: Record<string, string> =
   });
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forSettings(settings)] }).compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({ rawBody: true, logger: false });
-  configureApp(app);
+  configureApp(app, settings);
   await app.init();
   return { app, settings, sdFile };
 }
