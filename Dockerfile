@@ -26,7 +26,8 @@ COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /src/dist/apps/control-plane ./dist
 COPY package.json ./
 # The service-discovery directory is a volume shared with Prometheus; the app writes it as the node user.
-RUN mkdir -p /srv/service-discovery && chown node:node /srv/service-discovery
+RUN mkdir -p /srv/service-discovery /var/lib/exoscale-autoscaler \
+    && chown node:node /srv/service-discovery /var/lib/exoscale-autoscaler
 USER node
 EXPOSE 8090
 VOLUME ["/srv/service-discovery"]

@@ -297,6 +297,7 @@ export async function startStack({
       LISTEN_HOST: '127.0.0.1',
       LISTEN_PORT: String(PORTS.controlPlane),
       SD_FILE: join(sdDir, 'config.json'),
+      STATE_DIR: join(dir, 'state'),
       TARGET_PORT: '9100',
       SCALING_INTERVAL_SECONDS: String(timing.tickSeconds),
       DISCOVERY_INTERVAL_SECONDS: String(timing.discoverySeconds),

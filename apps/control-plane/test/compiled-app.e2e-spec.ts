@@ -63,6 +63,7 @@ describe('compiled control plane (e2e)', () => {
       LISTEN_PORT: String(port),
       LISTEN_HOST: '127.0.0.1',
       SD_FILE: join(await mkdtemp(join(tmpdir(), 'cp-bin-')), 'config.json'),
+      STATE_DIR: join(await mkdtemp(join(tmpdir(), 'cp-state-')), 'state'),
       SCALING_INTERVAL_SECONDS: '1',
       DISCOVERY_INTERVAL_SECONDS: '1',
     };
@@ -127,6 +128,50 @@ describe('compiled control plane (e2e)', () => {
     } finally {
       app.child.kill('SIGTERM');
       await app.exited;
+    }
+  });
+
+  it('loses nothing on SIGKILL: a signal recorded before the kill is one step after the restart, never two', async () => {
+    await fake.zone.settle();
+    // No tick before the kill.
+    const first = run({ ...env, SCALING_INTERVAL_SECONDS: '3600' });
+    await healthy();
+    await request(base).post('/pool/scale').send({ size: 1 }).expect(200); // an entry in the decision log
+    await request(base).get('/up').expect(202);
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = run({ ...env, SCALING_INTERVAL_SECONDS: '1' });
+    try {
+      await healthy();
+      await eventually(
+        () => fake.zone.getPool(fake.poolId).size,
+        (n) => n === 2,
+        20000,
+      );
+      type Entry = { trigger: string; outcome: string };
+      const events = await eventually(
+        async () => (await request(base).get('/pool/events').expect(200)).body as Entry[],
+        (e) => e.some((x) => x.outcome === 'scaled' && x.trigger === 'tick'),
+      );
+      expect(events.some((e) => e.trigger === 'manual')).toBe(true); // the log survived
+      expect(events.filter((e) => e.outcome === 'scaled' && e.trigger === 'tick')).toHaveLength(1);
+    } finally {
+      second.child.kill('SIGKILL');
+      await second.exited;
+    }
+    // A third run after the step: the signal was consumed and saved, so nothing is repeated.
+    await fake.zone.settle();
+    const third = run({ ...env, SCALING_INTERVAL_SECONDS: '1' });
+    try {
+      await healthy();
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(fake.zone.getPool(fake.poolId).size).toBe(2);
+      const health = await request(base).get('/health').expect(200);
+      expect(health.body.info.stateFile).toMatchObject({ status: 'up' });
+    } finally {
+      third.child.kill('SIGTERM');
+      await third.exited;
     }
   });
 

@@ -309,8 +309,9 @@ describe('scaling (e2e)', () => {
     fake = await startFakeExoscale({ size: 1 });
     t = await startApp(fake, { SCALE_UP_COOLDOWN_SECONDS: '60' });
     const scaling = t.app.get(ScalingService);
-    await request(server()).get('/up').expect(202);
-    expect(await scaling.tick()).toMatchObject({ outcome: 'scaled', targetSize: 2 });
+    // The pool's member was created moments ago (it may or may not be discovered yet): step by hand, not held.
+    await request(server()).post('/pool/scale').send({ direction: 'up' }).expect(200);
+    await fake.zone.settle();
     await request(server()).get('/up').expect(202);
     const held = await scaling.tick();
     expect(held).toMatchObject({ outcome: 'deferred', code: 'Cooldown', direction: 'up', pool: { size: 2 } });

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 
+import { writeFileAtomically } from './atomic-file';
 import { renderTargetGroups, TargetGroup } from './target-group';
 
 export class FileSdWriteError extends Error {
@@ -39,23 +38,9 @@ export class FileSdWriter {
       this.lastContent = content;
       return { written: false, path: this.path, content };
     }
-    const dir = dirname(this.path);
-    const temporary = join(
-      dir,
-      `.${basename(this.path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
-    );
     try {
-      await mkdir(dir, { recursive: true });
-      const handle = await open(temporary, 'w', 0o644);
-      try {
-        await handle.writeFile(content, 'utf8');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temporary, this.path);
+      await writeFileAtomically(this.path, content);
     } catch (error) {
-      await unlink(temporary).catch(() => undefined);
       this.lastContent = undefined;
       throw new FileSdWriteError(this.path, error);
     }

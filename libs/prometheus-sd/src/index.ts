@@ -1,2 +1,3 @@
+export * from './atomic-file';
 export * from './file-sd-writer';
 export * from './target-group';

@@ -109,7 +109,7 @@ export class SignalBook {
   }
 
   /** Clears a pending step only if it was not re-recorded since `seen` was read. */
-  consume(direction: Direction, seen: PendingStep | undefined): void {
+  consume(direction: Direction, seen: Pick<PendingStep, 'generation'> | undefined): void {
     const current = this.steps.get(direction);
     if (current && (!seen || current.generation === seen.generation)) this.steps.delete(direction);
   }

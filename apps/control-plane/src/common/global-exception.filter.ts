@@ -43,6 +43,7 @@ export class GlobalExceptionFilter implements ExceptionFilter {
 function clientErrorStatus(exception: unknown): number | null {
   if (typeof exception !== 'object' || exception === null) return null;
   const e = exception as { status?: unknown; statusCode?: unknown; expose?: unknown };
-  const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : null;
+  const status =
+    typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : null;
   return status !== null && status >= 400 && status < 500 && e.expose === true ? status : null;
 }

@@ -103,6 +103,10 @@ export class Settings {
   @Matches(/^\/.*[^/]$/, { message: 'SD_FILE must be an absolute file path' })
   SD_FILE = '/srv/service-discovery/config.json';
 
+  /** Where the control plane keeps its state across restarts (state.json). */
+  @Matches(/^\/.*[^/]$|^\/$/, { message: 'STATE_DIR must be an absolute directory path' })
+  STATE_DIR = '/var/lib/exoscale-autoscaler';
+
   @IntSetting('DISCOVERY_INTERVAL_SECONDS', 'number of seconds', 1, 3600)
   DISCOVERY_INTERVAL_SECONDS = 10;
 

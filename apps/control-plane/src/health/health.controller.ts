@@ -4,13 +4,14 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs
 
 import { DiscoveryService, PartStatus } from '../discovery/discovery.service';
 import { ScalingService } from '../scaling/scaling.service';
+import { StateFile } from '../scaling/state-file.service';
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 /**
  * Each part by its own name, with its last error: `exoscale` (the API answers discovery's calls), `discovery`
- * (the member list is fresh), `sdFile` (the service discovery file could be written), `scalingTick` (ticks keep
- * coming). One failing part never shows up as another's failure.
+ * (the member list is fresh), `sdFile` (the service discovery file could be written), `stateFile` (the
+ * state could be saved), `scalingTick` (ticks keep coming). One failing part never shows up as another's failure.
  */
 @ApiTags('operations')
 @Controller('health')
@@ -20,6 +21,7 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly discovery: DiscoveryService,
     private readonly scaling: ScalingService,
+    private readonly state: StateFile,
   ) {}
 
   @Get()
@@ -53,6 +55,17 @@ export class HealthController {
         return this.discovery.isFresh() ? indicator.up(details) : indicator.down(details);
       },
       () => part('sdFile', this.discovery.status.sdFile),
+      () => {
+        // Up until a write fails: a fresh control plane has nothing to save yet.
+        const status = this.state.status;
+        const indicator = this.indicators.check('stateFile');
+        const details = {
+          path: this.state.path,
+          lastSuccessAt: iso(status.lastSuccessAt),
+          lastError: status.lastError,
+        };
+        return status.consecutiveFailures === 0 ? indicator.up(details) : indicator.down(details);
+      },
       () => {
         const indicator = this.indicators.check('scalingTick');
         const details = {

@@ -54,6 +54,12 @@ export class DecisionLogService {
     return full;
   }
 
+  /** Restores entries saved oldest first (after a restart); new entries continue their numbering. */
+  restore(entries: DecisionEntry[]): void {
+    this.entries.splice(0, this.entries.length, ...entries.slice(-CAPACITY));
+    this.nextId = Math.max(this.nextId, ...entries.map((e) => e.id + 1));
+  }
+
   /** Newest first. */
   list(limit = CAPACITY): DecisionEntry[] {
     return this.entries.slice(-limit).reverse();

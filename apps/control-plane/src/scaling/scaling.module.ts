@@ -5,11 +5,19 @@ import { DecisionLogService } from './decision-log.service';
 import { ScalingScheduler } from './scaling.scheduler';
 import { ScalingService } from './scaling.service';
 import { SignalStore } from './signal-store';
+import { StateFile } from './state-file.service';
 import { UtilisationReader } from './utilisation-reader';
 
 @Module({
   imports: [DiscoveryModule],
-  providers: [SignalStore, DecisionLogService, UtilisationReader, ScalingService, ScalingScheduler],
-  exports: [SignalStore, DecisionLogService, ScalingService],
+  providers: [
+    SignalStore,
+    DecisionLogService,
+    StateFile,
+    UtilisationReader,
+    ScalingService,
+    ScalingScheduler,
+  ],
+  exports: [SignalStore, DecisionLogService, StateFile, ScalingService],
 })
 export class ScalingModule {}

@@ -17,6 +17,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { AlertSeen, DecisionEntry, DecisionLogService, EntryOutcome, Trigger } from './decision-log.service';
 import { Mutex } from './mutex';
 import { SignalStore } from './signal-store';
+import { ScalingMemory, StateFile } from './state-file.service';
 import { UtilisationReader } from './utilisation-reader';
 
 export type ManualRequest = { direction: Direction } | { size: number };
@@ -47,13 +48,7 @@ export class ScalingService {
   /** Unix seconds when our last successful scale call was made (the members' creation times cover a restart). */
   private lastScaledAt: number | null = null;
   /** A scale call whose outcome could not be learnt: the next decision checks the pool before anything else. */
-  private unverified: {
-    target: number;
-    from: number;
-    calledAt: number;
-    consumes: Direction[];
-    steps: ReturnType<SignalStore['snapshot']>;
-  } | null = null;
+  private unverified: ScalingMemory['unverified'] = null;
   nextTickAt: Date | null = null;
   /** When the last tick finished (whatever its outcome), for the health check. */
   lastTickAt: Date | null = null;
@@ -67,7 +62,21 @@ export class ScalingService {
     private readonly metrics: MetricsService,
     private readonly discovery: DiscoveryService,
     private readonly utilisation: UtilisationReader,
-  ) {}
+    private readonly state: StateFile,
+  ) {
+    // What a previous run of the control plane remembered (STATE_DIR).
+    this.lastScaledAt = state.restored.lastScaledAt;
+    this.unverified = state.restored.unverified;
+  }
+
+  /** Runs one decision under the lock, then saves the state before answering (a crash loses nothing decided). */
+  private decide(trigger: Trigger, request: PolicyRequest): Promise<DecisionEntry> {
+    return this.lock.run(async () => {
+      const entry = await this.execute(trigger, request);
+      await this.state.save({ lastScaledAt: this.lastScaledAt, unverified: this.unverified });
+      return entry;
+    });
+  }
 
   get bounds(): { min: number; max: number } {
     return { min: this.settings.POOL_MIN_SIZE, max: this.settings.POOL_MAX_SIZE };
@@ -81,7 +90,7 @@ export class ScalingService {
   /** The periodic step: read the signals (and the utilisation), decide, apply at most one scale call. */
   async tick(): Promise<DecisionEntry> {
     try {
-      return await this.lock.run(() => this.execute('tick', { kind: 'tick' }));
+      return await this.decide('tick', { kind: 'tick' });
     } finally {
       this.lastTickAt = new Date();
     }
@@ -95,13 +104,11 @@ export class ScalingService {
 
   /** A manual step or absolute size; the caller has checked the size against the bounds. */
   manual(request: ManualRequest): Promise<DecisionEntry> {
-    return this.lock.run(() =>
-      this.execute(
-        'manual',
-        'size' in request
-          ? { kind: 'size', size: request.size }
-          : { kind: 'step', direction: request.direction },
-      ),
+    return this.decide(
+      'manual',
+      'size' in request
+        ? { kind: 'size', size: request.size }
+        : { kind: 'step', direction: request.direction },
     );
   }
 
@@ -274,7 +281,7 @@ export class ScalingService {
   private recordApplied(
     calledAt: number,
     consumes: Direction[],
-    steps: ReturnType<SignalStore['snapshot']>,
+    steps: { up?: { generation: number }; down?: { generation: number } },
   ): void {
     this.lastScaledAt = calledAt;
     for (const direction of consumes) this.signals.consume(direction, steps[direction]);

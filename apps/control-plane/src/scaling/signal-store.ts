@@ -7,6 +7,7 @@ import {
   FiringAlert,
   PendingStep,
   SignalBook,
+  SignalBookState,
 } from '@app/scaling-policy';
 
 import { Settings } from '../config/settings';
@@ -59,13 +60,21 @@ export class SignalStore {
     return { up: this.book.pendingStep('up'), down: this.book.pendingStep('down') };
   }
 
-  consume(direction: Direction, seen: PendingStep | undefined): void {
+  consume(direction: Direction, seen: Pick<PendingStep, 'generation'> | undefined): void {
     this.book.consume(direction, seen);
   }
 
   /** Firing alerts of both directions, for the status API. */
   firing(now = nowSeconds()): FiringAlert[] {
     return [...this.book.firing('up', now), ...this.book.firing('down', now)];
+  }
+
+  exportState(): SignalBookState {
+    return this.book.toJSON();
+  }
+
+  restore(state: SignalBookState): void {
+    this.book.restore(state);
   }
 
   get ttlSeconds(): number {

@@ -6,6 +6,7 @@ import { ScalingService } from '../scaling/scaling.service';
 import { Direction } from '@app/scaling-policy';
 
 import { SignalStore } from '../scaling/signal-store';
+import { StateFile } from '../scaling/state-file.service';
 import { mapPayloadToSignals } from './alert-signals';
 import { WebhookResultDto } from './dto/webhook-result.dto';
 import { parseWebhookBody, WebhookSource } from './webhook-payload';
@@ -34,9 +35,11 @@ export class WebhookIntakeService {
     private readonly signals: SignalStore,
     private readonly scaling: ScalingService,
     private readonly metrics: MetricsService,
+    private readonly state: StateFile,
   ) {}
 
-  receive(request: IntakeRequest): WebhookResultDto {
+  /** Applies a webhook and saves the state before answering, so an acknowledged signal survives a crash. */
+  async receive(request: IntakeRequest): Promise<WebhookResultDto> {
     const metricSource = request.source === 'any' ? 'bare' : request.source;
     let result: WebhookResultDto;
     try {
@@ -62,6 +65,7 @@ export class WebhookIntakeService {
     });
     this.logger.log({ msg: 'webhook received', source: metricSource, ...result });
     this.scaling.updateSignalGauges();
+    if (result.changes.length > 0) await this.state.save();
     return result;
   }
 

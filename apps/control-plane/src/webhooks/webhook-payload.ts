@@ -20,7 +20,8 @@ export function nestingDepth(value: unknown, limit: number): number {
     const here = depth + 1;
     if (here > deepest) deepest = here;
     if (deepest > limit) return deepest;
-    for (const child of Object.values(v as Record<string, unknown>)) stack.push({ value: child, depth: here });
+    for (const child of Object.values(v as Record<string, unknown>))
+      stack.push({ value: child, depth: here });
   }
   return deepest;
 }

@@ -97,7 +97,7 @@ export class WebhooksController {
   @Get('up')
   @HttpCode(202)
   @ApiOperation({ summary: 'Scale-up signal from a bare GET (the course grader)' })
-  upByGet(@Req() req: Request, @Res({ passthrough: true }) res: Response): WebhookResultDto {
+  upByGet(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<WebhookResultDto> {
     return this.handle(req, res, 'any', 'up');
   }
 
@@ -105,14 +105,14 @@ export class WebhooksController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Scale-up signal: a bare POST, or a Grafana/Alertmanager notification' })
   @ApiBody(anyPayload)
-  upByPost(@Req() req: Request, @Res({ passthrough: true }) res: Response): WebhookResultDto {
+  upByPost(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<WebhookResultDto> {
     return this.handle(req, res, 'any', 'up');
   }
 
   @Get('down')
   @HttpCode(202)
   @ApiOperation({ summary: 'Scale-down signal from a bare GET (the course grader)' })
-  downByGet(@Req() req: Request, @Res({ passthrough: true }) res: Response): WebhookResultDto {
+  downByGet(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<WebhookResultDto> {
     return this.handle(req, res, 'any', 'down');
   }
 
@@ -120,7 +120,7 @@ export class WebhooksController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Scale-down signal: a bare POST, or a Grafana/Alertmanager notification' })
   @ApiBody(anyPayload)
-  downByPost(@Req() req: Request, @Res({ passthrough: true }) res: Response): WebhookResultDto {
+  downByPost(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<WebhookResultDto> {
     return this.handle(req, res, 'any', 'down');
   }
 
@@ -136,7 +136,7 @@ export class WebhooksController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
     @Query('direction') direction?: string,
-  ): WebhookResultDto {
+  ): Promise<WebhookResultDto> {
     return this.handle(req, res, 'grafana', parseDirection(direction), true);
   }
 
@@ -149,24 +149,24 @@ export class WebhooksController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
     @Query('direction') direction?: string,
-  ): WebhookResultDto {
+  ): Promise<WebhookResultDto> {
     return this.handle(req, res, 'alertmanager', parseDirection(direction), true);
   }
 
-  private handle(
+  private async handle(
     req: Request,
     res: Response,
     source: IntakeRequest['source'],
     direction: Direction | undefined,
     bodyRequired = false,
-  ): WebhookResultDto {
+  ): Promise<WebhookResultDto> {
     const withBody = hasBody(req);
     if (withBody && !req.is('application/json')) {
       throw new UnsupportedMediaTypeException('webhook bodies must be application/json');
     }
     if (!withBody && bodyRequired) throw new BadRequestException(['a JSON notification body is required']);
     try {
-      const result = this.intake.receive({
+      const result = await this.intake.receive({
         source,
         direction,
         body: withBody ? (req.body as unknown) : undefined,

@@ -26,6 +26,7 @@ export async function startApp(fake: FakeExoscale, env: Record<string, string> =
     EXOSCALE_INSTANCEPOOL_ID: fake.poolId,
     EXOSCALE_API_ENDPOINT: fake.endpoint,
     SD_FILE: sdFile,
+    STATE_DIR: join(dir, 'state'),
     DISCOVERY_INTERVAL_SECONDS: '1',
     SCALING_INTERVAL_SECONDS: '3600',
     POOL_MIN_SIZE: '1',

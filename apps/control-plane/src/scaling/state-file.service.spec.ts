@@ -1,0 +1,79 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { loadSettings } from '../config/settings';
+import { DecisionLogService } from './decision-log.service';
+import { SignalStore } from './signal-store';
+import { STATE_FILE_NAME, StateFile } from './state-file.service';
+
+function boot(dir: string) {
+  const settings = loadSettings({
+    EXOSCALE_KEY: 'EXOkey',
+    EXOSCALE_SECRET: 'secret',
+    EXOSCALE_INSTANCEPOOL_ID: 'a02baf5a-a3e4-49a0-857b-8a08d276c1c0',
+    STATE_DIR: dir,
+  });
+  const signals = new SignalStore(settings);
+  const log = new DecisionLogService();
+  return { signals, log, state: new StateFile(settings, signals, log) };
+}
+
+describe('StateFile', () => {
+  it('starts clean without a file, and restores what it saved', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'state-'));
+    const first = boot(dir);
+    expect(first.signals.snapshot()).toEqual({ up: undefined, down: undefined });
+    first.signals.record('up', 'bare');
+    first.signals.notify({
+      direction: 'down',
+      alert: 'PoolCpuLow',
+      status: 'firing',
+      value: 0.05,
+      source: 'grafana',
+    });
+    first.log.append({ time: 't' } as never);
+    await first.state.save({ lastScaledAt: 1234, unverified: null });
+    expect(readFileSync(join(dir, STATE_FILE_NAME), 'utf8')).toContain('PoolCpuLow');
+
+    const second = boot(dir);
+    expect(second.signals.snapshot().up).toMatchObject({ direction: 'up', source: 'bare' });
+    expect(second.signals.firing().map((a) => a.alert)).toEqual(['PoolCpuLow']);
+    expect(second.log.list()).toHaveLength(1);
+    expect(second.state.restored.lastScaledAt).toBe(1234);
+    expect(second.log.append({ time: 'later' } as never).id).toBe(2);
+  });
+
+  it('starts clean from a corrupt file and keeps it aside, never throwing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'state-'));
+    writeFileSync(join(dir, STATE_FILE_NAME), '{"version":1,"signals":');
+    const { signals, state } = boot(dir);
+    expect(signals.snapshot()).toEqual({ up: undefined, down: undefined });
+    expect(state.restored.lastScaledAt).toBeNull();
+    expect(readdirSync(dir).filter((f) => f.startsWith(`${STATE_FILE_NAME}.corrupt-`))).toHaveLength(1);
+  });
+
+  it('reports a failed write in its status and does not throw', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'state-'));
+    const blocked = join(dir, 'blocked');
+    writeFileSync(blocked, 'a file where the directory should be');
+    const { state } = boot(blocked);
+    await expect(state.save()).resolves.toBeUndefined();
+    expect(state.status.consecutiveFailures).toBe(1);
+    expect(state.status.lastError).toMatch(/cannot write .*state\.json/);
+  });
+
+  it('coalesces concurrent saves into at most one write after the one in flight', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'state-'));
+    const { signals, state } = boot(dir);
+    const saves = Array.from({ length: 20 }, (_, i) => {
+      signals.record(i % 2 ? 'up' : 'down', `s${i}`);
+      return state.save();
+    });
+    await Promise.all(saves);
+    const saved = JSON.parse(readFileSync(join(dir, STATE_FILE_NAME), 'utf8')) as {
+      signals: { steps: { source: string }[] };
+    };
+    expect(saved.signals.steps.map((s) => s.source).sort()).toEqual(['s18', 's19']);
+  });
+});
