@@ -17,6 +17,16 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules on the TypeScript sources: a promise nobody awaits or handles is a bug waiting.
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
+  {
     files: ['scripts/**/*.mjs'],
     languageOptions: {
       sourceType: 'module',

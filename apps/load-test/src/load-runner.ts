@@ -143,7 +143,10 @@ export async function runLoad(options: RunOptions): Promise<Summary> {
   adjust();
   const adjuster = setInterval(adjust, 100);
   let sampling = Promise.resolve();
-  const sampler = setInterval(() => (sampling = sampling.then(sample)), 1000);
+  // Samples are chained so they never overlap; the chain is awaited below.
+  const sampler = setInterval(() => {
+    sampling = sampling.then(sample);
+  }, 1000);
   await new Promise((r) => setTimeout(r, options.profile.durationSeconds * 1000));
   done = true;
   clearInterval(adjuster);

@@ -18,7 +18,7 @@ import {
   ValidationError,
 } from 'class-validator';
 
-/** Every setting of the control plane (ARCHITECTURE.md §3), validated once at boot. Nothing else reads the environment. */
+/** Every setting of the control plane (docs/architecture.md §3), validated once at boot. Nothing else reads the environment. */
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;

@@ -56,7 +56,7 @@ export async function eventually<T>(
   }
 }
 
-/** Every endpoint of ARCHITECTURE.md §4, as the OpenAPI document and the Swagger UI must list them. */
+/** Every endpoint of docs/architecture.md §4, as the OpenAPI document and the Swagger UI must list them. */
 export const DOCUMENTED_PATHS = [
   '/up',
   '/down',
