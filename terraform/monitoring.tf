@@ -18,10 +18,20 @@ resource "exoscale_compute_instance" "monitor" {
   }
 }
 
+# The version being applied: this checkout's origin and HEAD (or the variables), so `terraform apply` with only the
+# two credentials deploys exactly this code. The script stops the plan when HEAD is not pushed.
+data "external" "git_source" {
+  program = ["bash", "${path.module}/scripts/git-source.sh"]
+  query = {
+    repository_url = var.repository_url
+    repository_ref = var.repository_ref
+  }
+}
+
 locals {
   monitor_template_vars = {
-    repository_url   = var.repository_url
-    repository_ref   = var.repository_ref
+    repository_url   = data.external.git_source.result.url
+    repository_ref   = data.external.git_source.result.ref
     exoscale_key     = exoscale_iam_api_key.control_plane.key
     exoscale_secret  = exoscale_iam_api_key.control_plane.secret
     zone             = var.zone

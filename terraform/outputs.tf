@@ -14,7 +14,8 @@ output "grafana_url" {
 }
 
 output "prometheus_url" {
-  value = "http://${exoscale_compute_instance.monitor.public_ip_address}:9090/"
+  description = "Prometheus on the monitoring VM (reachable from admin_cidrs)"
+  value       = "http://${exoscale_compute_instance.monitor.public_ip_address}:9090/"
 }
 
 output "control_plane_url" {
@@ -22,12 +23,24 @@ output "control_plane_url" {
   value       = "http://${exoscale_compute_instance.monitor.public_ip_address}:8090/docs"
 }
 
+output "control_plane_health_url" {
+  description = "Poll this until it answers 200: the monitoring VM has cloned the code, built and started the control plane, and each part is healthy (reachable from admin_cidrs)"
+  value       = "http://${exoscale_compute_instance.monitor.public_ip_address}:8090/health"
+}
+
+output "deployed_source" {
+  description = "The repository and commit the monitoring VM deploys (this checkout's origin and HEAD unless set)"
+  value       = "${data.external.git_source.result.url}@${data.external.git_source.result.ref}"
+}
+
 output "instance_pool_id" {
-  value = exoscale_instance_pool.app.id
+  description = "The instance pool the control plane scales"
+  value       = exoscale_instance_pool.app.id
 }
 
 output "monitor_ip" {
-  value = exoscale_compute_instance.monitor.public_ip_address
+  description = "Public IP of the monitoring VM (Prometheus, Grafana, control plane)"
+  value       = exoscale_compute_instance.monitor.public_ip_address
 }
 
 output "control_plane_api_key" {
@@ -36,8 +49,9 @@ output "control_plane_api_key" {
 }
 
 output "grafana_admin_password" {
-  value     = random_password.grafana_admin.result
-  sensitive = true
+  description = "Password of Grafana's admin user"
+  value       = random_password.grafana_admin.result
+  sensitive   = true
 }
 
 output "webhook_password" {

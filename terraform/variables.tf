@@ -122,24 +122,24 @@ variable "ssh_public_key" {
 }
 
 variable "repository_url" {
-  description = "Git repository the monitoring VM fetches the control plane and the monitoring configuration from."
+  description = "Git repository the monitoring VM clones the control plane and the monitoring configuration from. Empty: this checkout's origin (an ssh remote becomes https)."
   type        = string
-  default     = "https://github.com/exoscale-autoscaler/exoscale-autoscaler.git"
+  default     = ""
 
   validation {
-    condition     = can(regex("^https://", var.repository_url))
-    error_message = "repository_url must be an https:// Git URL."
+    condition     = var.repository_url == "" || can(regex("^https://", var.repository_url))
+    error_message = "repository_url must be empty or an https:// Git URL."
   }
 }
 
 variable "repository_ref" {
-  description = "Branch, tag or commit of repository_url to deploy."
+  description = "Branch, tag or commit of repository_url to deploy. Empty: this checkout's HEAD commit, which must be pushed to origin."
   type        = string
-  default     = "main"
+  default     = ""
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9._/-]+$", var.repository_ref))
-    error_message = "repository_ref must be a branch, tag or commit name."
+    condition     = var.repository_ref == "" || can(regex("^[A-Za-z0-9._/-]+$", var.repository_ref))
+    error_message = "repository_ref must be empty or a branch, tag or commit name."
   }
 }
 

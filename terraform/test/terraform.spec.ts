@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -236,7 +237,9 @@ describe('resources', () => {
     expect(Object.keys(outputs).sort()).toEqual([
       'api_token',
       'control_plane_api_key',
+      'control_plane_health_url',
       'control_plane_url',
+      'deployed_source',
       'grafana_admin_password',
       'grafana_url',
       'instance_pool_id',
@@ -250,6 +253,29 @@ describe('resources', () => {
       expect(outputs[secret][0].sensitive).toBe(true);
     expect(outputs.load_url[0].value).toBe('http://${exoscale_nlb.app.ip_address}/load');
     expect(outputs.control_plane_url[0].value).toMatch(/:8090\/docs$/);
+    expect(outputs.control_plane_health_url[0].value).toMatch(/:8090\/health$/);
+    for (const [name, [block]] of Object.entries(outputs))
+      expect({
+        name,
+        description: typeof block.description === 'string' && block.description.length > 10,
+      }).toEqual({
+        name,
+        description: true,
+      });
+  });
+
+  it('is formatted (terraform fmt -check -recursive, when a terraform binary is present)', () => {
+    if (spawnSync('terraform', ['version']).error) {
+      // No binary on this machine: the HCL was still parsed above by HashiCorp's parser.
+      console.warn('terraform is not installed: the formatting check needs it');
+      expect(Object.keys(config.output ?? {}).length).toBeGreaterThan(0);
+      return;
+    }
+    const result = run('terraform', ['fmt', '-check', '-recursive', DIR]);
+    expect(
+      result.output.replace(/There are some problems with the CLI configuration:[\s\S]*?╵\n/g, '').trim(),
+    ).toBe('');
+    expect(result.status).toBe(0);
   });
 });
 
@@ -333,5 +359,107 @@ describe('cloud-init templates', () => {
     expect(unit.content).toContain(
       'docker compose -f docker-compose.monitor.yml --env-file /etc/autoscaler/monitor.env up -d --build',
     );
+  });
+});
+
+describe('deployment from a clone: the git source script', () => {
+  const SCRIPT = join(DIR, 'scripts', 'git-source.sh');
+  const git = (cwd: string, ...args: string[]) => {
+    const r = spawnSync('git', args, { cwd, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  /** A checkout with terraform/scripts/git-source.sh in it, cloned from a local "origin" and pushed. */
+  function checkout(): { dir: string; head: string } {
+    const root = mkdtempSync(join(tmpdir(), 'git-source-'));
+    const origin = join(root, 'origin.git');
+    git(root, 'init', '--quiet', '--bare', '-b', 'main', origin);
+    const dir = join(root, 'work');
+    git(root, 'clone', '--quiet', origin, dir);
+    git(dir, 'config', 'user.email', 'test@example.com');
+    git(dir, 'config', 'user.name', 'test');
+    mkdirSync(join(dir, 'terraform', 'scripts'), { recursive: true });
+    copyFileSync(SCRIPT, join(dir, 'terraform', 'scripts', 'git-source.sh'));
+    git(dir, 'add', '.');
+    git(dir, 'commit', '--quiet', '-m', 'init');
+    git(dir, 'push', '--quiet', 'origin', 'HEAD:main');
+    return { dir, head: git(dir, 'rev-parse', 'HEAD') };
+  }
+  const source = (dir: string, query = { repository_url: '', repository_ref: '' }) =>
+    spawnSync('bash', [join(dir, 'terraform', 'scripts', 'git-source.sh')], {
+      input: JSON.stringify(query),
+      encoding: 'utf8',
+    });
+
+  it('is the external data source behind the monitor template variables', () => {
+    const data = config.data!.external.git_source[0] as { program: string[]; query: Record<string, string> };
+    expect(data.program).toEqual(['bash', '${path.module}/scripts/git-source.sh']);
+    expect(data.query).toEqual({
+      repository_url: '${var.repository_url}',
+      repository_ref: '${var.repository_ref}',
+    });
+    const vars = locals().monitor_template_vars as Record<string, string>;
+    expect(vars.repository_url).toBe('${data.external.git_source.result.url}');
+    expect(vars.repository_ref).toBe('${data.external.git_source.result.ref}');
+    for (const name of ['repository_url', 'repository_ref'])
+      expect(config.variable![name][0].default).toBe('');
+  });
+
+  it('derives the https origin and the pushed HEAD; an ssh origin becomes https', () => {
+    const { dir, head } = checkout();
+    git(dir, 'remote', 'set-url', 'origin', 'https://example.com/team/autoscaler.git');
+    const https = source(dir);
+    expect(https.stderr).toBe('');
+    expect(JSON.parse(https.stdout)).toEqual({ url: 'https://example.com/team/autoscaler.git', ref: head });
+    git(dir, 'remote', 'set-url', 'origin', 'git@github.com:team/autoscaler.git');
+    expect(JSON.parse(source(dir).stdout)).toEqual({
+      url: 'https://github.com/team/autoscaler.git',
+      ref: head,
+    });
+  });
+
+  it('stops the plan with a clear message when HEAD is not pushed', () => {
+    const { dir } = checkout();
+    git(dir, 'remote', 'set-url', 'origin', 'https://example.com/team/autoscaler.git');
+    git(dir, 'commit', '--quiet', '--allow-empty', '-m', 'local only');
+    const result = source(dir);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(
+      /HEAD \([0-9a-f]{40}\) is not on any branch of origin: push it \(git push\)/,
+    );
+  });
+
+  it('takes the variables as they are when set, and refuses what the VM could not clone', () => {
+    const { dir } = checkout();
+    const set = source(dir, { repository_url: 'https://example.com/fork.git', repository_ref: 'v1.2.0' });
+    expect(JSON.parse(set.stdout)).toEqual({ url: 'https://example.com/fork.git', ref: 'v1.2.0' });
+    git(dir, 'remote', 'set-url', 'origin', '/some/local/path.git');
+    expect(source(dir).stderr).toMatch(/is not an https or ssh Git URL the VM can clone: set repository_url/);
+  });
+
+  it('renders the monitor cloud-init with the derived values into valid cloud-config', () => {
+    const { dir, head } = checkout();
+    git(dir, 'remote', 'set-url', 'origin', 'https://example.com/team/autoscaler.git');
+    const derived = JSON.parse(source(dir).stdout) as { url: string; ref: string };
+    const rendered = render(readFileSync(join(DIR, 'templates', 'monitor-cloud-init.yaml.tftpl'), 'utf8'), {
+      repository_url: derived.url,
+      repository_ref: derived.ref,
+      exoscale_key: 'EXO0123456789abcdef01234567',
+      exoscale_secret: 'x'.repeat(43),
+      zone: 'at-vie-1',
+      pool_id: '6f0b7a35-4f5e-4a53-9d3e-000000000001',
+      pool_min_size: 1,
+      pool_max_size: 15,
+      grafana_password: 'g'.repeat(24),
+      webhook_password: 'w'.repeat(32),
+      webhook_hmac: 'h'.repeat(48),
+      api_token: 't'.repeat(40),
+    });
+    expect(rendered).toContain(`git clone --quiet https://example.com/team/autoscaler.git /opt/autoscaler`);
+    expect(rendered).toContain(`checkout --quiet ${head}`);
+    const file = join(mkdtempSync(join(tmpdir(), 'cloud-init-')), 'monitor.yaml');
+    writeFileSync(file, rendered);
+    expect(run('cloud-init', ['schema', '--config-file', file]).status).toBe(0);
   });
 });
