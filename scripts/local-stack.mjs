@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The local stack (ARCHITECTURE.md §6): an emulated Exoscale zone with its NLB, the control plane, Prometheus
+// The local stack (docs/architecture.md §6): an emulated Exoscale zone with its NLB, the control plane, Prometheus
 // and Alertmanager, on loopback. `npm start` runs it until Ctrl-C; `--fast` compresses every timing.
 // Exported as startStack() for the demo and the end-to-end tests.
 import { spawn, spawnSync } from 'node:child_process';
