@@ -3,6 +3,7 @@ const moduleNameMapper = {
   '^@app/exoscale-client(|/.*)$': '<rootDir>/libs/exoscale-client/src/$1',
   '^@app/prometheus-sd(|/.*)$': '<rootDir>/libs/prometheus-sd/src/$1',
   '^@app/scaling-policy(|/.*)$': '<rootDir>/libs/scaling-policy/src/$1',
+  '^@app/charts(|/.*)$': '<rootDir>/libs/charts/src/$1',
 };
 
 module.exports = {

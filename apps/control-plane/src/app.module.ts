@@ -11,6 +11,7 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PoolModule } from './pool/pool.module';
 import { ScalingModule } from './scaling/scaling.module';
+import { StatusModule } from './status/status.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 const FEATURES = [
@@ -22,6 +23,7 @@ const FEATURES = [
   WebhooksModule,
   PoolModule,
   HealthModule,
+  StatusModule,
 ];
 
 /** The control plane, built around one validated settings object. */

@@ -42,8 +42,9 @@ export function configureApp(app: NestExpressApplication, settings: Settings): I
   const config = new DocumentBuilder()
     .setTitle('Exoscale instance pool autoscaler')
     .setDescription(
-      'Control plane: webhook intake (Grafana, Alertmanager, bare /up and /down), a scaling tick that applies one ' +
-        'pending step within the bounds, the pool and its decision log, metrics and health.',
+      'Control plane: webhook intake (Grafana, Alertmanager, bare /up and /down), a scaling tick that sizes the ' +
+        'pool within the bounds, the pool and its decision log, metrics and health. ' +
+        'The live status page is at [/](/).',
     )
     .setVersion('1.0')
     .addBasicAuth({ type: 'http', scheme: 'basic' }, 'webhook-basic')

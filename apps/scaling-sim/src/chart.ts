@@ -1,4 +1,4 @@
-import { renderChart } from '@app/scaling-policy';
+import { renderChart } from '@app/charts';
 
 import type { SimResult } from './main';
 

@@ -1,4 +1,3 @@
 export * from './policy';
 export * from './signal-book';
 export * from './types';
-export * from './chart';

@@ -50,6 +50,10 @@ export class ScalingService {
   /** A scale call whose outcome could not be learnt: the next decision checks the pool before anything else. */
   private unverified: ScalingMemory['unverified'] = null;
   nextTickAt: Date | null = null;
+  /** The pool as last read (or as last scaled), for the status page. */
+  lastPool: { size: number; state: string; at: number } | null = null;
+  /** The utilisation the last decision saw (read fresh, or carried by an alert), for the status page. */
+  lastUtilisation: { value: number; at: number } | null = null;
   /** When the last tick finished (whatever its outcome), for the health check. */
   lastTickAt: Date | null = null;
   private readonly startedAt = Date.now();
@@ -171,6 +175,7 @@ export class ScalingService {
       });
     }
     this.metrics.poolSize.set({ kind: 'current' }, pool.size);
+    this.lastPool = { size: pool.size, state: pool.state, at: now };
 
     const readingNotes: Reason[] = [];
     if (this.unverified) {
@@ -197,6 +202,9 @@ export class ScalingService {
           text: `${reading.unavailable}; using the notification's value`,
         });
     }
+
+    const seen = measurement ?? signals.up.alert?.value ?? signals.down.alert?.value ?? null;
+    if (seen) this.lastUtilisation = { value: seen.utilisation, at: seen.measuredAt };
 
     const decision: Decision = decideScaling({
       now,
@@ -265,6 +273,7 @@ export class ScalingService {
     }
     this.recordApplied(calledAt, decision.consumes, finalSteps);
     this.metrics.poolSize.set({ kind: 'current' }, decision.targetSize);
+    this.lastPool = { size: decision.targetSize, state: 'running', at: Date.now() / 1000 };
     return finish('scaled', {
       ...common,
       code: result.reasons.length > 0 ? 'Reconciled' : common.code,

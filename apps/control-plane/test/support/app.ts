@@ -58,6 +58,7 @@ export async function eventually<T>(
 
 /** Every endpoint of docs/architecture.md §4, as the OpenAPI document and the Swagger UI must list them. */
 export const DOCUMENTED_PATHS = [
+  '/',
   '/up',
   '/down',
   '/webhooks/grafana',
@@ -65,6 +66,8 @@ export const DOCUMENTED_PATHS = [
   '/pool',
   '/pool/scale',
   '/pool/events',
+  '/pool/history',
+  '/status/chart.svg',
   '/metrics',
   '/health',
 ];

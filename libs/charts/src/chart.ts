@@ -38,6 +38,8 @@ export interface ChartSpec {
   dt?: number;
   panels: ChartPanel[];
   markers?: ChartMarker[];
+  /** The label of the time axis (default "seconds"). */
+  xLabel?: string;
 }
 
 export function escapeXml(text: string): string {
@@ -145,7 +147,7 @@ export function renderChart(spec: ChartSpec): string {
     );
   }
   parts.push(
-    `<text x="${left + plotW}" y="${axisY + 16}" text-anchor="end" fill="#555" dy="10">seconds</text>`,
+    `<text x="${left + plotW}" y="${axisY + 16}" text-anchor="end" fill="#555" dy="10">${escapeXml(spec.xLabel ?? 'seconds')}</text>`,
   );
   for (const m of spec.markers ?? []) {
     parts.push(

@@ -1,0 +1,127 @@
+/**
+ * The status page: a static HTML shell and a small script that fills it from the JSON API every few seconds. All
+ * data is written with textContent (names and alert labels come from outside); the chart is the server's SVG,
+ * whose text is escaped there. No CDN, no build step; the Content-Security-Policy allows only this origin.
+ */
+
+export const STATUS_PAGE_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+export const STATUS_PAGE_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Autoscaler status</title>
+<style>
+  body { font-family: system-ui, sans-serif; margin: 1.2rem 2rem; color: #212121; background: #fafafa; }
+  h1 { font-size: 1.4rem; margin: 0 0 .2rem; }
+  h2 { font-size: 1.05rem; margin: 1.4rem 0 .4rem; }
+  .sub { color: #616161; margin-bottom: .8rem; }
+  .cards { display: flex; flex-wrap: wrap; gap: .6rem; }
+  .card { background: #fff; border: 1px solid #e0e0e0; border-radius: 6px; padding: .5rem .8rem; min-width: 7rem; }
+  .card .k { color: #757575; font-size: .75rem; text-transform: uppercase; letter-spacing: .04em; }
+  .card .v { font-size: 1.25rem; font-weight: 600; }
+  table { border-collapse: collapse; background: #fff; width: 100%; font-size: .85rem; }
+  th, td { border-bottom: 1px solid #eee; padding: .3rem .5rem; text-align: left; vertical-align: top; }
+  th { background: #f5f5f5; font-weight: 600; }
+  .ok { color: #2e7d32; } .bad { color: #c62828; font-weight: 600; } .warm { color: #ef6c00; }
+  .code { font-family: ui-monospace, monospace; background: #eceff1; border-radius: 3px; padding: 0 .25rem; }
+  #chart svg { max-width: 100%; height: auto; border: 1px solid #e0e0e0; border-radius: 6px; }
+  nav a { margin-right: 1rem; }
+  #error { color: #c62828; }
+</style>
+</head>
+<body>
+<h1 id="title">Autoscaler</h1>
+<div class="sub"><span id="subtitle">loading ...</span> <span id="error"></span></div>
+<nav><a href="/docs">Swagger UI</a><a href="/pool/events">decision log (JSON)</a><a href="/pool">pool (JSON)</a><a href="/metrics">metrics</a><a href="/health">health</a></nav>
+<h2>Pool</h2>
+<div class="cards" id="cards"></div>
+<h2>Members</h2>
+<table id="members"><thead><tr><th>name</th><th>IP</th><th>state</th><th>age</th><th>load balancer</th><th>warm-up</th></tr></thead><tbody></tbody></table>
+<h2>Alerts</h2>
+<table id="alerts"><thead><tr><th>direction</th><th>alert</th><th>firing since</th><th>last value</th><th>last notified</th><th>expires</th></tr></thead><tbody></tbody></table>
+<h2>The last hour</h2>
+<div id="chart"></div>
+<h2>Last decisions</h2>
+<table id="decisions"><thead><tr><th>time</th><th>trigger</th><th>outcome</th><th>code</th><th>size</th><th>reasons</th></tr></thead><tbody></tbody></table>
+<script src="/status/app.js"></script>
+</body>
+</html>
+`;
+
+export const STATUS_PAGE_SCRIPT = `'use strict';
+(function () {
+  const REFRESH_MS = 3000;
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, text, cls) => {
+    const e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  };
+  const ago = (iso) => {
+    if (!iso) return '-';
+    const s = Math.round((Date.now() - Date.parse(iso)) / 1000);
+    return s < 120 ? s + ' s' : s < 7200 ? Math.round(s / 60) + ' min' : Math.round(s / 3600) + ' h';
+  };
+  const clock = (iso) => (iso ? new Date(iso).toLocaleTimeString() : '-');
+  const pct = (v) => (v === null || v === undefined ? '-' : Math.round(v * 100) + ' %');
+  const rows = (table, list, render) => {
+    const body = $(table).tBodies[0];
+    body.replaceChildren(...list.map((item) => { const tr = el('tr'); render(item).forEach((c) => tr.append(c)); return tr; }));
+    if (list.length === 0) { const tr = el('tr'); const td = el('td', 'none'); td.colSpan = $(table).tHead.rows[0].cells.length; tr.append(td); body.append(tr); }
+  };
+  const card = (k, v, cls) => { const c = el('div', undefined, 'card'); c.append(el('div', k, 'k'), el('div', v, 'v' + (cls ? ' ' + cls : ''))); return c; };
+
+  async function refresh() {
+    try {
+      const [pool, events, chart] = await Promise.all([
+        fetch('/pool').then((r) => { if (!r.ok) throw new Error('GET /pool: HTTP ' + r.status); return r.json(); }),
+        fetch('/pool/events?limit=20').then((r) => r.json()),
+        fetch('/status/chart.svg').then((r) => r.text()),
+      ]);
+      $('error').textContent = '';
+      $('title').textContent = 'Autoscaler: pool ' + pool.name;
+      $('subtitle').textContent = pool.zone + ', pool ' + pool.id + ', refreshed ' + new Date().toLocaleTimeString();
+      const p = pool.policy;
+      $('cards').replaceChildren(
+        card('size', pool.size), card('bounds', pool.bounds.min + ' .. ' + pool.bounds.max),
+        card('state', pool.state, pool.state === 'running' ? 'ok' : 'warm'),
+        card('policy', p.name), card('target', pct(p.targetUtilization)), card('scale-in limit', pct(p.scaleInUtilization)),
+        card('warm-up', p.warmupSeconds + ' s'), card('alert TTL', p.alertTtlSeconds + ' s'),
+        card('utilisation source', p.readsPrometheus ? 'Prometheus' : 'notifications'),
+        card('next tick', clock(pool.nextTickAt)), card('dry run', pool.dryRun ? 'yes' : 'no', pool.dryRun ? 'warm' : ''),
+        card('load balancer', pool.loadBalancer ? pool.loadBalancer.healthy + ' / ' + pool.loadBalancer.total + ' healthy' : '-'),
+      );
+      rows('members', pool.members, (m) => [
+        el('td', m.name), el('td', m.ip || '-'), el('td', m.state, m.state === 'running' ? 'ok' : 'warm'),
+        el('td', ago(m.createdAt)),
+        el('td', m.health === undefined ? '-' : m.health === 'success' ? 'healthy' : 'unhealthy', m.health === undefined ? '' : m.health === 'success' ? 'ok' : 'bad'),
+        el('td', m.warmingUp ? 'warming up' : 'serving', m.warmingUp ? 'warm' : 'ok'),
+      ]);
+      const firing = pool.alerts.map((a) => a.direction);
+      const pending = ['up', 'down'].filter((d) => pool.pending[d] && !firing.includes(d)).map((d) => ({ direction: d, alert: 'pending ' + d + ' step (bare request)', firingSince: null, value: null, lastReceivedAt: null, expiresAt: null }));
+      rows('alerts', pool.alerts.concat(pending), (a) => [
+        el('td', a.direction, a.direction === 'up' ? 'bad' : 'ok'), el('td', a.alert), el('td', a.firingSince ? clock(a.firingSince) + ' (' + ago(a.firingSince) + ' ago)' : '-'),
+        el('td', pct(a.value)), el('td', clock(a.lastReceivedAt)), el('td', clock(a.expiresAt)),
+      ]);
+      const holder = $('chart');
+      const parsed = new DOMParser().parseFromString(chart, 'image/svg+xml').documentElement;
+      if (parsed && parsed.nodeName === 'svg') holder.replaceChildren(document.importNode(parsed, true));
+      rows('decisions', events, (d) => {
+        const code = el('td'); code.append(el('span', d.code, 'code'));
+        const reasons = el('td');
+        d.reasons.forEach((r) => { const line = el('div'); line.append(el('span', r.code, 'code'), document.createTextNode(' ' + r.text)); reasons.append(line); });
+        return [el('td', clock(d.time)), el('td', d.trigger), el('td', d.outcome, d.outcome === 'error' ? 'bad' : d.outcome === 'scaled' ? 'ok' : ''), code,
+          el('td', d.pool ? d.pool.size + (d.targetSize !== null && d.targetSize !== d.pool.size ? ' -> ' + d.targetSize : '') : '-'), reasons];
+      });
+    } catch (error) {
+      $('error').textContent = 'cannot refresh: ' + (error && error.message ? error.message : error);
+    }
+  }
+  refresh();
+  setInterval(refresh, REFRESH_MS);
+})();
+`;
