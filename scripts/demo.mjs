@@ -2,6 +2,7 @@
 // `npm run demo`: the local stack in --fast mode under an idle -> load -> idle profile, with a timeline of
 // load, pool-average CPU, pool size and each scaling decision. Ends when the pool is back at its minimum.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -72,6 +73,7 @@ async function main() {
   };
   onSignal = (code) => void stop(code);
 
+  const REPORT = join(stack.dir, 'demo-report.html');
   const steps = STEPS.map((s) => `${s.clients}x${s.seconds}`).join(',');
   console.log(
     `profile: ${STEPS.map((s) => `${s.seconds} s at ${s.clients} clients`).join(', ')}, then idle until the pool is back at ${MIN_SIZE}`,
@@ -88,6 +90,10 @@ async function main() {
       '--steps',
       steps,
       '--json',
+      '--control-plane',
+      cp,
+      '--report',
+      REPORT,
     ],
     {
       cwd: ROOT,
@@ -184,6 +190,7 @@ async function main() {
   } catch {
     // the load generator printed no summary
   }
+  if (existsSync(REPORT)) console.log(`report: ${REPORT}  (open it in a browser: load, latency, pool size, decisions)`);
   console.log(`scaled out under load and back in to ${MIN_SIZE}: the loop works. Stopping the stack ...`);
   await stop(0);
 }

@@ -19,6 +19,8 @@ export interface Sample {
 export interface Summary {
   url: string;
   profile: string;
+  /** When the run started (ISO 8601), to line the timeline up with the control plane's. */
+  startedAt: string;
   durationSeconds: number;
   requests: number;
   ok: number;
@@ -63,6 +65,7 @@ export async function runLoad(options: RunOptions): Promise<Summary> {
   let done = false;
   const timeline: Sample[] = [];
   const started = performance.now();
+  const startedAt = new Date().toISOString();
   const elapsed = () => (performance.now() - started) / 1000;
 
   const fail = (kind: string) => {
@@ -160,6 +163,7 @@ export async function runLoad(options: RunOptions): Promise<Summary> {
   return {
     url: options.url,
     profile: options.profile.description,
+    startedAt,
     durationSeconds: Math.round(duration * 10) / 10,
     requests,
     ok,

@@ -1,6 +1,9 @@
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { runLoad, Sample, Summary } from './load-runner';
+import { ControlPlaneView, renderRunReport } from './report';
 import { constantProfile, LoadProfile, ProfileError, rampProfile, stepProfile } from './profile';
 
 const USAGE = `usage: npm run load -- --url URL [--clients N] [--duration S] [--steps "0x30,8x60,0x30" | --ramp 1-20]
@@ -13,7 +16,9 @@ const USAGE = `usage: npm run load -- --url URL [--clients N] [--duration S] [--
   --ramp           FROM-TO clients, linear over --duration
   --control-plane  control-plane URL, e.g. http://127.0.0.1:8090: shows the pool size over time
   --keep-alive     reuse connections (an L4 load balancer then pins each client to one member)
-  --json           print the summary (with the per-second timeline) as JSON instead of tables`;
+  --json           print the summary (with the per-second timeline) as JSON instead of tables
+  --report FILE    write a self-contained HTML report (charts of load, latency and, with --control-plane, pool
+                   size, utilisation and decisions) to FILE`;
 
 function fail(message: string): never {
   process.stderr.write(`load-test: ${message}\n\n${USAGE}\n`);
@@ -27,6 +32,7 @@ function parse(): {
   timeoutMs: number;
   json: boolean;
   keepAlive: boolean;
+  report?: string;
 } {
   let values;
   try {
@@ -41,6 +47,7 @@ function parse(): {
         'timeout-ms': { type: 'string', default: '60000' },
         json: { type: 'boolean', default: false },
         'keep-alive': { type: 'boolean', default: false },
+        report: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -75,6 +82,7 @@ function parse(): {
       timeoutMs,
       json: values.json,
       keepAlive: values['keep-alive'],
+      report: values.report,
     };
   } catch (error) {
     if (error instanceof ProfileError) fail(error.message);
@@ -148,6 +156,30 @@ async function main(): Promise<void> {
   if (tty) process.stdout.write('\n');
   if (options.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   else printSummary(summary);
+  if (options.report) {
+    const view = options.controlPlane ? await controlPlaneView(options.controlPlane) : null;
+    writeFileSync(options.report, renderRunReport(summary, view));
+    // On stderr with --json, so stdout stays one JSON document.
+    (options.json ? process.stderr : process.stdout).write(`report: ${resolve(options.report)}\n`);
+  }
+}
+
+async function controlPlaneView(base: string): Promise<ControlPlaneView | null> {
+  try {
+    const get = async <T>(path: string) => {
+      const res = await fetch(new URL(path, base), { signal: AbortSignal.timeout(5000) });
+      if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
+      return (await res.json()) as T;
+    };
+    const [history, events] = await Promise.all([
+      get<ControlPlaneView['history']>('/pool/history'),
+      get<ControlPlaneView['events']>('/pool/events'),
+    ]);
+    return { history, events };
+  } catch (error) {
+    process.stderr.write(`load-test: the report has no control-plane view: ${(error as Error).message}\n`);
+    return null;
+  }
 }
 
 let interrupted = false;

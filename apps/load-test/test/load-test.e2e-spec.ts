@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 import { SlowWeb } from '../../slow-web/src/slow-web';
 
@@ -78,5 +79,28 @@ describe('load-test CLI (e2e, built)', () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(message);
     expect(result.stderr).toContain('usage: npm run load');
+  });
+
+  it('writes a self-contained HTML report with --report, keeping --json output clean', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'report-')), 'run.html');
+    const result = await runCli([
+      '--url',
+      `http://127.0.0.1:${PORT}/load`,
+      '--steps',
+      '2x2',
+      '--json',
+      '--report',
+      file,
+    ]);
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout).requests).toBeGreaterThan(0);
+    expect(result.stderr).toContain(`report: ${file}`);
+    const html = readFileSync(file, 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('<svg');
+    expect(html).toContain('requests/s');
+    expect(html).toContain('p99');
+    // Self-contained: no script and no external asset.
+    expect(html).not.toMatch(/<script|src=|href="http|@import|url\(/);
   });
 });
