@@ -3,12 +3,13 @@
 // load, pool-average CPU, pool size and each scaling decision. Ends when the pool is back at its minimum.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-import { PORTS, startStack } from './local-stack.mjs';
+import { ensureBuilt, ROOT } from './bootstrap.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const PORTS = { nlb: 8000, controlPlane: 8090, prometheus: 9090 };
+const DIR = join(ROOT, '.local');
+const TICK_SECONDS = 5; // the --fast tick
 const CLIENTS = 5;
 const STEPS = [
   { clients: 0, seconds: 15 },
@@ -51,37 +52,65 @@ async function main() {
   let onSignal = () => interrupted.abort();
   process.on('SIGINT', () => onSignal(130));
   process.on('SIGTERM', () => onSignal(143));
-  let stack;
   try {
-    stack = await startStack({
-      fast: true,
-      minSize: MIN_SIZE,
-      maxSize: MAX_SIZE,
-      signal: interrupted.signal,
-    });
+    ensureBuilt();
   } catch (error) {
     console.error(`demo: ${error.message}`);
+    process.exit(1);
+  }
+  // The stack is the launcher's own process (apps/local-stack); it prints a line once every part answers.
+  const stack = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'dist/apps/local-stack/main.js'),
+      '--fast',
+      '--min',
+      String(MIN_SIZE),
+      '--max',
+      String(MAX_SIZE),
+      '--dir',
+      DIR,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let stackOutput = '';
+  const stackExited = new Promise((r) => stack.once('exit', (code) => r(code)));
+  const up = await new Promise((resolveUp) => {
+    stack.stdout.on('data', (d) => {
+      stackOutput += d;
+      if (stackOutput.includes('Local autoscaling stack is up')) resolveUp(true);
+    });
+    stack.once('exit', () => resolveUp(false));
+    onSignal = () => {
+      interrupted.abort();
+      stack.kill('SIGINT');
+    };
+  });
+  if (!up) {
+    console.error(`demo: the local stack did not start:\n${stackOutput}`);
     process.exit(interrupted.signal.aborted ? 130 : 1);
   }
   let stopping = false;
+  let load;
   const stop = async (code) => {
     if (stopping) return;
     stopping = true;
     load?.kill('SIGINT');
-    await stack.stop();
+    stack.kill('SIGINT');
+    await stackExited;
     process.exit(code);
   };
   onSignal = (code) => void stop(code);
 
-  const REPORT = join(stack.dir, 'demo-report.html');
+  const REPORT = join(DIR, 'demo-report.html');
   const steps = STEPS.map((s) => `${s.clients}x${s.seconds}`).join(',');
   console.log(
     `profile: ${STEPS.map((s) => `${s.seconds} s at ${s.clients} clients`).join(', ')}, then idle until the pool is back at ${MIN_SIZE}`,
   );
   console.log(
-    `NLB ${stack.urls['load balancer (NLB)']}   control plane ${cp}/pool   Prometheus http://127.0.0.1:${PORTS.prometheus}\n`,
+    `status page ${cp}/   NLB http://127.0.0.1:${PORTS.nlb}/   Prometheus http://127.0.0.1:${PORTS.prometheus}\n`,
   );
-  const load = spawn(
+  load = spawn(
     process.execPath,
     [
       join(ROOT, 'dist/apps/load-test/main.js'),
@@ -164,7 +193,7 @@ async function main() {
   }
   const loadEndAt = started + LOAD_END_S * 1000;
   const lateScaleOuts = upCalls.filter((e) => Date.parse(e.time) > loadEndAt);
-  const tick = stack.timing.tickSeconds;
+  const tick = TICK_SECONDS;
   console.log(
     `\nelasticity during the ${STEPS[1].seconds} s load phase (${CLIENTS} clients need ${neededSize(CLIENTS)} members):`,
   );
@@ -190,7 +219,8 @@ async function main() {
   } catch {
     // the load generator printed no summary
   }
-  if (existsSync(REPORT)) console.log(`report: ${REPORT}  (open it in a browser: load, latency, pool size, decisions)`);
+  if (existsSync(REPORT))
+    console.log(`report: ${REPORT}  (open it in a browser: load, latency, pool size, decisions)`);
   console.log(`scaled out under load and back in to ${MIN_SIZE}: the loop works. Stopping the stack ...`);
   await stop(0);
 }

@@ -1,8 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { parse as parseYaml } from 'yaml';
+
+import { generateConfigs } from '../../apps/local-stack/src/configs';
+import { TIMINGS } from '../../apps/local-stack/src/timings';
 
 export const ROOT = resolve(__dirname, '../..');
 
@@ -23,11 +26,10 @@ export function run(
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
-/** Writes the local stack's generated configs into `dir` with the launcher's own code. */
+/** Writes the local stack's generated configs into `dir` with the launcher's own code (apps/local-stack). */
 export function generateLocalConfigs(
   dir: string,
   mode: 'normal' | 'fast',
 ): { prometheusFile: string; rulesFile: string; alertmanagerFile: string } {
-  const script = `import('./scripts/local-stack.mjs').then((m) => process.stdout.write(JSON.stringify(m.generateConfigs(${JSON.stringify(dir)}, m.TIMINGS.${mode}, ${JSON.stringify(join(dir, 'sd'))}))))`;
-  return JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' }));
+  return generateConfigs(ROOT, dir, TIMINGS[mode], join(dir, 'sd'));
 }

@@ -88,7 +88,7 @@ function stackProcesses(dir: string): string[] {
 describe('local stack launcher (e2e)', () => {
   it('stops what it started when interrupted during start-up', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stack-abort-'));
-    const launcher = spawn(process.execPath, ['scripts/local-stack.mjs', '--fast', '--dir', dir], {
+    const launcher = spawn(process.execPath, ['scripts/start.mjs', '--fast', '--dir', dir], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -117,7 +117,7 @@ describe('closed loop on the local stack (e2e)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'stack-e2e-'));
 
   beforeAll(async () => {
-    launcher = spawn(process.execPath, ['scripts/local-stack.mjs', '--fast', '--dir', dir], {
+    launcher = spawn(process.execPath, ['scripts/start.mjs', '--fast', '--dir', dir], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -140,6 +140,7 @@ describe('closed loop on the local stack (e2e)', () => {
 
   it('prints every URL', () => {
     for (const url of [
+      `${CP}/`,
       'http://127.0.0.1:8000/',
       `${CP}/pool`,
       `${CP}/docs`,

@@ -1,0 +1,76 @@
+import { join, resolve } from 'node:path';
+
+import { OptionError, parseOptions, StackOptions, USAGE } from './options';
+import { StackError } from './readiness';
+import { RunningStack, startStack } from './stack';
+import { PORTS } from './timings';
+
+// The local stack (docs/architecture.md §6): an emulated Exoscale zone with its NLB, the control plane, Prometheus
+// and Alertmanager, on loopback, until Ctrl-C. `npm start` runs it through scripts/start.mjs, which installs and
+// builds first.
+const ROOT = resolve(__dirname, '../../..');
+
+async function main(): Promise<void> {
+  let options: StackOptions | 'help';
+  try {
+    options = parseOptions(process.argv.slice(2), ROOT);
+  } catch (error) {
+    if (!(error instanceof OptionError)) throw error;
+    process.stderr.write(`local-stack: ${error.message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (options === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+
+  // Signals during start-up stop what has started so far; afterwards they stop the whole stack.
+  const interrupted = new AbortController();
+  let onSignal: (signal: NodeJS.Signals) => void = () => interrupted.abort();
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  let stack: RunningStack;
+  try {
+    stack = await startStack(ROOT, options, { signal: interrupted.signal });
+  } catch (error) {
+    process.stderr.write(
+      `local-stack: ${error instanceof StackError ? error.message : ((error as Error)?.stack ?? String(error))}\n`,
+    );
+    process.exit(interrupted.signal.aborted ? 130 : 1);
+  }
+  const width = Math.max(...Object.keys(stack.urls).map((k) => k.length));
+  const mode = [
+    options.fast ? '--fast' : '',
+    `pool ${options.size} within ${options.min}..${options.max}`,
+    `policy ${options.policy}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+  console.log(`\nLocal autoscaling stack is up (${mode}):`);
+  for (const [name, url] of Object.entries(stack.urls)) console.log(`  ${name.padEnd(width)}  ${url}`);
+  console.log(
+    `\nPut load on it:  npm run load -- --url http://127.0.0.1:${PORTS.nlb}/load --clients 8 --duration 300 --control-plane http://127.0.0.1:${PORTS.controlPlane} --report load-report.html`,
+  );
+  console.log('Stop with Ctrl-C.\n');
+  let stopping = false;
+  onSignal = (signal) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping every process ...`);
+    void stack.stop().then(() => {
+      console.log('stopped.');
+      process.exit(0);
+    });
+  };
+  const died = await stack.exited;
+  process.stderr.write(
+    `local-stack: ${died.name} exited unexpectedly (${died.code ?? died.signal}); see ${join(stack.dir, 'logs', `${died.name}.log`)}\n`,
+  );
+  await stack.stop();
+  process.exit(1);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`local-stack: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

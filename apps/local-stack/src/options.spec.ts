@@ -1,0 +1,59 @@
+import { OptionError, parseOptions } from './options';
+
+const ROOT = '/project';
+const parse = (...argv: string[]) => parseOptions(argv, ROOT);
+
+describe('local stack options', () => {
+  it('has the documented defaults', () => {
+    expect(parse()).toEqual({
+      fast: false,
+      min: 1,
+      max: 5,
+      size: 2,
+      policy: 'target',
+      dir: '/project/.local',
+    });
+  });
+
+  it('takes every option', () => {
+    expect(
+      parse(
+        '--fast',
+        '--min',
+        '1',
+        '--max',
+        '10',
+        '--size',
+        '3',
+        '--policy',
+        'step',
+        '--boot',
+        '5',
+        '--dir',
+        '/tmp/x',
+      ),
+    ).toEqual({
+      fast: true,
+      min: 1,
+      max: 10,
+      size: 3,
+      policy: 'step',
+      boot: 5,
+      dir: '/tmp/x',
+    });
+    expect(parse('--help')).toBe('help');
+  });
+
+  it.each([
+    [['--max', 'ten'], /--max must be a whole number between 1 and 100, got "ten"/],
+    [['--min', '0'], /--min must be a whole number/],
+    [['--min', '4', '--max', '2'], /--min \(4\) must not exceed --max \(2\)/],
+    [['--size', '7', '--max', '5'], /--size \(7\) must be within --min..--max \(1..5\)/],
+    [['--policy', 'magic'], /--policy must be target or step/],
+    [['--boot=-1'], /--boot must be a whole number between 0 and 600/],
+    [['--bogus'], /Unknown option '--bogus'/],
+  ])('rejects %j naming the option', (argv, message) => {
+    expect(() => parse(...argv)).toThrow(OptionError);
+    expect(() => parse(...argv)).toThrow(message);
+  });
+});

@@ -1,0 +1,84 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+export interface StackOptions {
+  fast: boolean;
+  min: number;
+  max: number;
+  /** Initial pool size. */
+  size: number;
+  policy: 'target' | 'step';
+  /** Seconds a new member takes to boot (default: 20, or 2 with --fast). */
+  boot?: number;
+  dir: string;
+}
+
+export class OptionError extends Error {}
+
+export const USAGE = `usage: npm start -- [--fast] [--min N] [--max N] [--size N] [--policy target|step] [--boot SECONDS] [--dir DIR]
+
+  --fast            compress every timing (tick 5 s, scrape 1 s, alerts after 5 s, boot 2 s, one /load = 1 s of CPU)
+  --min N           smallest pool size the control plane keeps (default 1)
+  --max N           largest pool size (default 5)
+  --size N          initial pool size, within --min..--max (default 2)
+  --policy NAME     scaling policy: target (default, sizes from the utilisation) or step (one member per signal)
+  --boot SECONDS    how long a new member takes to boot (default 20, 2 with --fast); the warm-up follows it
+  --dir DIR         where generated configs, state, data and logs go (default .local/)
+  --help            this text`;
+
+function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+    throw new OptionError(
+      `--${name} must be a whole number between ${min} and ${max}, got ${JSON.stringify(raw)}`,
+    );
+  return n;
+}
+
+/** Parses and validates the launcher's options; a bad one throws an OptionError naming it. */
+export function parseOptions(argv: string[], root: string): StackOptions | 'help' {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        fast: { type: 'boolean', default: false },
+        min: { type: 'string' },
+        max: { type: 'string' },
+        size: { type: 'string' },
+        policy: { type: 'string' },
+        boot: { type: 'string' },
+        dir: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    throw new OptionError((error as Error).message);
+  }
+  if (values.help) return 'help';
+  const str = (k: string) => values[k] as string | undefined;
+  const min = integer('min', str('min'), 1, 1, 100);
+  const max = integer('max', str('max'), 5, 1, 100);
+  if (min > max) throw new OptionError(`--min (${min}) must not exceed --max (${max})`);
+  const size = integer('size', str('size'), Math.min(Math.max(2, min), max), 1, 100);
+  if (size < min || size > max)
+    throw new OptionError(`--size (${size}) must be within --min..--max (${min}..${max})`);
+  const policy = str('policy') ?? 'target';
+  if (policy !== 'target' && policy !== 'step')
+    throw new OptionError(`--policy must be target or step, got ${JSON.stringify(policy)}`);
+  const boot = str('boot') === undefined ? undefined : integer('boot', str('boot'), 0, 0, 600);
+  const dir = str('dir');
+  if (dir !== undefined && dir.trim() === '') throw new OptionError('--dir must not be empty');
+  return {
+    fast: values.fast as boolean,
+    min,
+    max,
+    size,
+    policy,
+    ...(boot !== undefined ? { boot } : {}),
+    dir: resolve(dir ?? resolve(root, '.local')),
+  };
+}

@@ -1,0 +1,79 @@
+/** Every timing of the loop, normal and compressed (--fast: a scale-out and back in about a minute). */
+export interface Timing {
+  scrape: string;
+  evaluation: string;
+  rateWindow: string;
+  alertFor: string;
+  sdRefresh: string;
+  groupWait: string;
+  groupInterval: string;
+  repeatInterval: string;
+  tickSeconds: number;
+  discoverySeconds: number;
+  bootDelayMs: number;
+  loadSeconds: number;
+  healthIntervalMs: number;
+  /** Boot plus one rate window: until then a new member is capacity on its way, not yet in the measurement. */
+  warmupSeconds: number;
+  /** Longer than a repeat (group_interval + repeat_interval), so only a lost "resolved" expires. */
+  alertTtlSeconds: number;
+}
+
+export const TIMINGS: Record<'normal' | 'fast', Timing> = {
+  normal: {
+    scrape: '15s',
+    evaluation: '15s',
+    rateWindow: '1m',
+    alertFor: '1m',
+    sdRefresh: '30s',
+    groupWait: '10s',
+    groupInterval: '30s',
+    repeatInterval: '1m',
+    tickSeconds: 60,
+    discoverySeconds: 10,
+    bootDelayMs: 20000,
+    loadSeconds: 10,
+    healthIntervalMs: 5000,
+    warmupSeconds: 90,
+    alertTtlSeconds: 180,
+  },
+  fast: {
+    scrape: '1s',
+    evaluation: '1s',
+    rateWindow: '5s',
+    alertFor: '5s',
+    sdRefresh: '1s',
+    groupWait: '1s',
+    groupInterval: '2s',
+    repeatInterval: '2s',
+    tickSeconds: 5,
+    discoverySeconds: 1,
+    bootDelayMs: 2000,
+    loadSeconds: 1,
+    healthIntervalMs: 500,
+    warmupSeconds: 8,
+    alertTtlSeconds: 30,
+  },
+};
+
+const seconds = (d: string) => Number(d.replace(/s$/, '').replace(/m$/, '')) * (d.endsWith('m') ? 60 : 1);
+
+/** The timing of a run: normal or fast, with the members' boot time overridden (the warm-up follows it). */
+export function timingFor(fast: boolean, bootSeconds?: number): Timing {
+  const base = fast ? TIMINGS.fast : TIMINGS.normal;
+  if (bootSeconds === undefined) return base;
+  return {
+    ...base,
+    bootDelayMs: bootSeconds * 1000,
+    warmupSeconds: Math.ceil(bootSeconds + seconds(base.rateWindow) + seconds(base.scrape)),
+  };
+}
+
+export const PORTS = {
+  api: 8086,
+  nlb: 8000,
+  controlPlane: 8090,
+  prometheus: 9090,
+  alertmanager: 9093,
+} as const;
+export const POOL_ID = '6f0b7a35-4f5e-4a53-9d3e-000000000001';
