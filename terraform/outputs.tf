@@ -19,8 +19,8 @@ output "prometheus_url" {
 }
 
 output "control_plane_url" {
-  description = "Swagger UI of the control plane (GET /pool, POST /pool/scale with the api_token)"
-  value       = "http://${exoscale_compute_instance.monitor.public_ip_address}:8090/docs"
+  description = "The control plane's status page (pool, members, alerts, chart, decisions); Swagger UI at /docs (POST /pool/scale with the api_token)"
+  value       = "http://${exoscale_compute_instance.monitor.public_ip_address}:8090/"
 }
 
 output "control_plane_health_url" {

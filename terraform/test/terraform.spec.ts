@@ -252,7 +252,7 @@ describe('resources', () => {
     for (const secret of ['api_token', 'grafana_admin_password', 'webhook_password'])
       expect(outputs[secret][0].sensitive).toBe(true);
     expect(outputs.load_url[0].value).toBe('http://${exoscale_nlb.app.ip_address}/load');
-    expect(outputs.control_plane_url[0].value).toMatch(/:8090\/docs$/);
+    expect(outputs.control_plane_url[0].value).toMatch(/:8090\/$/);
     expect(outputs.control_plane_health_url[0].value).toMatch(/:8090\/health$/);
     for (const [name, [block]] of Object.entries(outputs))
       expect({
