@@ -1,14 +1,13 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import { Browser, chromium, Page } from 'playwright-core';
+import { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 
-import { startApp, TestApp } from './support/app';
+import { launchChromium, startApp, TestApp } from './support/app';
 import { FakeExoscale, startFakeExoscale } from './support/fake-exoscale';
 
 // The status page in a real browser (Debian's Chromium): what a user sees at http://<control plane>/.
-const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = resolve(__dirname, '../../../.local/test-output');
 
 describe('status page in a browser (e2e)', () => {
@@ -19,23 +18,12 @@ describe('status page in a browser (e2e)', () => {
   let base: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: bash scripts/setup.sh installs it`);
     fake = await startFakeExoscale({ size: 2 });
     await fake.zone.settle();
     t = await startApp(fake, { API_TOKEN: 'ui-token', POOL_MAX_SIZE: '6' });
     await t.app.listen(0, '127.0.0.1');
     base = await t.app.getUrl();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1200, height: 1500 } });
     page.on('pageerror', (error) => {
       throw error;

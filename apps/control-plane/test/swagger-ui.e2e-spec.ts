@@ -1,12 +1,9 @@
-import { existsSync } from 'node:fs';
+import { Browser } from 'playwright-core';
 
-import { Browser, chromium } from 'playwright-core';
-
-import { DOCUMENTED_PATHS, startApp, TestApp } from './support/app';
+import { DOCUMENTED_PATHS, launchChromium, startApp, TestApp } from './support/app';
 import { FakeExoscale, startFakeExoscale } from './support/fake-exoscale';
 
 // The Swagger UI in a real browser (Debian's Chromium): a user inspects the pool and triggers scaling from it.
-const CHROMIUM = '/usr/bin/chromium';
 
 describe('Swagger UI in a browser (e2e)', () => {
   let fake: FakeExoscale;
@@ -15,25 +12,11 @@ describe('Swagger UI in a browser (e2e)', () => {
   let base: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: bash scripts/setup.sh installs it`);
     fake = await startFakeExoscale({ size: 1 });
     t = await startApp(fake, { API_TOKEN: 'ui-token' });
     await t.app.listen(0, '127.0.0.1');
     base = await t.app.getUrl();
-    // Playwright gives each launch a fresh profile; the flags keep Chromium off the (closed) network.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -1,9 +1,11 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
+import { Browser, chromium } from 'playwright-core';
 
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
@@ -71,3 +73,24 @@ export const DOCUMENTED_PATHS = [
   '/metrics',
   '/health',
 ];
+
+/** Debian's Chromium, headless, off the (closed) network: for the browser tests. */
+export async function launchChromium(): Promise<Browser> {
+  const executablePath = '/usr/bin/chromium';
+  if (!existsSync(executablePath))
+    throw new Error(`${executablePath} is missing: bash scripts/setup.sh installs it`);
+  // Playwright gives each launch a fresh profile.
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
