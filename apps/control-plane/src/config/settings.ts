@@ -58,6 +58,18 @@ function FractionSetting(name: string, min: number, max: number): PropertyDecora
   );
 }
 
+/** An optional http(s) URL setting; an empty value counts as unset. */
+function OptionalUrlSetting(name: string, example: string): PropertyDecorator {
+  return applyDecorators(
+    IsOptional(),
+    Transform(blankToUndefined),
+    IsUrl(
+      { require_tld: false, protocols: ['http', 'https'], require_protocol: true },
+      { message: `${name} must be an http(s) URL such as ${example}` },
+    ),
+  );
+}
+
 /** An optional string setting; an empty value counts as unset. */
 function OptionalString(): PropertyDecorator {
   return applyDecorators(IsOptional(), Transform(blankToUndefined), IsString());
@@ -78,12 +90,7 @@ export class Settings {
   @IsUUID('all', { message: 'EXOSCALE_INSTANCEPOOL_ID must be the UUID of the instance pool to manage' })
   EXOSCALE_INSTANCEPOOL_ID: string;
 
-  @IsOptional()
-  @Transform(blankToUndefined)
-  @IsUrl(
-    { require_tld: false, protocols: ['http', 'https'], require_protocol: true },
-    { message: 'EXOSCALE_API_ENDPOINT must be an http(s) URL such as https://api-at-vie-1.exoscale.com/v2' },
-  )
+  @OptionalUrlSetting('EXOSCALE_API_ENDPOINT', 'https://api-at-vie-1.exoscale.com/v2')
   EXOSCALE_API_ENDPOINT?: string;
 
   /** Legacy API v1 zone UUID: accepted (the course passes it) and ignored. */
@@ -148,12 +155,7 @@ export class Settings {
   ALERT_TTL_SECONDS = 420;
 
   /** Optional: read the pool utilisation fresh from this Prometheus at each decision. */
-  @IsOptional()
-  @Transform(blankToUndefined)
-  @IsUrl(
-    { require_tld: false, protocols: ['http', 'https'], require_protocol: true },
-    { message: 'PROMETHEUS_URL must be an http(s) URL such as http://prometheus:9090' },
-  )
+  @OptionalUrlSetting('PROMETHEUS_URL', 'http://prometheus:9090')
   PROMETHEUS_URL?: string;
 
   @OptionalString()
