@@ -168,7 +168,19 @@ describe('exoscale-emulator (e2e, built)', () => {
     const before = await state();
     const victim = before.members[0];
     await fetch(`${ADMIN}/members/${victim.id}/crash`, { method: 'POST' });
-    // Requests right after the crash still succeed: a refused connection is retried on a healthy member.
+    // Once the process is gone (SIGKILL is asynchronous: a connection accepted while it dies is reset, which no
+    // proxy can retry safely), and before a health check notices: a refused connection is retried on a healthy member.
+    await until(
+      async () => {
+        try {
+          process.kill(victim.pid!, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      (gone) => gone,
+    );
     const answers = await Promise.all(Array.from({ length: 20 }, () => get('/health').then((r) => r.status)));
     expect(answers).toEqual(Array(20).fill(200));
     const after = await until(
