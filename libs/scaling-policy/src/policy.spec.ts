@@ -124,6 +124,97 @@ describe('decideScaling: step policy (one step per signal)', () => {
   });
 });
 
+describe('decideScaling: bounds corrections', () => {
+  const noSignal = { up: quiet, down: quiet };
+  it.each([
+    ['an empty pool with min 1 (no members, so no alert)', 0, { min: 1, max: 5 }, 1, 'BelowMin'],
+    ['a pool below a raised minimum', 2, { min: 4, max: 8 }, 4, 'BelowMin'],
+    ['a pool above a lowered maximum, idle', 7, { min: 1, max: 5 }, 5, 'AboveMax'],
+    ['a pool far above the maximum', 30, { min: 2, max: 3 }, 3, 'AboveMax'],
+  ] as const)('each tick brings %s within the bounds, no signal needed', (_, size, bounds, to, code) => {
+    for (const policy of ['step', 'target'] as const) {
+      const d = decideScaling(
+        input({ pool: { size, state: 'running' }, signals: noSignal, settings: { policy, bounds } }),
+      );
+      expect(d).toMatchObject({ outcome: 'scale', code, targetSize: to, consumes: [] });
+      expect(codes(d)[0]).toBe(code);
+    }
+  });
+
+  it('a bounds correction uses up no signal: a down signal below the minimum is not what raises the pool', () => {
+    const d = decideScaling(
+      input({
+        pool: { size: 1, state: 'running' },
+        signals: { up: quiet, down: step },
+        settings: { policy: 'step', bounds: { min: 2, max: 5 } },
+      }),
+    );
+    expect(d).toMatchObject({
+      outcome: 'scale',
+      code: 'BelowMin',
+      direction: 'up',
+      targetSize: 2,
+      consumes: [],
+    });
+  });
+
+  it('waits for a busy pool before correcting it', () => {
+    const d = decideScaling(
+      input({
+        pool: { size: 0, state: 'scaling-up' },
+        signals: noSignal,
+        settings: { bounds: { min: 1, max: 5 } },
+      }),
+    );
+    expect(d).toMatchObject({ outcome: 'deferred', code: 'PoolBusy', consumes: [] });
+  });
+
+  it('a manual step never moves the other way when the pool is outside its bounds', () => {
+    const up = decideScaling(
+      input({
+        request: { kind: 'step', direction: 'up' },
+        pool: { size: 7, state: 'running' },
+        settings: { bounds: { min: 1, max: 5 } },
+      }),
+    );
+    expect(up).toMatchObject({ outcome: 'none', code: 'AboveMax', targetSize: 7 });
+    const down = decideScaling(
+      input({
+        request: { kind: 'step', direction: 'down' },
+        pool: { size: 1, state: 'running' },
+        settings: { bounds: { min: 2, max: 5 } },
+      }),
+    );
+    expect(down).toMatchObject({ outcome: 'none', code: 'BelowMin', targetSize: 1 });
+  });
+
+  it('an up signal never lowers the size and a down signal never raises it, at any size and bounds', () => {
+    for (let size = 0; size <= 12; size++)
+      for (const bounds of [
+        { min: 1, max: 10 },
+        { min: 3, max: 5 },
+        { min: 0, max: 2 },
+      ])
+        for (const [dir, signals] of [
+          ['up', { up: step, down: quiet }],
+          ['up', { up: firing(prometheus(1)), down: quiet }],
+          ['down', { up: quiet, down: step }],
+          ['down', { up: quiet, down: firing(prometheus(0.05)) }],
+        ] as const)
+          for (const policy of ['step', 'target'] as const) {
+            const d = decideScaling(
+              input({ pool: { size, state: 'running' }, signals, settings: { policy, bounds } }),
+            );
+            if (d.outcome !== 'scale') continue;
+            expect(d.targetSize).toBeGreaterThanOrEqual(bounds.min);
+            expect(d.targetSize).toBeLessThanOrEqual(bounds.max);
+            if (['BelowMin', 'AboveMax'].includes(d.code)) expect(d.consumes).toEqual([]);
+            else if (dir === 'up') expect(d.targetSize).toBeGreaterThan(size);
+            else expect(d.targetSize).toBeLessThan(size);
+          }
+  });
+});
+
 describe('decideScaling: target policy', () => {
   it('sizes from the load: utilisation x members over the target utilisation', () => {
     // 0.85 x 4 = 3.4 members of load; at 0.6 it needs ceil(5.67) = 6.

@@ -47,6 +47,21 @@ export function decideScaling(input: PolicyInput): Decision {
     return result('deferred', code);
   };
 
+  // A pool outside its bounds is brought back first, as its own decision: no signal is needed (a pool at 0 has no
+  // members to raise one) and none is used up; the signals are read again at the next tick.
+  if (request.kind === 'tick') {
+    const correction = boundsCorrection(current, settings.bounds);
+    if (correction) {
+      direction = correction.size > current ? 'up' : 'down';
+      say(correction.code, correction.text);
+      if (pool.state !== 'running') return deferred('PoolBusy', `pool is ${pool.state}, not running`);
+      say('Scale', `size ${current} -> ${correction.size}`);
+      return result('scale', correction.code, correction.size, {
+        boundApplied: correction.code === 'BelowMin' ? 'min' : 'max',
+      });
+    }
+  }
+
   // What is asked: a manual change, or the tick's reading of the signals.
   let wanted: Sizing;
   if (request.kind === 'step' || request.kind === 'size') {
@@ -108,6 +123,17 @@ export function decideScaling(input: PolicyInput): Decision {
       `${wanted.size} is ${boundApplied === 'max' ? 'above the maximum' : 'below the minimum'} ${bounds[boundApplied]}: clamped to ${clamped}`,
     );
   }
+  // An up signal never lowers the size and a down signal never raises it (a pool outside its bounds is corrected
+  // by the tick, as its own decision).
+  const against = direction === 'up' ? clamped < current : direction === 'down' ? clamped > current : false;
+  if (against) {
+    const code: ReasonCode = clamped < current ? 'AboveMax' : 'BelowMin';
+    say(
+      code,
+      `the pool (${current}) is outside its bounds ${bounds.min}..${bounds.max}: a ${direction} step does not move it the other way; the tick corrects the bounds`,
+    );
+    return result('none', code, current, { boundApplied: clamped < current ? 'max' : 'min' });
+  }
   if (clamped === current) {
     say(boundApplied ? (boundApplied === 'max' ? 'AtMax' : 'AtMin') : wanted.code, `size stays ${current}`);
     const code = boundApplied ? (boundApplied === 'max' ? 'AtMax' : 'AtMin') : wanted.code;
@@ -116,6 +142,30 @@ export function decideScaling(input: PolicyInput): Decision {
   direction = clamped > current ? 'up' : 'down';
   say('Scale', `size ${current} -> ${clamped}`);
   return result('scale', wanted.code, clamped, { boundApplied, basis: wanted.basis });
+}
+
+/**
+ * The correction that brings a pool back within its bounds, or null when it is within them.
+ * @param size the pool's current size (members)
+ * @param bounds the configured minimum and maximum (members, min <= max)
+ */
+export function boundsCorrection(
+  size: number,
+  bounds: { min: number; max: number },
+): { size: number; code: 'BelowMin' | 'AboveMax'; text: string } | null {
+  if (size < bounds.min)
+    return {
+      size: bounds.min,
+      code: 'BelowMin',
+      text: `size ${size} is below the minimum ${bounds.min}: raised to it`,
+    };
+  if (size > bounds.max)
+    return {
+      size: bounds.max,
+      code: 'AboveMax',
+      text: `size ${size} is above the maximum ${bounds.max}: lowered to it`,
+    };
+  return null;
 }
 
 interface Sizing {

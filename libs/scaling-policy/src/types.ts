@@ -27,6 +27,8 @@ export const REASON_CODES = [
   'StaleValue',
   'AtMax',
   'AtMin',
+  'BelowMin',
+  'AboveMax',
   'Clamped',
   'Cooldown',
   'PoolBusy',
