@@ -34,8 +34,33 @@ describe('Prometheus', () => {
   });
 
   it('passes the rule unit tests: high fires, low fires, no data fires nothing (promtool test rules)', () => {
-    const result = run('promtool', ['test', 'rules', 'monitoring/prometheus/rules/autoscaling.test.yml']);
+    const result = run('promtool', ['test', 'rules', 'monitoring/prometheus/tests/autoscaling.test.yml']);
     expect(result.output).toContain('SUCCESS');
+    expect(result.status).toBe(0);
+  });
+
+  it('reads utilisation that no counter glitch moves: iowait, steal, irq, softirq, idle, several CPUs, a reboot', () => {
+    const result = run('promtool', [
+      'test',
+      'rules',
+      'monitoring/prometheus/tests/counter-glitches.test.yml',
+    ]);
+    expect(result.output).toContain('SUCCESS');
+    expect(result.status).toBe(0);
+  });
+
+  it('loads every file of the mounted rules directory as rules (the VM mounts it at /etc/prometheus/rules/*.yml)', () => {
+    // Full check (not --syntax-only) with the VM's rule_files glob pointed at the repository's rules directory:
+    // anything else there (a promtool test file) would stop Prometheus from loading its rules.
+    const dir = mkdtempSync(join(tmpdir(), 'prometheus-vm-'));
+    const config = readFileSync(join(ROOT, 'monitoring/prometheus/prometheus.yml'), 'utf8').replace(
+      '/etc/prometheus/rules/*.yml',
+      join(ROOT, 'monitoring/prometheus/rules/*.yml'),
+    );
+    writeFileSync(join(dir, 'prometheus.yml'), config);
+    const result = run('promtool', ['check', 'config', join(dir, 'prometheus.yml')]);
+    expect(result.output).toMatch(/SUCCESS: 7 rules found/);
+    expect(result.output).not.toContain('FAILED');
     expect(result.status).toBe(0);
   });
 
@@ -229,6 +254,9 @@ describe('Grafana provisioning', () => {
       const names = expr.match(/[a-z_]+:[a-z_:0-9]+|autoscaler_[a-z_]+/g) ?? [];
       for (const name of names) expect([...recorded, ...ownMetrics]).toContain(name);
     }
+    // CPU is read only through the glitch-proof recording rules, never from the raw counters.
+    for (const expr of [...exprs, ...rules.flatMap((r) => r.data.map((d) => String(d.model.expr ?? '')))])
+      expect(expr).not.toContain('node_cpu_seconds_total');
     const cpu = dashboard.panels.find((p: { id: number }) => p.id === 1);
     expect(cpu.fieldConfig.defaults.thresholds.steps.map((s: { value: number | null }) => s.value)).toEqual([
       null,
