@@ -3,33 +3,50 @@ import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { renderSimulationChart } from './chart';
+import { FRONTIER_BUDGET, frontierAt, reactiveFrontier, reactiveTimeline } from './frontier';
 import { measure, RunMetrics } from './metrics';
 import { ModelSettings, simulate, SimPolicy, Timeline } from './model';
 import { SettingsFileError, shippedCloudSettings } from './shipped-settings';
+import { suiteWithPublic } from './suite';
 import { parseTraceCsv, PUBLIC_TRACES, Trace, TraceError } from './traces';
 
-const USAGE = `usage: npm run simulate -- [--trace step|ramp|spike|diurnal|FILE] [--policy target|step|reference|all]
+const USAGE = `usage: npm run simulate -- [--trace step|ramp|spike|diurnal|FILE] [--policy target|step|reference|frontier|all]
                          [--duration S] [--boot S] [--noise SIGMA] [--seed N] [--min N] [--max N]
-                         [--json] [--chart FILE.svg]
+                         [--up-for S] [--json] [--chart FILE.svg]
+       npm run simulate -- --suite [--seed N] [--count N] [--noise SIGMA] [--noise-seed N] [--boot S] [--up-for S]
 
   Replays a load trace through a model of the shipped cloud pipeline (Grafana rules and notification policy,
   Prometheus scrape and rate window, the control plane's settings on the monitoring VM, all read from this
   project's files) and the real scaling policy of libs/scaling-policy, beside the course's reference policy.
 
   --trace     a public trace or a CSV file of "seconds,clients" rows (default: every public trace)
-  --policy    target (ours), step (one step per signal), reference (the course's), all (default)
+  --policy    target (ours), step (one step per signal), reference (the course's), frontier (the best any
+              reactive policy can do with the same detection delay at a cost of at most ${FRONTIER_BUDGET}x the
+              oracle's), all (default)
   --duration  seconds to simulate (default: the trace's, 3600 for the public ones)
   --boot      seconds from a scale-up call until the member serves (default 120)
   --noise     multiply every scraped CPU sample by 1 + N(0, SIGMA), clamped to [0, 1] (default 0)
-  --seed      seed of the noise (default 1)
+  --seed      seed of the noise (default 1); with --suite, the seed of the suite's trace parameters
+  --noise-seed  with --suite: seed of the noise (default: --seed)
+  --suite     run the trace suite (8 families of seeded random load shapes, then the four public traces) with
+              the target and reference policies and the frontier; one line per trace, then a summary of the goal:
+              cost <= 1.15 (1.20 with noise), under-provisioned <= frontier + 5 points and <= the reference's; exit status 3 when a trace misses it
+  --count     with --suite: how many generated traces (default 48)
+  --up-for    override the \`for\` of the up rules (seconds), to measure a change of the monitoring rules
   --min/--max pool bounds (default 1..20)
   --json      a JSON array on stdout, one object per (trace, policy), nothing else
   --chart     write an SVG chart (load, demand, requested and serving size, utilisation, scale calls);
               with several traces or policies, one file per trace and policy next to FILE`;
 
+export type RunPolicy = SimPolicy | 'frontier';
+export const RUN_POLICIES: readonly RunPolicy[] = ['target', 'step', 'reference', 'frontier'];
+
 export interface SimOptions {
   traces: Trace[];
-  policies: SimPolicy[];
+  policies: RunPolicy[];
+  suite: boolean;
+  noiseSeed: number;
+  upFor?: number;
   duration?: number;
   boot: number;
   noise: number;
@@ -71,6 +88,10 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
         boot: { type: 'string' },
         noise: { type: 'string' },
         seed: { type: 'string' },
+        'noise-seed': { type: 'string' },
+        suite: { type: 'boolean', default: false },
+        count: { type: 'string' },
+        'up-for': { type: 'string' },
         min: { type: 'string' },
         max: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -86,8 +107,14 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
   if (values.help) return 'help';
   const str = (k: string) => values[k] as string | undefined;
   const traceArg = str('trace');
+  const suite = values.suite === true;
+  const seed = number('seed', str('seed'), 1, 0, true);
   let traces: Trace[];
-  if (traceArg === undefined) traces = Object.values(PUBLIC_TRACES);
+  if (suite) {
+    if (traceArg !== undefined) throw new UsageError('--suite and --trace exclude each other');
+    traces = suiteWithPublic(seed, number('count', str('count'), 48, 1, true));
+  } else if (str('count') !== undefined) throw new UsageError('--count needs --suite');
+  else if (traceArg === undefined) traces = Object.values(PUBLIC_TRACES);
   else if (traceArg in PUBLIC_TRACES) traces = [PUBLIC_TRACES[traceArg as keyof typeof PUBLIC_TRACES]];
   else {
     let text: string;
@@ -101,12 +128,15 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
     traces = [parseTraceCsv(basename(traceArg), text)];
   }
   const policyArg = str('policy')!;
-  const policies: SimPolicy[] =
-    policyArg === 'all' ? ['target', 'step', 'reference'] : (policyArg.split(',') as SimPolicy[]);
+  const policies: RunPolicy[] = suite
+    ? ['target', 'reference', 'frontier']
+    : policyArg === 'all'
+      ? [...RUN_POLICIES]
+      : (policyArg.split(',') as RunPolicy[]);
   for (const p of policies)
-    if (!['target', 'step', 'reference'].includes(p))
+    if (!RUN_POLICIES.includes(p))
       throw new UsageError(
-        `--policy must be target, step, reference or all, got ${JSON.stringify(policyArg)}`,
+        `--policy must be target, step, reference, frontier or all, got ${JSON.stringify(policyArg)}`,
       );
   const min = number('min', str('min'), 1, 1, true);
   const max = number('max', str('max'), 20, 1, true);
@@ -116,30 +146,52 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
   return {
     traces,
     policies,
+    suite,
+    noiseSeed: number('noise-seed', str('noise-seed'), seed, 0, true),
+    upFor: str('up-for') === undefined ? undefined : number('up-for', str('up-for'), 0, 0, true),
     duration: str('duration') === undefined ? undefined : number('duration', str('duration'), 0, 1, true),
     boot: number('boot', str('boot'), 120, 0, true),
     noise,
-    seed: number('seed', str('seed'), 1, 0, true),
+    seed,
     bounds: { min, max },
     json: values.json as boolean,
     chart: str('chart'),
   };
 }
 
+/** The reactive frontier of a trace at the budget (`frontier.ts`): least under-provisioned % within the cost. */
+export interface FrontierSummary {
+  budget: number;
+  /** Detection delay used, seconds. */
+  delay: number;
+  headroom: number;
+  underProvisionedPct: number;
+  costRatio: number;
+  /** False when no headroom fits the budget (then the cheapest point is given). */
+  withinBudget: boolean;
+}
+
 export interface SimResult {
   trace: string;
-  policy: SimPolicy;
+  description?: string;
+  policy: RunPolicy;
   settings: ModelSettings;
   metrics: RunMetrics;
   timeline: Timeline;
+  frontier: FrontierSummary;
 }
 
 export function modelSettings(
-  options: Pick<SimOptions, 'boot' | 'noise' | 'seed' | 'bounds'>,
+  options: Pick<SimOptions, 'boot' | 'noise' | 'seed' | 'bounds'> & { upFor?: number },
 ): ModelSettings {
   const shipped = shippedCloudSettings(ROOT);
+  const rules =
+    options.upFor === undefined
+      ? shipped.rules
+      : shipped.rules.map((r) => (r.direction === 'up' ? { ...r, forSeconds: options.upFor! } : r));
   return {
     ...shipped,
+    rules,
     policy: { ...shipped.policy, bounds: options.bounds },
     bounds: options.bounds,
     boot: options.boot,
@@ -148,17 +200,114 @@ export function modelSettings(
   };
 }
 
-export function run(options: SimOptions): SimResult[] {
-  const settings = modelSettings(options);
+export function run(options: Omit<SimOptions, 'suite' | 'noiseSeed'> & Partial<SimOptions>): SimResult[] {
+  const settings = modelSettings({
+    ...options,
+    seed: options.suite ? (options.noiseSeed ?? options.seed) : options.seed,
+  });
   const results: SimResult[] = [];
   for (const base of options.traces) {
     const trace = options.duration ? { ...base, duration: options.duration } : base;
+    const all = reactiveFrontier(trace, settings);
+    const best = frontierAt(all, FRONTIER_BUDGET);
+    const frontier: FrontierSummary = {
+      budget: FRONTIER_BUDGET,
+      delay: all.delay,
+      headroom: Math.round(best.headroom * 100) / 100,
+      underProvisionedPct: best.metrics.underProvisionedPct,
+      costRatio: best.metrics.costRatio,
+      withinBudget: best.withinBudget,
+    };
     for (const policy of options.policies) {
-      const timeline = simulate(trace, policy, settings);
-      results.push({ trace: trace.name, policy, settings, metrics: measure(timeline), timeline });
+      const timeline =
+        policy === 'frontier'
+          ? reactiveTimeline(trace, settings, all.delay, best.headroom)
+          : simulate(trace, policy, settings);
+      results.push({
+        trace: trace.name,
+        description: trace.description,
+        policy,
+        settings,
+        metrics: measure(timeline),
+        timeline,
+        frontier,
+      });
     }
   }
   return results;
+}
+
+/** The goal of issue 14 for one trace, from its target and reference runs. */
+export interface GoalVerdict {
+  trace: string;
+  description?: string;
+  met: boolean;
+  under: number;
+  cost: number;
+  referenceUnder: number;
+  frontierUnder: number;
+  /** Target's under-provisioned % minus the frontier's, in points. */
+  distance: number;
+  failures: string[];
+}
+
+/**
+ * Issue 14's goal on one trace: cost ratio <= 1.15 (1.20 with noise), under-provisioned % <= the reactive
+ * frontier at 1.15 plus 5 points, and never above the reference policy's.
+ */
+export function judge(results: SimResult[], noise: number): GoalVerdict[] {
+  const budget = noise > 0 ? 1.2 : 1.15;
+  const verdicts: GoalVerdict[] = [];
+  for (const trace of [...new Set(results.map((r) => r.trace))]) {
+    const ours = results.find((r) => r.trace === trace && r.policy === 'target');
+    const ref = results.find((r) => r.trace === trace && r.policy === 'reference');
+    if (!ours || !ref) continue;
+    const m = ours.metrics;
+    const failures: string[] = [];
+    if (m.costRatio > budget) failures.push(`cost ${fixed(m.costRatio, 2)} > ${budget}`);
+    if (m.underProvisionedPct > ours.frontier.underProvisionedPct + 5)
+      failures.push(
+        `under ${fixed(m.underProvisionedPct, 1)} > frontier ${ours.frontier.underProvisionedPct} + 5`,
+      );
+    if (m.underProvisionedPct > ref.metrics.underProvisionedPct)
+      failures.push(
+        `under ${fixed(m.underProvisionedPct, 1)} > reference ${ref.metrics.underProvisionedPct}`,
+      );
+    verdicts.push({
+      trace,
+      description: ours.description,
+      met: failures.length === 0,
+      under: m.underProvisionedPct,
+      cost: m.costRatio,
+      referenceUnder: ref.metrics.underProvisionedPct,
+      frontierUnder: ours.frontier.underProvisionedPct,
+      distance: Math.round((m.underProvisionedPct - ours.frontier.underProvisionedPct) * 10) / 10,
+      failures,
+    });
+  }
+  return verdicts;
+}
+
+/** One line per trace of the suite, then the summary. */
+export function formatSuite(results: SimResult[], noise: number): string {
+  const verdicts = judge(results, noise);
+  const w = Math.max(...verdicts.map((v) => v.trace.length));
+  const lines = verdicts.map(
+    (v) =>
+      `${v.met ? 'ok  ' : 'FAIL'} ${v.trace.padEnd(w)}  under ${fixed(v.under, 1).padStart(5)} %  cost ${fixed(v.cost, 2)}` +
+      `  reference ${fixed(v.referenceUnder, 1).padStart(5)} %  frontier ${fixed(v.frontierUnder, 1).padStart(5)} %` +
+      `  distance ${(v.distance >= 0 ? '+' : '') + fixed(v.distance, 1)}` +
+      `${v.description ? `  (${v.description})` : ''}${v.failures.length ? `  <- ${v.failures.join('; ')}` : ''}`,
+  );
+  const worstDistance = verdicts.reduce((a, b) => (b.distance > a.distance ? b : a));
+  const worstCost = verdicts.reduce((a, b) => (b.cost > a.cost ? b : a));
+  const met = verdicts.filter((v) => v.met).length;
+  lines.push(
+    '',
+    `goal met on ${met} of ${verdicts.length} traces; worst distance to the frontier ${fixed(worstDistance.distance, 1)} points (${worstDistance.trace}); ` +
+      `worst cost ${fixed(worstCost.cost, 2)} (${worstCost.trace})`,
+  );
+  return lines.join('\n') + '\n';
 }
 
 const fixed = (x: number, d: number) => x.toFixed(d);
@@ -200,7 +349,16 @@ export function formatTable(results: SimResult[]): string {
     const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
     const fmt = (cells: string[]) =>
       '  ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-    out.push(fmt(header), ...lines.map(fmt), '');
+    out.push(fmt(header), ...lines.map(fmt));
+    const f = rows[0].frontier;
+    const ours = rows.find((r) => r.policy === 'target')?.metrics;
+    out.push(
+      `  frontier at cost ${f.budget}: ${fixed(f.underProvisionedPct, 1)} % under (headroom ${fixed(f.headroom, 2)}, cost ${fixed(f.costRatio, 2)}, detection delay ${f.delay} s${f.withinBudget ? '' : '; no headroom within the budget: the cheapest'})` +
+        (ours
+          ? `; target policy ${fixed(ours.underProvisionedPct - f.underProvisionedPct, 1)} points ${ours.underProvisionedPct >= f.underProvisionedPct ? 'above' : 'below'} it`
+          : ''),
+      '',
+    );
   }
   return out.join('\n');
 }
@@ -249,8 +407,11 @@ export function main(argv: string[]): number {
       policy: r.policy,
       settings: { ...r.settings, policy: { ...r.settings.policy, policy: r.policy } },
       metrics: r.metrics,
+      frontier: r.frontier,
     }));
-    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify(options.suite ? { runs: out, goal: judge(results, options.noise) } : out, null, 2)}\n`,
+    );
   } else {
     const s = results[0].settings;
     process.stdout.write(
@@ -258,11 +419,13 @@ export function main(argv: string[]): number {
         `(${s.rules.map((r) => `${r.name} ${r.op} ${r.threshold} for ${r.forSeconds} s`).join(', ')}), ` +
         `notifications group_wait ${s.notification.groupWait} s / group_interval ${s.notification.groupInterval} s / repeat ${s.notification.repeatInterval} s, ` +
         `tick ${s.tickInterval} s, boot ${s.boot} s, value from ${s.valueSource}, bounds ${s.bounds.min}..${s.bounds.max}, ` +
-        `noise ${options.noise}${options.noise > 0 ? ` (seed ${options.seed})` : ''}\n` +
+        `noise ${options.noise}${options.noise > 0 ? ` (seed ${options.noiseSeed})` : ''}` +
+        `${options.suite ? `, suite seed ${options.seed}` : ''}\n` +
         `target policy: target ${s.policy.targetUtilisation}, scale-in limit ${s.policy.scaleInUtilisation}, warm-up ${s.policy.warmupSeconds} s\n\n`,
     );
-    process.stdout.write(formatTable(results));
+    process.stdout.write(options.suite ? formatSuite(results, options.noise) : formatTable(results));
   }
+  if (options.suite && judge(results, options.noise).some((v) => !v.met)) return 3;
   return 0;
 }
 

@@ -139,7 +139,7 @@ describe('scaling simulator', () => {
       write.mockRestore();
     }
     expect(errors.join('')).toMatch(/--noise must be a number/);
-    expect(errors.join('')).toMatch(/--policy must be target, step, reference or all/);
+    expect(errors.join('')).toMatch(/--policy must be target, step, reference, frontier or all/);
     expect(errors.join('')).toMatch(/--min \(5\) must not exceed --max \(2\)/);
     expect(errors.join('')).toMatch(/--trace "\/nonexistent.csv" is neither/);
   });

@@ -2,6 +2,8 @@
 
 export interface Trace {
   name: string;
+  /** What the trace is, in a few words (a suite trace's family parameters). */
+  description?: string;
   /** Seconds the trace lasts. */
   duration: number;
   clientsAt(t: number): number;
