@@ -32,12 +32,13 @@ locals {
   monitor_template_vars = {
     repository_url   = data.external.git_source.result.url
     repository_ref   = data.external.git_source.result.ref
-    exoscale_key     = exoscale_iam_api_key.control_plane.key
-    exoscale_secret  = exoscale_iam_api_key.control_plane.secret
+    exoscale_key     = var.create_control_plane_key ? exoscale_iam_api_key.control_plane[0].key : var.exoscale_key
+    exoscale_secret  = var.create_control_plane_key ? exoscale_iam_api_key.control_plane[0].secret : var.exoscale_secret
     zone             = var.zone
     pool_id          = exoscale_instance_pool.app.id
     pool_min_size    = var.pool_min_size
     pool_max_size    = var.pool_max_size
+    scaling_policy   = var.scaling_policy
     grafana_password = random_password.grafana_admin.result
     webhook_password = random_password.webhook.result
     webhook_hmac     = random_password.webhook_hmac.result

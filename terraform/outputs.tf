@@ -44,8 +44,8 @@ output "monitor_ip" {
 }
 
 output "control_plane_api_key" {
-  description = "The control plane's own least-privilege key (its secret stays in the state)"
-  value       = exoscale_iam_api_key.control_plane.key
+  description = "The control plane's own least-privilege key (its secret stays in the state); null when create_control_plane_key is false and the VM uses exoscale_key"
+  value       = one(exoscale_iam_api_key.control_plane[*].key)
 }
 
 output "grafana_admin_password" {

@@ -15,9 +15,11 @@ variable "zone" {
   type        = string
   default     = "at-vie-1"
 
+  # A pattern rather than a list, so that a zone Exoscale opens later needs no change here (the control plane's
+  # EXOSCALE_ZONE check is the same pattern); the provider rejects a name that is not a zone.
   validation {
-    condition     = contains(["at-vie-1", "at-vie-2", "bg-sof-1", "ch-dk-2", "ch-gva-2", "de-fra-1", "de-muc-1", "hr-zag-1"], var.zone)
-    error_message = "zone must be an Exoscale zone such as at-vie-1."
+    condition     = can(regex("^[a-z]{2}-[a-z]{2,4}-[0-9]+$", var.zone))
+    error_message = "zone must be an Exoscale zone name such as at-vie-1, ch-dk-2 or de-fra-1."
   }
 }
 
@@ -147,4 +149,21 @@ variable "iam_scope_to_pool" {
   description = "Also restrict the control plane's key to this pool's id (uses an undocumented CEL binding; test before relying on it)."
   type        = bool
   default     = false
+}
+
+variable "create_control_plane_key" {
+  description = "Create a least-privilege IAM role and API key for the control plane (needs a key that may manage IAM). false: the monitoring VM gets exoscale_key itself, as the course's grader needs (its key has no IAM rights)."
+  type        = bool
+  default     = true
+}
+
+variable "scaling_policy" {
+  description = "The control plane's SCALING_POLICY: target (size the pool for the measured load in one call) or step (one member per signal, the course's rule)."
+  type        = string
+  default     = "target"
+
+  validation {
+    condition     = contains(["target", "step"], var.scaling_policy)
+    error_message = "scaling_policy must be target or step."
+  }
 }

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { parse as parseHcl } from '@cdktf/hcl2json';
 import { parse as parseYaml } from 'yaml';
 
+import { loadSettings } from '../../apps/control-plane/src/config/settings';
 import { run } from '../../monitoring/test/support';
 
 // Static checks of the Terraform configuration: parsed with HashiCorp's HCL parser (via @cdktf/hcl2json), since
@@ -51,6 +52,12 @@ const resource = (type: string, name: string): Block => {
   return block;
 };
 const locals = (): Block => Object.assign({}, ...(config.locals ?? []));
+/** The single block of a name (hcl2json gives each as a list). */
+const one = (blocks: Block[] | undefined): Block => {
+  expect(blocks).toHaveLength(1);
+  return blocks![0];
+};
+const POOL = '6f0b7a35-4f5e-4a53-9d3e-000000000001';
 
 /** Renders a .tftpl the way templatefile() does for plain ${name} interpolations ($${ is a literal ${). */
 function render(template: string, vars: Record<string, string | number>): string {
@@ -123,6 +130,7 @@ describe('variables', () => {
       'ssh_cidrs',
       'repository_url',
       'repository_ref',
+      'scaling_policy',
     ];
     for (const name of validated)
       expect([name, Array.isArray(config.variable![name][0].validation)]).toEqual([name, true]);
@@ -194,6 +202,13 @@ describe('resources', () => {
   });
 
   it('gives the control plane a key limited to exactly the operations it calls', () => {
+    // Both IAM resources exist only when asked for (the default): a key restricted to compute+sos cannot make them.
+    for (const type of ['exoscale_iam_role', 'exoscale_iam_api_key'])
+      expect(resource(type, 'control_plane').count).toBe('${var.create_control_plane_key ? 1 : 0}');
+    expect(config.variable!.create_control_plane_key[0]).toMatchObject({ type: '${bool}', default: true });
+    expect(resource('exoscale_iam_api_key', 'control_plane').role_id).toBe(
+      '${exoscale_iam_role.control_plane[0].id}',
+    );
     const role = resource('exoscale_iam_role', 'control_plane') as {
       policy: { default_service_strategy: string; services: { compute: { type: string } } };
     };
@@ -223,13 +238,87 @@ describe('resources', () => {
     expect(operations).toEqual([...called].sort());
   });
 
-  it('hands the monitor the control plane key, never the admin key', () => {
+  it('hands the monitor the control plane key, and the admin key only when create_control_plane_key is false', () => {
     const vars = locals().monitor_template_vars as Record<string, string>;
-    expect(vars.exoscale_key).toBe('${exoscale_iam_api_key.control_plane.key}');
-    expect(vars.exoscale_secret).toBe('${exoscale_iam_api_key.control_plane.secret}');
+    expect(vars.exoscale_key).toBe(
+      '${var.create_control_plane_key ? exoscale_iam_api_key.control_plane[0].key : var.exoscale_key}',
+    );
+    expect(vars.exoscale_secret).toBe(
+      '${var.create_control_plane_key ? exoscale_iam_api_key.control_plane[0].secret : var.exoscale_secret}',
+    );
     const all = files.map((f) => readFileSync(join(DIR, f), 'utf8')).join('\n');
     const uses = all.split('\n').filter((l) => /var\.exoscale_(key|secret)/.test(l));
-    expect(uses.map((l) => l.trim())).toEqual(['key    = var.exoscale_key', 'secret = var.exoscale_secret']); // the provider only
+    // The provider, and the two template variables above: nowhere else.
+    expect(uses.map((l) => l.trim().split(/\s*=\s*/)[0])).toEqual([
+      'exoscale_key',
+      'exoscale_secret',
+      'key',
+      'secret',
+    ]);
+    expect(one(config.output!.control_plane_api_key).value).toBe(
+      '${one(exoscale_iam_api_key.control_plane[*].key)}',
+    );
+  });
+
+  it('passes the scaling policy to the control plane (target by default, step for the course)', () => {
+    const policy = one(config.variable!.scaling_policy);
+    expect(policy).toMatchObject({ type: '${string}', default: 'target' });
+    expect(JSON.stringify(policy.validation)).toContain(
+      'contains([\\"target\\", \\"step\\"], var.scaling_policy)',
+    );
+    expect((locals().monitor_template_vars as Record<string, string>).scaling_policy).toBe(
+      '${var.scaling_policy}',
+    );
+    const template = readFileSync(join(DIR, 'templates/monitor-cloud-init.yaml.tftpl'), 'utf8');
+    expect(template).toMatch(/^ {6}SCALING_POLICY=\$\{scaling_policy\}$/m);
+    // The compose file hands the setting to the control plane (its default is the app's own).
+    const compose = readFileSync(resolve(DIR, '../docker-compose.monitor.yml'), 'utf8');
+    expect(compose).toContain('SCALING_POLICY: ${SCALING_POLICY:-target}');
+  });
+
+  it('accepts every Exoscale zone name, as the control plane does, and nothing else', () => {
+    const zone = one(config.variable!.zone);
+    const condition = one(zone.validation as Block[]).condition as string;
+    const pattern = /can\(regex\("(.+)", var\.zone\)\)/.exec(condition)?.[1];
+    expect(pattern).toBeDefined();
+    const terraformAccepts = (name: string) => new RegExp(pattern!.replace(/\\\\/g, '\\')).test(name);
+    const appAccepts = (name: string) => {
+      try {
+        loadSettings({
+          EXOSCALE_KEY: 'k',
+          EXOSCALE_SECRET: 's',
+          EXOSCALE_INSTANCEPOOL_ID: POOL,
+          EXOSCALE_ZONE: name,
+        });
+        return true;
+      } catch (error) {
+        expect((error as Error).message).toMatch(/EXOSCALE_ZONE must be an Exoscale zone name/);
+        return false;
+      }
+    };
+    // The zones of Exoscale's API (the ZoneName enum of its OpenAPI document) and hr-zag-1.
+    for (const name of [
+      'at-vie-1',
+      'at-vie-2',
+      'bg-sof-1',
+      'ch-dk-2',
+      'ch-gva-2',
+      'de-fra-1',
+      'de-muc-1',
+      'hr-zag-1',
+    ])
+      expect({ name, terraform: terraformAccepts(name), app: appAccepts(name) }).toEqual({
+        name,
+        terraform: true,
+        app: true,
+      });
+    // (An empty EXOSCALE_ZONE counts as unset: the default at-vie-1.)
+    for (const name of ['at-vie', 'AT-VIE-1', 'vie-1', 'at_vie_1', 'at-vie-1 ', 'https://api-at-vie-1'])
+      expect({ name, terraform: terraformAccepts(name), app: appAccepts(name) }).toEqual({
+        name,
+        terraform: false,
+        app: false,
+      });
   });
 
   it('outputs the URLs, the pool id and the secrets (sensitive)', () => {
@@ -291,6 +380,7 @@ describe('cloud-init templates', () => {
       pool_id: '6f0b7a35-4f5e-4a53-9d3e-000000000001',
       pool_min_size: 1,
       pool_max_size: 5,
+      scaling_policy: 'target',
       grafana_password: 'g'.repeat(24),
       webhook_password: 'w'.repeat(32),
       webhook_hmac: 'h'.repeat(48),
@@ -346,6 +436,7 @@ describe('cloud-init templates', () => {
     const settings = parsed.write_files.find((f) => f.path === '/etc/autoscaler/monitor.env')!;
     expect(settings.permissions).toBe('0600');
     for (const key of [
+      'SCALING_POLICY',
       'EXOSCALE_KEY',
       'EXOSCALE_SECRET',
       'EXOSCALE_INSTANCEPOOL_ID',
@@ -451,6 +542,7 @@ describe('deployment from a clone: the git source script', () => {
       pool_id: '6f0b7a35-4f5e-4a53-9d3e-000000000001',
       pool_min_size: 1,
       pool_max_size: 15,
+      scaling_policy: 'step',
       grafana_password: 'g'.repeat(24),
       webhook_password: 'w'.repeat(32),
       webhook_hmac: 'h'.repeat(48),
@@ -461,5 +553,128 @@ describe('deployment from a clone: the git source script', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'cloud-init-')), 'monitor.yaml');
     writeFileSync(file, rendered);
     expect(run('cloud-init', ['schema', '--config-file', file]).status).toBe(0);
+  });
+});
+
+describe('the repository root: the course hand-in module', () => {
+  // The course's grader runs `terraform init/apply/destroy` in the repository root with only -var exoscale_key and
+  // -var exoscale_secret, and a key restricted to the compute and sos services.
+  const ROOT = resolve(DIR, '..');
+  const rootFiles = readdirSync(ROOT).filter((f) => f.endsWith('.tf'));
+  let root: Hcl & { module?: Record<string, Block[]> };
+
+  beforeAll(async () => {
+    root = {};
+    for (const file of rootFiles)
+      merge(root, (await parseHcl(file, readFileSync(join(ROOT, file), 'utf8'))) as Hcl);
+  });
+  const call = () => one(root.module?.autoscaler);
+
+  it('has exactly the two required variables, both sensitive; every other one has a default', () => {
+    expect(rootFiles.sort()).toEqual(['main.tf', 'outputs.tf', 'variables.tf']);
+    const variables = root.variable!;
+    const required = Object.entries(variables)
+      .filter(([, [v]]) => !('default' in v))
+      .map(([name]) => name);
+    expect(required.sort()).toEqual(['exoscale_key', 'exoscale_secret']);
+    for (const name of required) expect(one(variables[name]).sensitive).toBe(true);
+    for (const [name, blocks] of Object.entries(variables))
+      expect([name, typeof one(blocks).type, typeof one(blocks).description]).toEqual([
+        name,
+        'string',
+        'string',
+      ]);
+  });
+
+  it('calls ./terraform with inputs that are all its variables, and every variable it requires', () => {
+    const { source, ...inputs } = call();
+    expect(source).toBe('./terraform');
+    // A module with its own provider block cannot take count, for_each or depends_on.
+    for (const meta of ['count', 'for_each', 'depends_on', 'providers'])
+      expect(inputs).not.toHaveProperty(meta);
+    const moduleVariables = config.variable!;
+    for (const name of Object.keys(inputs)) expect([name, name in moduleVariables]).toEqual([name, true]);
+    const moduleRequired = Object.entries(moduleVariables)
+      .filter(([, [v]]) => !('default' in v))
+      .map(([name]) => name);
+    for (const name of moduleRequired) expect(inputs).toHaveProperty(name, `\${var.${name}}`);
+    // Every root variable reaches the module under its own name (none is declared and left unused).
+    for (const name of Object.keys(root.variable!)) expect(inputs).toHaveProperty(name, `\${var.${name}}`);
+  });
+
+  it("defaults to what the grader needs: no IAM resources, the course's one-step policy", () => {
+    const variables = root.variable!;
+    expect(one(variables.create_control_plane_key)).toMatchObject({ type: '${bool}', default: false });
+    expect(one(variables.scaling_policy)).toMatchObject({ type: '${string}', default: 'step' });
+    // The root's defaults pass the module's own validations.
+    expect(JSON.stringify(one(config.variable!.scaling_policy).validation)).toContain('\\"step\\"');
+    expect(one(variables.zone).default).toBe(one(config.variable!.zone).default);
+  });
+
+  it('keeps its state in the repository root (the grader reads ./terraform.tfstate) and configures no provider', () => {
+    const terraform = one(root.terraform) as { required_version?: string; backend?: unknown };
+    expect(terraform.required_version).toBe(
+      (config.terraform![0] as { required_version: string }).required_version,
+    );
+    expect(terraform).not.toHaveProperty('backend');
+    expect((config.terraform![0] as Block).backend).toBeUndefined();
+    expect(root.provider).toBeUndefined();
+    expect(root.resource).toBeUndefined();
+    expect(root.data).toBeUndefined();
+  });
+
+  it('resolves every file of ./terraform from the module, so both folders apply the same files', () => {
+    const all = files.map((f) => readFileSync(join(DIR, f), 'utf8')).join('\n');
+    const paths = [...all.matchAll(/\b(?:templatefile|file|filebase64)\(\s*"([^"]+)"/g)].map((m) => m[1]);
+    const program = (config.data!.external.git_source[0] as { program: string[] }).program[1];
+    expect(paths.length).toBeGreaterThan(0);
+    for (const path of [...paths, program]) {
+      expect(path).toMatch(/^\$\{path\.module\}\//);
+      expect(readdirSync(join(DIR, path.replace('${path.module}/', ''), '..'))).toContain(
+        path.split('/').pop(),
+      );
+    }
+    expect(all).not.toMatch(/path\.(cwd|root)/);
+  });
+
+  it('re-exports every output of ./terraform, sensitive where it is', () => {
+    const outputs = root.output!;
+    expect(Object.keys(outputs).sort()).toEqual(Object.keys(config.output!).sort());
+    for (const [name, blocks] of Object.entries(outputs)) {
+      const output = one(blocks);
+      expect([name, output.value]).toEqual([name, `\${module.autoscaler.${name}}`]);
+      expect([name, output.sensitive ?? false]).toEqual([name, one(config.output![name]).sensitive ?? false]);
+      expect([name, output.description]).toEqual([name, one(config.output![name]).description]);
+    }
+  });
+
+  it("git-ignores the root's .terraform/, state and tfvars, not its .tf files", () => {
+    const ignored = (path: string) =>
+      spawnSync('git', ['check-ignore', '-q', '--no-index', path], { cwd: ROOT }).status === 0;
+    for (const path of [
+      '.terraform/providers/x',
+      'terraform.tfstate',
+      'terraform.tfstate.backup',
+      '.terraform.tfstate.lock.info',
+      'terraform.tfvars',
+      'terraform/.terraform/providers/x',
+      'terraform/terraform.tfstate',
+    ])
+      expect([path, ignored(path)]).toEqual([path, true]);
+    for (const path of ['main.tf', 'variables.tf', 'outputs.tf', '.terraform.lock.hcl'])
+      expect([path, ignored(path)]).toEqual([path, false]);
+  });
+
+  it('is formatted (terraform fmt -check, when a terraform binary is present)', () => {
+    if (spawnSync('terraform', ['version']).error) {
+      console.warn('terraform is not installed: the formatting check needs it');
+      return;
+    }
+    // Not recursive: ./terraform has its own check above, and nothing else in the repository is Terraform.
+    const result = run('terraform', ['fmt', '-check', '-list=true', ...rootFiles]);
+    expect(
+      result.output.replace(/There are some problems with the CLI configuration:[\s\S]*?╵\n/g, '').trim(),
+    ).toBe('');
+    expect(result.status).toBe(0);
   });
 });

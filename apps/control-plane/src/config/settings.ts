@@ -84,7 +84,10 @@ export class Settings {
   @IsNotEmpty({ message: 'EXOSCALE_SECRET is required (or EXOSCALE_API_SECRET)' })
   EXOSCALE_SECRET: string;
 
-  @Matches(/^[a-z]{2}-[a-z]{3}-\d+$/, { message: 'EXOSCALE_ZONE must be a zone name such as at-vie-1' })
+  /** Every Exoscale zone name (at-vie-1, ch-dk-2, de-fra-1, ...); terraform/variables.tf checks the same pattern. */
+  @Matches(/^[a-z]{2}-[a-z]{2,4}-\d+$/, {
+    message: 'EXOSCALE_ZONE must be an Exoscale zone name such as at-vie-1, ch-dk-2 or de-fra-1',
+  })
   EXOSCALE_ZONE = 'at-vie-1';
 
   @IsUUID('all', { message: 'EXOSCALE_INSTANCEPOOL_ID must be the UUID of the instance pool to manage' })
