@@ -397,7 +397,7 @@ describe('exactly one step per signal, whatever the API answers (e2e)', () => {
     fake.api.injectFault({ operation: 'scale-instance-pool', status: 504, afterApply: true });
     const { first, second } = await oneUpThenQuiet();
     expect(first).toMatchObject({ outcome: 'scaled', code: 'Reconciled', targetSize: 2 });
-    expect(first.reasons.map((r) => r.text).join(' ')).toMatch(/the step was applied, recorded once/);
+    expect(first.reasons.map((r) => r.text).join(' ')).toMatch(/it was applied, recorded once/);
     expect(second).toMatchObject({ outcome: 'none', code: 'NoSignal' });
     expect(poolSize()).toBe(2);
   });
@@ -424,7 +424,9 @@ describe('exactly one step per signal, whatever the API answers (e2e)', () => {
     });
     const { first, second } = await oneUpThenQuiet();
     expect(first).toMatchObject({ outcome: 'scaled', code: 'Reconciled', operation: { outcome: 'success' } });
-    expect(first.reasons.map((r) => r.text).join(' ')).toMatch(/reading the operation was refused/);
+    expect(first.reasons.map((r) => r.text).join(' ')).toMatch(
+      /following the scale operation failed.*HTTP 403/,
+    );
     expect(second.code).toBe('NoSignal');
     expect(poolSize()).toBe(2);
   });
@@ -442,13 +444,106 @@ describe('exactly one step per signal, whatever the API answers (e2e)', () => {
       return original(operation);
     };
     const first = await scaling.tick();
-    expect(first).toMatchObject({ outcome: 'error', code: 'ApiError' });
-    expect(first.reasons.map((r) => r.text).join(' ')).toMatch(/the next tick checks the pool first/);
+    expect(first).toMatchObject({ outcome: 'pending', operation: { outcome: 'unknown' } });
+    expect(first.reasons.map((r) => r.text).join(' ')).toMatch(/the next tick settles the call/);
     read.faults.take = original;
     await fake.zone.settle();
     const second = await scaling.tick();
     expect(second).toMatchObject({ outcome: 'none', code: 'NoSignal' });
     expect(second.reasons[0]).toMatchObject({ code: 'Reconciled' });
+    expect(poolSize()).toBe(2);
+    // The pending decision is settled in place: still in the log, now as applied.
+    const settled = (await request(server()).get('/pool/events').expect(200)).body as { id: number }[];
+    expect(settled.find((e) => e.id === first.id)).toMatchObject({ outcome: 'scaled', code: 'Reconciled' });
+  });
+
+  it('a lost answer read while the pool still moves at the old size is one step, settled once it runs', async () => {
+    await t.app.close();
+    await fake.close();
+    // As the issue saw on Exoscale: the pool reports scaling-up at its old size until the members are there.
+    fake = await startFakeExoscale({
+      size: 1,
+      timings: { bootDelayMs: 1500, stopDelayMs: 20, sizeShownWhenSettled: true },
+    });
+    await fake.zone.settle();
+    t = await startApp(fake, { POOL_MAX_SIZE: '5', SCALING_POLICY: 'step' });
+    fake.api.injectFault({ operation: 'scale-instance-pool', status: 504, afterApply: true });
+    const release = fake.zone.holdTransitions();
+    const scaling = t.app.get(ScalingService);
+    await request(server()).get('/up').expect(202);
+    const ticking = scaling.tick();
+    // The retry met 409 (busy) and the pool reads scaling-up at 1: nothing is decided while it moves.
+    await eventually(
+      () => fake.api.count('scale-instance-pool'),
+      (n) => n >= 2,
+    );
+    await eventually(
+      () => fake.api.count('get-instance-pool'),
+      (n) => n >= 3,
+    );
+    expect(scaling.unsettled).toMatchObject({ from: 1, to: 2 });
+    release();
+    const first = await ticking;
+    expect(first).toMatchObject({ outcome: 'scaled', code: 'Reconciled', targetSize: 2 });
+    await fake.zone.settle();
+    const second = await scaling.tick();
+    expect(second).toMatchObject({ outcome: 'none', code: 'NoSignal' });
+    expect(poolSize()).toBe(2);
+    expect(fake.zone.overlappingOperations).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a tick while an unknown outcome is still moving decides nothing (Settling), then settles once', async () => {
+    await t.app.close();
+    await fake.close();
+    fake = await startFakeExoscale({
+      size: 2,
+      timings: { bootDelayMs: 20, stopDelayMs: 20, sizeShownWhenSettled: true },
+    });
+    await fake.zone.settle();
+    t = await startApp(fake, { POOL_MAX_SIZE: '5', SCALING_POLICY: 'step' });
+    const scaling = t.app.get(ScalingService);
+    await request(server()).get('/up').expect(202);
+    // Every pool read fails right after the lost answer, so the tick leaves the call unsettled.
+    fake.api.injectFault({ operation: 'scale-instance-pool', status: 504, afterApply: true, times: 5 });
+    const release = fake.zone.holdTransitions();
+    const original = fake.api.faults.take.bind(fake.api.faults);
+    let pools = 0;
+    fake.api.faults.take = (operation: string) => {
+      if (operation === 'get-instance-pool' && ++pools > 1) return { status: 503 };
+      return original(operation);
+    };
+    const first = await scaling.tick();
+    expect(first).toMatchObject({ outcome: 'pending' });
+    fake.api.faults.take = original;
+    const moving = await scaling.tick();
+    expect(moving).toMatchObject({
+      outcome: 'deferred',
+      code: 'Settling',
+      pool: { size: 2, state: 'scaling-up' },
+    });
+    await request(server()).get('/up').expect(202);
+    release();
+    await fake.zone.settle();
+    const settledTick = await scaling.tick();
+    expect(settledTick.reasons[0]).toMatchObject({ code: 'Reconciled' });
+    // The second /up arrived after the first call was made: it is its own step (3 -> 4), the first is not repeated.
+    expect(settledTick).toMatchObject({ outcome: 'scaled', targetSize: 4 });
+    await fake.zone.settle();
+    expect((await scaling.tick()).code).toBe('NoSignal');
+    expect(poolSize()).toBe(4);
+  });
+
+  it('404 on the first polls of a just-created operation is retried, not taken as a failure', async () => {
+    fake.api.injectFault({
+      operation: 'get-operation',
+      status: 404,
+      body: '{"message":"not found"}',
+      times: 2,
+    });
+    const { first, second } = await oneUpThenQuiet();
+    expect(first).toMatchObject({ outcome: 'scaled', operation: { outcome: 'success' } });
+    expect(first.code).not.toBe('Reconciled');
+    expect(second.code).toBe('NoSignal');
     expect(poolSize()).toBe(2);
   });
 

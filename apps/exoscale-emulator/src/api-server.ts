@@ -22,6 +22,11 @@ export interface ApiServerOptions {
   credentials: Record<string, string>;
   /** Largest request body accepted (default 1 MiB). */
   maxBodyBytes?: number;
+  /**
+   * How far the API server's clock is ahead of this host's (ms, negative: behind): signatures are checked against
+   * that clock and the `Date` header tells it, as a real API server whose clock differs from its client's.
+   */
+  clockOffsetMs?: number;
   /** Unsigned control endpoints under `/_emulator/` (loopback only): state, fault injection. */
   admin?: (request: { method: string; path: string; body: unknown }) => { status: number; body: unknown };
 }
@@ -55,10 +60,13 @@ const UUID = '([0-9a-fA-F-]{1,64})';
 export class EmulatorApiServer {
   readonly faults = new FaultInjector();
   readonly requests: RecordedRequest[] = [];
+  /** The server clock's offset from this host's (ms); changeable at run time. */
+  clockOffsetMs: number;
   private server?: Server;
   private readonly routes: Route[];
 
   constructor(private readonly options: ApiServerOptions) {
+    this.clockOffsetMs = options.clockOffsetMs ?? 0;
     const zone = options.zone;
     this.routes = [
       {
@@ -209,6 +217,7 @@ export class EmulatorApiServer {
       record.status = status;
       const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
       res.writeHead(status, {
+        Date: new Date(Date.now() + this.clockOffsetMs).toUTCString(),
         'Content-Type': typeof payload === 'string' ? 'text/plain' : 'application/json',
         ...headers,
       });
@@ -237,6 +246,7 @@ export class EmulatorApiServer {
       const check = verifySignedRequest(
         { method, path, rawQuery, body: raw, authorization: req.headers.authorization },
         (key) => this.options.credentials[key],
+        Math.floor((Date.now() + this.clockOffsetMs) / 1000),
       );
       if (!check.ok) return send(403, { message: check.reason });
     }
@@ -263,6 +273,12 @@ export class EmulatorApiServer {
     };
     // A lost answer: the change is applied, the caller never learns it.
     const served = fault?.afterApply ? serve() : null;
+    fault?.arrived?.();
+    if (fault?.hold) {
+      await fault.hold;
+      // A caller killed meanwhile took its connection along: the request (unless applied above) goes no further.
+      if (req.socket.destroyed) return;
+    }
     if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
     if (fault?.dropConnection) {
       req.socket.destroy();
@@ -284,7 +300,7 @@ export class EmulatorApiServer {
       id: pool.id,
       name: pool.name,
       description: pool.description,
-      size: pool.size,
+      size: pool.shownSize ?? pool.size,
       state: pool.state,
       'instance-prefix': pool.instancePrefix,
       'disk-size': 10,

@@ -14,6 +14,10 @@ export interface FaultRule {
   dropConnection?: boolean;
   /** Serve the request first (its change is applied), then answer with the fault: a lost answer. */
   afterApply?: boolean;
+  /** Called when a matching request arrives (after `afterApply`'s change, if any): tests wait on it. */
+  arrived?: () => void;
+  /** Hold the answer (and, without `afterApply`, the change) until this settles; in-process tests only. */
+  hold?: Promise<unknown>;
   /** How many matching requests the rule applies to (default 1). */
   times?: number;
 }

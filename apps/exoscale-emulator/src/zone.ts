@@ -16,6 +16,11 @@ export interface ZoneTimings {
   bootDelayMs: number;
   /** Time a removed member spends in `stopping`. */
   stopDelayMs: number;
+  /**
+   * While a pool is scaling, its API answers report the size it had before (the new size shows once it runs
+   * again). Off by default; tests of a caller reading a moving pool turn it on.
+   */
+  sizeShownWhenSettled?: boolean;
 }
 
 export interface EmulatedInstance {
@@ -38,6 +43,8 @@ export interface EmulatedPool {
   instancePrefix: string;
   instanceIds: string[];
   labels: Record<string, string>;
+  /** The size the API reports while a transition runs (see ZoneTimings.sizeShownWhenSettled). */
+  shownSize?: number;
 }
 
 export interface EmulatedOperation {
@@ -210,6 +217,21 @@ export class EmulatedZone {
     }
   }
 
+  private gate: Promise<void> = Promise.resolve();
+
+  /**
+   * Holds every transition that starts from now on (its members are neither created nor removed, its operation
+   * stays pending) until the returned function is called; for tests that act while an operation runs.
+   */
+  holdTransitions(): () => void {
+    let release!: () => void;
+    this.gate = new Promise<void>((resolve) => (release = resolve));
+    return () => {
+      release();
+      this.gate = Promise.resolve();
+    };
+  }
+
   /** Waits for every transition in flight; for tests and shutdown. */
   async settle(): Promise<void> {
     await Promise.all([...this.pending.values()]);
@@ -248,21 +270,28 @@ export class EmulatedZone {
     const op: EmulatedOperation = { id: randomUUID(), state: 'pending', referenceId: pool.id, command };
     this.operations.set(op.id, op);
     pool.state = add > 0 ? 'scaling-up' : 'scaling-down';
-    const work = Promise.all([
-      ...Array.from({ length: add }, () => this.bootMember(pool)),
-      ...remove.map((member) => this.removeMember(pool, member)),
-    ]).then(
-      () => {
-        op.state = 'success';
-      },
-      (error: unknown) => {
-        op.state = 'failure';
-        op.reason = 'fault';
-        op.message = error instanceof Error ? error.message : String(error);
-      },
-    );
+    if (this.timings.sizeShownWhenSettled) pool.shownSize = pool.instanceIds.length;
+    const gate = this.gate;
+    const work = gate
+      .then(() =>
+        Promise.all([
+          ...Array.from({ length: add }, () => this.bootMember(pool)),
+          ...remove.map((member) => this.removeMember(pool, member)),
+        ]),
+      )
+      .then(
+        () => {
+          op.state = 'success';
+        },
+        (error: unknown) => {
+          op.state = 'failure';
+          op.reason = 'fault';
+          op.message = error instanceof Error ? error.message : String(error);
+        },
+      );
     const done = work.finally(() => {
       pool.state = 'running';
+      pool.shownSize = undefined;
       this.pending.delete(op.id);
     });
     this.pending.set(op.id, done);

@@ -37,6 +37,11 @@ export const REASON_CODES = [
   'ApiError',
   'Reconciled',
   'PoolUnreadable',
+  'Settling',
+  'NotApplied',
+  'StateUnwritable',
+  'Tracking',
+  'Trend',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 
@@ -87,6 +92,25 @@ export interface PolicySettings {
   warmupSeconds: number;
   upCooldownSeconds: number;
   downCooldownSeconds: number;
+  /**
+   * With a fresh reading that says how many members it covers (Prometheus), every tick sizes the pool from it, alert
+   * or not (`Tracking`): the alerts still drive the pool when no such reading is available.
+   */
+  scaleOnEveryReading: boolean;
+  /**
+   * Seconds ahead the load's recent slope is projected when sizing up (`Trend`): a member asked for now serves and
+   * is measured about a warm-up later. 0 turns the trend off. Needs `PolicyInput.history`.
+   */
+  trendSeconds: number;
+  /** Seconds of `PolicyInput.history` the slope of the load is fitted over (least squares). */
+  trendWindowSeconds: number;
+  /**
+   * A saturated pool's load is estimated as the measured one times (1 + this x the consecutive saturated readings),
+   * up to `saturationFactor`: the longer it stays saturated, the further above the measure the load may be.
+   */
+  saturationGrowth: number;
+  /** Scale-in sizes for the highest load read within this many seconds (0: the newest reading only). */
+  scaleInWindowSeconds: number;
 }
 
 export type PolicyRequest =
@@ -103,6 +127,12 @@ export interface PolicyInput {
   measurement: Measurement | null;
   /** Our own last successful step, if any. */
   lastScaledAt: number | null;
+  /**
+   * Optional: earlier fresh readings (Prometheus, each with `members`), oldest first, covering at least the last
+   * `trendWindowSeconds` (e.g. the reading of every tick). The slope of the load and how long the pool has been
+   * saturated come from it; without it the policy sizes from the newest reading alone.
+   */
+  history?: Measurement[];
   settings: PolicySettings;
 }
 
@@ -135,4 +165,9 @@ export const DEFAULT_POLICY_SETTINGS: Omit<PolicySettings, 'bounds'> = {
   warmupSeconds: 180,
   upCooldownSeconds: 0,
   downCooldownSeconds: 0,
+  scaleOnEveryReading: true,
+  trendSeconds: 180,
+  trendWindowSeconds: 240,
+  saturationGrowth: 0.5,
+  scaleInWindowSeconds: 0,
 };

@@ -1,6 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
 import { DEFAULT_POLICY_SETTINGS, POLICY_NAMES, PolicyName, PolicySettings } from '@app/scaling-policy';
 import { plainToInstance, Transform } from 'class-transformer';
+
+import { FAILPOINT_NAMES, FAILPOINTS_PATTERN } from '../scaling/failpoints';
 import {
   IsBoolean,
   IsIn,
@@ -116,6 +118,21 @@ export class Settings {
   /** Where the control plane keeps its state across restarts (state.json). */
   @Matches(/^\/.*[^/]$|^\/$/, { message: 'STATE_DIR must be an absolute directory path' })
   STATE_DIR = '/var/lib/exoscale-autoscaler';
+
+  /**
+   * A notification identical to one received within this many seconds is a duplicate delivery (Alertmanager HA
+   * peers, retries) and records nothing. Keep it below the senders' repeat interval; 0 turns it off.
+   */
+  @IntSetting('WEBHOOK_DEDUP_SECONDS', 'number of seconds', 0, 3600)
+  WEBHOOK_DEDUP_SECONDS = 30;
+
+  /** Crash tests only: comma-separated failpoints (scaling/failpoints.ts) at which the process kills itself. */
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @Matches(FAILPOINTS_PATTERN, {
+    message: `FAILPOINTS must be a comma-separated list of: ${FAILPOINT_NAMES.join(', ')}`,
+  })
+  FAILPOINTS?: string;
 
   @IntSetting('DISCOVERY_INTERVAL_SECONDS', 'number of seconds', 1, 3600)
   DISCOVERY_INTERVAL_SECONDS = 10;

@@ -3,7 +3,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Decision, Direction, Measurement, PolicyName, Reason, ReasonCode } from '@app/scaling-policy';
 
 export type Trigger = 'tick' | 'manual';
-export type EntryOutcome = 'scaled' | 'none' | 'deferred' | 'dry-run' | 'error';
+/** `pending`: a scale call was made (or was about to be) and its outcome is not settled yet. */
+export type EntryOutcome = 'scaled' | 'none' | 'deferred' | 'dry-run' | 'error' | 'pending';
 
 export interface DecisionEntry {
   id: number;
@@ -26,7 +27,13 @@ export interface DecisionEntry {
   reasons: Reason[];
   bounds: { min: number; max: number };
   boundApplied: 'min' | 'max' | null;
-  operation: { id: string | null; outcome: 'success' | 'failure' | 'skipped'; error?: string } | null;
+  operation: {
+    id: string | null;
+    outcome: 'success' | 'failure' | 'skipped' | 'unknown';
+    error?: string;
+  } | null;
+  /** When a pending entry was settled, and how (the outcome and reasons above are updated in place). */
+  settledAt?: string;
   durationMs: number;
 }
 
@@ -54,6 +61,18 @@ export class DecisionLogService {
     return full;
   }
 
+  /**
+   * Updates an entry in place (a pending scale call settled later); returns it, or undefined when it has left the
+   * log. The updated entry is written to the log again.
+   */
+  update(id: number, patch: Partial<Omit<DecisionEntry, 'id'>>): DecisionEntry | undefined {
+    const entry = this.entries.find((e) => e.id === id);
+    if (!entry) return undefined;
+    Object.assign(entry, patch);
+    this.logger.log({ msg: 'scaling decision settled', ...entry });
+    return entry;
+  }
+
   /** Restores entries saved oldest first (after a restart); new entries continue their numbering. */
   restore(entries: DecisionEntry[]): void {
     this.entries.splice(0, this.entries.length, ...entries.slice(-CAPACITY));
@@ -63,6 +82,10 @@ export class DecisionLogService {
   /** Newest first. */
   list(limit = CAPACITY): DecisionEntry[] {
     return this.entries.slice(-limit).reverse();
+  }
+
+  get(id: number): DecisionEntry | undefined {
+    return this.entries.find((e) => e.id === id);
   }
 
   latest(): DecisionEntry | undefined {

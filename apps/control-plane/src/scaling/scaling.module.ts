@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 
 import { DiscoveryModule } from '../discovery/discovery.module';
 import { DecisionLogService } from './decision-log.service';
+import { DeliveryLedger } from './delivery-ledger';
+import { ScaleExecutor } from './scale-executor';
 import { ScalingScheduler } from './scaling.scheduler';
 import { ScalingService } from './scaling.service';
 import { SignalStore } from './signal-store';
@@ -13,11 +15,13 @@ import { UtilisationReader } from './utilisation-reader';
   providers: [
     SignalStore,
     DecisionLogService,
+    DeliveryLedger,
     StateFile,
+    ScaleExecutor,
     UtilisationReader,
     ScalingService,
     ScalingScheduler,
   ],
-  exports: [SignalStore, DecisionLogService, StateFile, ScalingService],
+  exports: [SignalStore, DecisionLogService, DeliveryLedger, StateFile, ScalingService],
 })
 export class ScalingModule {}

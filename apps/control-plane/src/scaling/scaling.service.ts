@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 
-import { ExoscaleApiError, ExoscaleClient, InstancePool } from '@app/exoscale-client';
+import { ExoscaleClient, InstancePool } from '@app/exoscale-client';
 import {
   decideScaling,
   Decision,
@@ -9,18 +9,50 @@ import {
   Measurement,
   PolicyRequest,
   Reason,
+  ReasonCode,
+  settleScaleCall,
+  Settlement,
 } from '@app/scaling-policy';
 
 import { Settings } from '../config/settings';
 import { DiscoveryService } from '../discovery/discovery.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { AlertSeen, DecisionEntry, DecisionLogService, EntryOutcome, Trigger } from './decision-log.service';
+import { failpoint } from './failpoints';
 import { Mutex } from './mutex';
+import { describeError, ScaleExecutor } from './scale-executor';
+import { ScaleRecord } from './scale-record';
 import { SignalStore } from './signal-store';
-import { ScalingMemory, StateFile } from './state-file.service';
+import { StateFile } from './state-file.service';
 import { UtilisationReader } from './utilisation-reader';
 
 export type ManualRequest = { direction: Direction } | { size: number };
+
+/** How long an unknown outcome is watched (the pool read every second) before the next tick takes it over. */
+const SETTLE_WATCH_MS = 60_000;
+
+type EntryBody = Pick<
+  DecisionEntry,
+  | 'pool'
+  | 'decision'
+  | 'direction'
+  | 'targetSize'
+  | 'code'
+  | 'reasons'
+  | 'boundApplied'
+  | 'operation'
+  | 'basis'
+>;
+const NO_DECISION: Omit<EntryBody, 'decision' | 'code' | 'reasons'> = {
+  pool: null,
+  direction: null,
+  targetSize: null,
+  boundApplied: null,
+  operation: null,
+  basis: null,
+};
+const pick = (step: { generation: number } | undefined) =>
+  step ? { generation: step.generation } : undefined;
 
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
@@ -47,8 +79,8 @@ export class ScalingService {
   private readonly shutdown = new AbortController();
   /** Unix seconds when our last successful scale call was made (the members' creation times cover a restart). */
   private lastScaledAt: number | null = null;
-  /** A scale call whose outcome could not be learnt: the next decision checks the pool before anything else. */
-  private unverified: ScalingMemory['unverified'] = null;
+  /** The write-ahead record of a scale call not settled yet: every decision settles it before anything else. */
+  private record: ScaleRecord | null = null;
   nextTickAt: Date | null = null;
   /** The pool as last read (or as last scaled), for the status page. */
   lastPool: { size: number; state: string; at: number } | null = null;
@@ -67,19 +99,25 @@ export class ScalingService {
     private readonly discovery: DiscoveryService,
     private readonly utilisation: UtilisationReader,
     private readonly state: StateFile,
+    private readonly executor: ScaleExecutor,
   ) {
-    // What a previous run of the control plane remembered (STATE_DIR).
+    // What a previous run of the control plane remembered (STATE_DIR); a record left there is settled first.
     this.lastScaledAt = state.restored.lastScaledAt;
-    this.unverified = state.restored.unverified;
+    this.record = state.restored.record;
   }
 
   /** Runs one decision under the lock, then saves the state before answering (a crash loses nothing decided). */
   private decide(trigger: Trigger, request: PolicyRequest): Promise<DecisionEntry> {
     return this.lock.run(async () => {
       const entry = await this.execute(trigger, request);
-      await this.state.save({ lastScaledAt: this.lastScaledAt, unverified: this.unverified });
+      await this.saveMemory();
       return entry;
     });
+  }
+
+  /** The scale call whose outcome is being settled, if any (for the status API). */
+  get unsettled(): ScaleRecord | null {
+    return this.record;
   }
 
   get bounds(): { min: number; max: number } {
@@ -133,64 +171,50 @@ export class ScalingService {
             : undefined,
       bounds: this.bounds,
     });
-    let steps = this.signals.snapshot();
-    let signals = this.signals.signals(now);
-    let base = describeInputs(signals);
-    const finish = (
-      outcome: EntryOutcome,
-      rest: Pick<
-        DecisionEntry,
-        | 'pool'
-        | 'decision'
-        | 'direction'
-        | 'targetSize'
-        | 'code'
-        | 'reasons'
-        | 'boundApplied'
-        | 'operation'
-        | 'basis'
-      >,
-    ) => {
-      this.metrics.scalingDecisions.inc({ trigger, outcome, reason: rest.code });
+    let base = describeInputs(this.signals.signals(now));
+    const finish = (outcome: EntryOutcome, rest: EntryBody) => {
+      if (outcome !== 'pending') this.metrics.scalingDecisions.inc({ trigger, outcome, reason: rest.code });
       return this.log.append({ ...base, ...rest, outcome, durationMs: Date.now() - started });
     };
+    const unreadable = (error: unknown) =>
+      finish('error', {
+        ...NO_DECISION,
+        decision: 'error',
+        code: 'PoolUnreadable',
+        reasons: [
+          { code: 'PoolUnreadable', text: `cannot read the pool: ${describeError(error)}` },
+          { code: 'PoolUnreadable', text: 'signals kept for the next tick' },
+        ],
+      });
 
     let pool: InstancePool;
     try {
       pool = await this.exoscale.getInstancePool(this.settings.EXOSCALE_INSTANCEPOOL_ID);
     } catch (error) {
-      return finish('error', {
-        pool: null,
-        decision: 'error',
-        direction: null,
-        targetSize: null,
-        code: 'PoolUnreadable',
-        reasons: [
-          { code: 'PoolUnreadable', text: `cannot read the pool: ${describe(error)}` },
-          { code: 'PoolUnreadable', text: 'signals kept for the next tick' },
-        ],
-        boundApplied: null,
-        operation: null,
-        basis: null,
-      });
+      return unreadable(error);
     }
-    this.metrics.poolSize.set({ kind: 'current' }, pool.size);
-    this.lastPool = { size: pool.size, state: pool.state, at: now };
+    this.observePool(pool, now);
 
+    // A scale call whose outcome is not known yet is settled before anything else is decided.
     const readingNotes: Reason[] = [];
-    if (this.unverified) {
-      const u = this.unverified;
-      this.unverified = null;
-      if (pool.size === u.target && u.target !== u.from) {
-        this.recordApplied(u.calledAt, u.consumes, u.steps);
-        readingNotes.push({
-          code: 'Reconciled',
-          text: `the previous scale call (${u.from} -> ${u.target}) had an unknown outcome; the pool is at ${u.target}: it was applied, recorded once`,
+    if (this.record) {
+      const settled = this.settle(pool, now);
+      if (settled.outcome === 'unknown') {
+        await this.saveMemory();
+        return finish('deferred', {
+          ...NO_DECISION,
+          pool: { size: pool.size, state: pool.state },
+          decision: 'deferred',
+          code: 'Settling',
+          reasons: [{ code: 'Settling', text: `${settled.text}; nothing else is decided until then` }],
         });
       }
+      readingNotes.push({ code: settled.code, text: settled.text });
+      await this.saveMemory();
     }
-    steps = this.signals.snapshot();
-    signals = this.signals.signals(now);
+
+    const steps = this.signals.snapshot();
+    const signals = this.signals.signals(now);
     base = describeInputs(signals);
     let measurement: Measurement | null = null;
     if (request.kind === 'tick' && this.settings.SCALING_POLICY === 'target') {
@@ -221,11 +245,6 @@ export class ScalingService {
       lastScaledAt: this.lastScaledAt,
       settings: this.settings.policySettings,
     });
-    const consume = () => {
-      for (const direction of decision.consumes) this.signals.consume(direction, steps[direction]);
-      this.updateSignalGauges();
-    };
-    const finalSteps = steps;
     const common = {
       pool: { size: pool.size, state: pool.state },
       decision: decision.outcome,
@@ -237,11 +256,11 @@ export class ScalingService {
     };
     const reasons = [...readingNotes, ...decision.reasons];
     if (decision.outcome !== 'scale') {
-      if (decision.outcome === 'none') consume();
+      if (decision.outcome === 'none') this.consume(decision.consumes, steps);
       return finish(decision.outcome, { ...common, reasons, operation: null });
     }
     if (this.settings.DRY_RUN) {
-      consume();
+      this.consume(decision.consumes, steps);
       return finish('dry-run', {
         ...common,
         code: 'DryRun',
@@ -250,172 +269,176 @@ export class ScalingService {
       });
     }
 
-    // Members are created (or removed) when the call is applied, not when its operation is reported done.
-    const calledAt = Date.now() / 1000;
-    this.metrics.poolSize.set({ kind: 'target' }, decision.targetSize);
-    const result = await this.applyScale(pool.id, pool.size, decision.targetSize);
-    if (!result.applied) {
-      if (result.unknown)
-        this.unverified = {
-          target: decision.targetSize,
-          from: pool.size,
-          calledAt,
-          consumes: decision.consumes,
-          steps: finalSteps,
-        };
-      this.logger.warn({ msg: 'scale call failed; the signal is kept', error: result.error });
-      return finish('error', {
-        ...common,
-        code: 'ApiError',
-        reasons: [...reasons, ...result.reasons],
-        operation: { id: result.operationId, outcome: 'failure', error: result.error },
-      });
-    }
-    this.recordApplied(calledAt, decision.consumes, finalSteps);
-    this.metrics.poolSize.set({ kind: 'current' }, decision.targetSize);
-    this.lastPool = { size: decision.targetSize, state: 'running', at: Date.now() / 1000 };
-    return finish('scaled', {
+    // Write ahead: the decision and the call it is about to make are on disk before the call, so a crash at any
+    // point after this is settled against the pool at the next start, and the decision stays in the log.
+    const entry = finish('pending', {
       ...common,
-      code: result.reasons.length > 0 ? 'Reconciled' : common.code,
-      reasons: [...reasons, ...result.reasons],
-      operation: {
-        id: result.operationId,
-        outcome: 'success',
-        ...(result.error ? { error: result.error } : {}),
-      },
+      reasons: [
+        ...reasons,
+        { code: 'Scale', text: `scale call ${pool.size} -> ${decision.targetSize}: outcome pending` },
+      ],
+      operation: { id: null, outcome: 'unknown' },
     });
+    this.record = {
+      entryId: entry.id,
+      trigger,
+      from: pool.size,
+      to: decision.targetSize,
+      calledAt: Date.now() / 1000,
+      consumes: decision.consumes,
+      steps: { up: pick(steps.up), down: pick(steps.down) },
+      operationId: null,
+    };
+    if (!(await this.saveMemory())) {
+      this.record = null;
+      return this.settleEntry(entry, 'error', [
+        {
+          code: 'StateUnwritable',
+          text: `the scale call was not made: its write-ahead record cannot be saved (${this.state.status.lastError}); signals kept`,
+        },
+      ]);
+    }
+    failpoint(this.settings.FAILPOINTS, 'after-intent-saved');
+    this.metrics.poolSize.set({ kind: 'target' }, decision.targetSize);
+
+    const record = this.record;
+    const result = await this.executor.scale(
+      pool.id,
+      decision.targetSize,
+      async (operation) => {
+        record.operationId = operation.id;
+        await this.saveMemory();
+      },
+      this.shutdown.signal,
+    );
+    if (result.kind === 'applied') {
+      this.applied(record);
+      this.lastPool = { size: record.to, state: 'running', at: Date.now() / 1000 };
+      this.metrics.poolSize.set({ kind: 'current' }, record.to);
+      return this.settleEntry(entry, 'scaled', [], { id: result.operationId, outcome: 'success' });
+    }
+    if (result.kind === 'refused') {
+      this.record = null;
+      this.logger.warn({ msg: 'scale call refused; the signal is kept', error: result.error });
+      return this.settleEntry(
+        entry,
+        'error',
+        [...result.reasons, { code: 'NotApplied', text: 'refused by the API: not applied; signals kept' }],
+        { id: null, outcome: 'failure', error: result.error },
+        'ApiError',
+      );
+    }
+
+    // Unknown outcome (lost answer, timeout, 5xx, 409, a failed or unreadable operation): watch the pool until it
+    // runs, then settle; a pool still moving leaves the record for the next tick.
+    this.logger.warn({ msg: 'scale call outcome unknown; settling against the pool', error: result.error });
+    const operation = { id: result.operationId, outcome: 'unknown' as const, error: result.error };
+    this.log.update(entry.id, { reasons: [...entry.reasons, ...result.reasons], operation });
+    const settled = await this.settleWhenRunning();
+    if (!settled || settled.outcome === 'unknown')
+      return this.log.update(entry.id, {
+        reasons: [
+          ...entry.reasons,
+          {
+            code: 'Settling',
+            text:
+              settled?.text ?? 'the pool cannot be read: the next tick settles the call before anything else',
+          },
+        ],
+        operation,
+        durationMs: Date.now() - started,
+      })!;
+    return this.log.get(entry.id) ?? entry;
   }
 
-  /** A step that was applied: its signals are used up and the warm-up clock starts at the call. */
-  private recordApplied(
-    calledAt: number,
-    consumes: Direction[],
-    steps: { up?: { generation: number }; down?: { generation: number } },
-  ): void {
-    this.lastScaledAt = calledAt;
-    for (const direction of consumes) this.signals.consume(direction, steps[direction]);
-    this.updateSignalGauges();
-    void this.discovery.refresh();
+  /** Reads the pool every second until it runs (bounded, and cut short by shutdown), then settles the record. */
+  private async settleWhenRunning(): Promise<Settlement | null> {
+    const deadline = Date.now() + SETTLE_WATCH_MS;
+    for (;;) {
+      let pool: InstancePool;
+      try {
+        pool = await this.exoscale.getInstancePool(this.settings.EXOSCALE_INSTANCEPOOL_ID);
+      } catch {
+        return null;
+      }
+      this.observePool(pool, Date.now() / 1000);
+      const settled = this.settle(pool, Date.now() / 1000);
+      if (settled.outcome !== 'unknown' || this.shutdown.signal.aborted || Date.now() > deadline) {
+        await this.saveMemory();
+        return settled;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
   }
 
   /**
-   * One scale call and the wait for its outcome. Exactly one step per decision whatever the API answers: after a
-   * failure whose outcome is unknown (timeout, lost answer, 5xx, 409 busy, a failed or unobservable operation) the
-   * pool is read again, and a pool at the target size counts as applied. Only a call the API refused outright
-   * (4xx but 408/409/429) is provably not applied.
+   * Settles the write-ahead record against the pool as read now: applied (its signals are used up once) or not
+   * applied (they are kept) ends the record and updates its decision's log entry; unknown keeps it.
    */
-  private async applyScale(
-    poolId: string,
-    from: number,
-    target: number,
-  ): Promise<
-    | { applied: true; operationId: string | null; reasons: Reason[]; error?: string }
-    | { applied: false; unknown: boolean; operationId: string | null; reasons: Reason[]; error: string }
-  > {
-    let operationId: string | null = null;
-    let failure: unknown;
-    try {
-      const operation = await this.exoscale.scaleInstancePool(poolId, target);
-      operationId = operation.id;
-      try {
-        await this.exoscale.waitForOperation(operation, {
-          pollIntervalMs: 1000,
-          timeoutMs: 15 * 60_000,
-          signal: this.shutdown.signal,
-        });
-        return { applied: true, operationId, reasons: [] };
-      } catch (error) {
-        if (!(
-          error instanceof ExoscaleApiError &&
-          error.operation === 'get-operation' &&
-          error.status === 403
-        ))
-          throw error;
-        // The key may not be allowed to read operations (its class is unconfirmed): watch the pool instead.
-        await this.waitForPool(poolId, target);
-        return {
-          applied: true,
-          operationId,
-          error: describe(error),
-          reasons: [
-            {
-              code: 'Reconciled',
-              text: `reading the operation was refused (${describe(error)}): the pool's own state showed it reach ${target}`,
-            },
-          ],
-        };
-      }
-    } catch (error) {
-      failure = error;
-    }
-    const error = describe(failure);
-    const refused =
-      failure instanceof ExoscaleApiError &&
-      failure.operation === 'scale-instance-pool' &&
-      failure.status !== null &&
-      failure.status >= 400 &&
-      failure.status < 500 &&
-      ![408, 409, 429].includes(failure.status);
-    const kept: Reason[] = [
-      { code: 'ApiError', text: `scale call failed: ${error}` },
-      { code: 'ApiError', text: 'signals kept for the next tick' },
-    ];
-    if (refused) return { applied: false, unknown: false, operationId, reasons: kept, error };
-    let now: InstancePool;
-    try {
-      now = await this.exoscale.getInstancePool(poolId);
-    } catch (readError) {
-      return {
-        applied: false,
-        unknown: true,
-        operationId,
-        error,
-        reasons: [
-          ...kept,
-          {
-            code: 'ApiError',
-            text: `the outcome is unknown (${describe(readError)}): the next tick checks the pool first`,
-          },
-        ],
-      };
-    }
-    if (now.size === target) {
-      return {
-        applied: true,
-        operationId,
-        error,
-        reasons: [
-          {
-            code: 'Reconciled',
-            text: `the scale call failed (${error}), but the pool is at ${target} (${now.state}): the step was applied, recorded once`,
-          },
-        ],
-      };
-    }
-    return {
-      applied: false,
-      unknown: false,
-      operationId,
-      error,
-      reasons: [
-        ...kept,
-        { code: 'ApiError', text: `the pool is still at ${now.size} (not ${target}): not applied` },
-      ],
-    };
+  private settle(pool: InstancePool, now: number): Settlement {
+    const record = this.record!;
+    const settled = settleScaleCall(record, pool, now);
+    if (settled.outcome === 'unknown') return settled;
+    if (settled.outcome === 'applied') this.applied(record);
+    else this.record = null;
+    const entry = record.entryId !== null ? this.log.get(record.entryId) : undefined;
+    if (entry)
+      this.settleEntry(
+        entry,
+        settled.outcome === 'applied' ? 'scaled' : 'error',
+        [{ code: settled.code, text: settled.text }],
+        { id: record.operationId, outcome: settled.outcome === 'applied' ? 'success' : 'failure' },
+        settled.code,
+      );
+    this.logger.log({
+      msg: 'scale call settled',
+      outcome: settled.outcome,
+      from: record.from,
+      to: record.to,
+    });
+    return settled;
   }
 
-  /** Polls the pool until it runs at the target size (the fallback when operations cannot be read). */
-  private async waitForPool(poolId: string, target: number): Promise<void> {
-    const deadline = Date.now() + 15 * 60_000;
-    for (;;) {
-      const pool = await this.exoscale.getInstancePool(poolId);
-      if (pool.size === target && pool.state === 'running') return;
-      if (pool.size !== target && pool.state === 'running')
-        throw new Error(`the pool is running at ${pool.size}, not ${target}`);
-      if (this.shutdown.signal.aborted || Date.now() > deadline)
-        throw new Error(`the pool did not reach ${target} (state ${pool.state})`);
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
+  /** Completes a pending entry with its outcome (counted in the metrics now). */
+  private settleEntry(
+    entry: DecisionEntry,
+    outcome: EntryOutcome,
+    reasons: Reason[],
+    operation: DecisionEntry['operation'] = entry.operation,
+    code?: ReasonCode,
+  ): DecisionEntry {
+    const updated =
+      this.log.update(entry.id, {
+        outcome,
+        code: code ?? (reasons.some((r) => r.code === 'Reconciled') ? 'Reconciled' : entry.code),
+        reasons: [...entry.reasons, ...reasons],
+        operation,
+        settledAt: new Date().toISOString(),
+      }) ?? entry;
+    this.metrics.scalingDecisions.inc({ trigger: updated.trigger, outcome, reason: updated.code });
+    return updated;
+  }
+
+  /** A call that was applied: its signals are used up (once) and the warm-up clock starts at the call. */
+  private applied(record: ScaleRecord): void {
+    this.record = null;
+    this.lastScaledAt = record.calledAt;
+    this.consume(record.consumes, record.steps);
+    void this.discovery.refresh();
+  }
+
+  private consume(consumes: Direction[], steps: ScaleRecord['steps']): void {
+    for (const direction of consumes) this.signals.consume(direction, steps[direction]);
+    this.updateSignalGauges();
+  }
+
+  private observePool(pool: InstancePool, now: number): void {
+    this.metrics.poolSize.set({ kind: 'current' }, pool.size);
+    this.lastPool = { size: pool.size, state: pool.state, at: now };
+  }
+
+  private saveMemory(): Promise<boolean> {
+    return this.state.save({ lastScaledAt: this.lastScaledAt, record: this.record });
   }
 
   updateSignalGauges(): void {
@@ -423,9 +446,4 @@ export class ScalingService {
     this.metrics.pendingSignals.set({ direction: 'up' }, snapshot.up ? 1 : 0);
     this.metrics.pendingSignals.set({ direction: 'down' }, snapshot.down ? 1 : 0);
   }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof ExoscaleApiError) return error.message;
-  return error instanceof Error ? error.message : String(error);
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import { loadSettings } from '../config/settings';
 import { DecisionLogService } from './decision-log.service';
+import { DeliveryLedger } from './delivery-ledger';
 import { SignalStore } from './signal-store';
 import { STATE_FILE_NAME, StateFile } from './state-file.service';
 
@@ -16,7 +17,8 @@ function boot(dir: string) {
   });
   const signals = new SignalStore(settings);
   const log = new DecisionLogService();
-  return { signals, log, state: new StateFile(settings, signals, log) };
+  const deliveries = new DeliveryLedger(settings);
+  return { signals, log, deliveries, state: new StateFile(settings, signals, log, deliveries) };
 }
 
 describe('StateFile', () => {
@@ -33,14 +35,26 @@ describe('StateFile', () => {
       source: 'grafana',
     });
     first.log.append({ time: 't' } as never);
-    await first.state.save({ lastScaledAt: 1234, unverified: null });
+    const record = {
+      entryId: 1,
+      trigger: 'tick' as const,
+      from: 2,
+      to: 3,
+      calledAt: 1200,
+      consumes: ['up' as const],
+      steps: { up: { generation: 1 } },
+      operationId: null,
+    };
+    first.deliveries.check('k1', Date.now() / 1000);
+    await expect(first.state.save({ lastScaledAt: 1234, record })).resolves.toBe(true);
     expect(readFileSync(join(dir, STATE_FILE_NAME), 'utf8')).toContain('PoolCpuLow');
 
     const second = boot(dir);
     expect(second.signals.snapshot().up).toMatchObject({ direction: 'up', source: 'bare' });
     expect(second.signals.firing().map((a) => a.alert)).toEqual(['PoolCpuLow']);
     expect(second.log.list()).toHaveLength(1);
-    expect(second.state.restored.lastScaledAt).toBe(1234);
+    expect(second.state.restored).toEqual({ lastScaledAt: 1234, record });
+    expect(second.deliveries.check('k1', Date.now() / 1000)).toMatchObject({ duplicate: true });
     expect(second.log.append({ time: 'later' } as never).id).toBe(2);
   });
 
@@ -58,9 +72,31 @@ describe('StateFile', () => {
     const blocked = join(dir, 'blocked');
     writeFileSync(blocked, 'a file where the directory should be');
     const { state } = boot(blocked);
-    await expect(state.save()).resolves.toBeUndefined();
+    await expect(state.save()).resolves.toBe(false);
     expect(state.status.consecutiveFailures).toBe(1);
     expect(state.status.lastError).toMatch(/cannot write .*state\.json/);
+  });
+
+  it('reads the unknown-outcome call of an older state file as a write-ahead record to settle', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'state-'));
+    const unverified = {
+      target: 3,
+      from: 2,
+      calledAt: 1200,
+      consumes: ['up'],
+      steps: { up: { generation: 4 } },
+    };
+    writeFileSync(
+      join(dir, STATE_FILE_NAME),
+      JSON.stringify({
+        version: 1,
+        savedAt: 'then',
+        signals: { alerts: [], steps: [], generation: 4 },
+        scaling: { lastScaledAt: null, unverified },
+        decisions: [],
+      }),
+    );
+    expect(boot(dir).state.restored.record).toMatchObject({ from: 2, to: 3, calledAt: 1200, entryId: null });
   });
 
   it('coalesces concurrent saves into at most one write after the one in flight', async () => {

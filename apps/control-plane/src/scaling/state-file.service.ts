@@ -8,27 +8,58 @@ import { Direction, SignalBookState } from '@app/scaling-policy';
 
 import { Settings } from '../config/settings';
 import { PartStatus } from '../discovery/discovery.service';
+import { DeliveryLedger, DeliverySeen } from './delivery-ledger';
 import { DecisionEntry, DecisionLogService } from './decision-log.service';
+import { ScaleRecord } from './scale-record';
 import { SignalStore } from './signal-store';
 
 /** What the scaling service itself must remember across a restart. */
 export interface ScalingMemory {
   lastScaledAt: number | null;
-  unverified: {
+  /** The write-ahead record of a scale call whose outcome is not settled yet (saved before the call is made). */
+  record: ScaleRecord | null;
+}
+
+/** The state file's part of an older version: a call with an unknown outcome, saved after the call. */
+interface LegacyScalingMemory {
+  lastScaledAt: number | null;
+  unverified?: {
     target: number;
     from: number;
     calledAt: number;
     consumes: Direction[];
-    steps: { up?: { generation: number }; down?: { generation: number } };
+    steps: ScaleRecord['steps'];
   } | null;
+}
+
+function upgradeScaling(memory: ScalingMemory | LegacyScalingMemory): ScalingMemory {
+  if ('record' in memory) return memory;
+  const u = memory.unverified;
+  return {
+    lastScaledAt: memory.lastScaledAt,
+    record: u
+      ? {
+          entryId: null,
+          trigger: 'tick',
+          from: u.from,
+          to: u.target,
+          calledAt: u.calledAt,
+          consumes: u.consumes,
+          steps: u.steps,
+          operationId: null,
+        }
+      : null,
+  };
 }
 
 interface StateDocument {
   version: 1;
   savedAt: string;
   signals: SignalBookState;
-  scaling: ScalingMemory;
+  scaling: ScalingMemory | LegacyScalingMemory;
   decisions: DecisionEntry[];
+  /** Recent webhook deliveries, to recognise a duplicate (see WEBHOOK_DEDUP_SECONDS). */
+  deliveries?: DeliverySeen[];
 }
 
 export const STATE_FILE_NAME = 'state.json';
@@ -63,15 +94,17 @@ export class StateFile {
   readonly path: string;
   readonly status: PartStatus = { lastSuccessAt: null, lastError: null, consecutiveFailures: 0 };
   /** What was restored for the scaling service. */
-  readonly restored: ScalingMemory = { lastScaledAt: null, unverified: null };
-  private scaling: ScalingMemory = { lastScaledAt: null, unverified: null };
+  readonly restored: ScalingMemory = { lastScaledAt: null, record: null };
+  private scaling: ScalingMemory = { lastScaledAt: null, record: null };
   private writing: Promise<void> | null = null;
+  private lastWriteOk = false;
   private again = false;
 
   constructor(
     settings: Settings,
     private readonly signals: SignalStore,
     private readonly decisions: DecisionLogService,
+    private readonly deliveries: DeliveryLedger,
   ) {
     this.path = join(settings.STATE_DIR, STATE_FILE_NAME);
     this.load();
@@ -115,8 +148,9 @@ export class StateFile {
     }
     this.signals.restore(document.signals);
     this.decisions.restore(document.decisions);
-    this.scaling = document.scaling;
-    Object.assign(this.restored, document.scaling);
+    this.deliveries.restore(document.deliveries ?? []);
+    this.scaling = upgradeScaling(document.scaling);
+    Object.assign(this.restored, this.scaling);
     this.logger.log({
       msg: 'state restored',
       path: this.path,
@@ -124,45 +158,52 @@ export class StateFile {
       alerts: document.signals.alerts.length,
       pendingSteps: document.signals.steps.length,
       decisions: document.decisions.length,
+      scaleCallToSettle: this.scaling.record !== null,
     });
   }
 
   /**
    * Saves the current state (with the scaling service's part when given). Concurrent saves coalesce: at most one
-   * write in flight and one after it, which writes the newest state. Never throws: a failure is in `status`.
+   * write in flight and one after it, which writes the newest state. Never throws: resolves to whether the state
+   * as it was at the call is on disk (a failure is also in `status`).
    */
-  save(scaling?: ScalingMemory): Promise<void> {
+  async save(scaling?: ScalingMemory): Promise<boolean> {
     if (scaling) this.scaling = scaling;
     if (this.writing) {
       this.again = true;
-      return this.writing;
+      await this.writing;
+      return this.lastWriteOk;
     }
     this.writing = (async () => {
       do {
         this.again = false;
-        await this.writeOnce();
+        this.lastWriteOk = await this.writeOnce();
       } while (this.again);
     })().finally(() => {
       this.writing = null;
     });
-    return this.writing;
+    await this.writing;
+    return this.lastWriteOk;
   }
 
-  private async writeOnce(): Promise<void> {
+  private async writeOnce(): Promise<boolean> {
     const document: StateDocument = {
       version: 1,
       savedAt: new Date().toISOString(),
       signals: this.signals.exportState(),
       scaling: this.scaling,
       decisions: this.decisions.list(PERSISTED_DECISIONS).reverse(),
+      deliveries: this.deliveries.toJSON(),
     };
     try {
       await writeFileAtomically(this.path, `${JSON.stringify(document)}\n`, 0o600);
       Object.assign(this.status, { lastSuccessAt: new Date(), lastError: null, consecutiveFailures: 0 });
+      return true;
     } catch (error) {
       this.status.consecutiveFailures++;
       this.status.lastError = `cannot write ${this.path}: ${(error as Error).message}`;
       this.logger.warn({ msg: 'cannot write the state file', error: this.status.lastError });
+      return false;
     }
   }
 }
