@@ -1,7 +1,10 @@
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+
 import { EmulatorApiServer } from '../../../apps/exoscale-emulator/src/api-server';
 import { EmulatedZone, MemberRuntime } from '../../../apps/exoscale-emulator/src/zone';
 import { ExoscaleClient, ExoscaleClientOptions } from './client';
-import { ExoscaleApiError } from './errors';
+import { clockSkewOf, ExoscaleApiError } from './errors';
 
 // The client against a real HTTP server that checks EXO2-HMAC-SHA256 the way the API does and injects faults.
 const apiKey = 'EXOtest0000000000000000000000';
@@ -163,7 +166,112 @@ describe('ExoscaleClient', () => {
       attempts: 1,
     });
     expect((error as Error).message).toContain('Invalid request signature');
+    // The clocks agree: nothing is blamed on the clock.
+    expect((error as Error).message).not.toMatch(/clock/);
+    expect((error as ExoscaleApiError).clockSkew).toBeUndefined();
     expect(server.count('get-instance-pool')).toBe(1);
+  });
+
+  describe('a request refused because of the clock says so, not the key', () => {
+    it('the API server is 20 minutes ahead: every signature arrives expired (403), told with the skew', async () => {
+      server.clockOffsetMs = 20 * 60_000;
+      const error = (await client()
+        .getInstancePool(poolId)
+        .catch((e: unknown) => e)) as ExoscaleApiError;
+      expect(error).toBeInstanceOf(ExoscaleApiError);
+      expect(error).toMatchObject({
+        status: 403,
+        retryable: false,
+        attempts: 1,
+        apiMessage: 'signature expired',
+      });
+      expect(error.clockSkew?.refused).toBe(true);
+      expect(Math.abs(error.clockSkew!.skewSeconds! + 1200)).toBeLessThanOrEqual(2);
+      expect(error.message).toMatch(
+        /^get-instance-pool failed \(HTTP 403\): clock skew: this host's clock is (19 min 5\d|20 min [0-2]) s behind the API server's \(its Date header\), more than a signature's 600 s lifetime, so every request arrives already expired: fix this host's clock \(NTP\), the API key is not at fault \(API: "signature expired"\)$/,
+      );
+      expect(error.message).not.toContain(apiSecret);
+      expect(error.message).not.toContain(apiKey);
+      // Once the clocks agree again, the same client works.
+      server.clockOffsetMs = 0;
+      await expect(client().getInstancePool(poolId)).resolves.toMatchObject({ id: poolId });
+    });
+
+    it('within the signature lifetime the emulated API accepts the request (5 minutes behind or ahead)', async () => {
+      for (const offset of [-5 * 60_000, 5 * 60_000]) {
+        server.clockOffsetMs = offset;
+        await expect(client().getInstancePool(poolId)).resolves.toMatchObject({ id: poolId });
+      }
+    });
+
+    describe('against an API whose refusal does not name the time', () => {
+      let raw: Server;
+      let answer: { status: number; body: string; date?: string | null };
+      beforeEach(async () => {
+        raw = createServer((req, res) => {
+          req.resume();
+          if (answer.date === null) res.sendDate = false;
+          res.writeHead(answer.status, {
+            'Content-Type': 'application/json',
+            ...(answer.date ? { Date: answer.date } : {}),
+          });
+          res.end(answer.body);
+        });
+        await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+      });
+      afterEach(async () => {
+        await new Promise((resolve) => raw.close(resolve));
+      });
+      const rawClient = () =>
+        client({ endpoint: `http://127.0.0.1:${(raw.address() as AddressInfo).port}/v2` });
+      const dateIn = (seconds: number) => new Date(Date.now() + seconds * 1000).toUTCString();
+
+      it('"Invalid request signature" with a Date header 15 minutes behind this host: clock skew, this host ahead', async () => {
+        answer = { status: 403, body: '{"message":"Invalid request signature"}', date: dateIn(-900) };
+        const error = (await rawClient()
+          .listInstances()
+          .catch((e: unknown) => e)) as ExoscaleApiError;
+        expect(error.message).toMatch(
+          /^list-instances failed \(HTTP 403\): clock skew: this host's clock is 1[45] min \d+ s ahead of the API server's \(its Date header\), more than a signature's 600 s lifetime, so every request is dated far ahead: fix this host's clock \(NTP\), the API key is not at fault \(API: "Invalid request signature"\)$/,
+        );
+        expect(error.clockSkew).toMatchObject({ refused: true });
+      });
+
+      it('an expiry message without a Date header: clock skew, by an unknown amount', async () => {
+        answer = { status: 401, body: '{"message":"Request has expired"}', date: null };
+        const error = (await rawClient()
+          .listInstances()
+          .catch((e: unknown) => e)) as ExoscaleApiError;
+        expect(error.clockSkew).toEqual({ skewSeconds: null, refused: true, signatureLifetimeSeconds: 600 });
+        expect(error.message).toBe(
+          'list-instances failed (HTTP 401): clock skew: the API refused the request for its time (a signature is valid 600 s from its signing): check this host\'s clock (NTP), the API key is not at fault (API: "Request has expired")',
+        );
+      });
+
+      it('a signature refusal with a clock 2 minutes off: the API message first, then a note on the clock', async () => {
+        answer = { status: 403, body: '{"message":"Invalid request signature"}', date: dateIn(125) };
+        const error = (await rawClient()
+          .listInstances()
+          .catch((e: unknown) => e)) as ExoscaleApiError;
+        expect(error.clockSkew?.refused).toBe(false);
+        expect(error.message).toMatch(
+          /^list-instances failed \(HTTP 403\): Invalid request signature \(note: this host's clock is 2 min \d+ s behind the API server's \(its Date header\); if the API key is right, check this host's clock \(NTP\)\)$/,
+        );
+      });
+    });
+
+    it.each([
+      ['a 500 with a far-off Date header', 500, 'internal error', -3600],
+      ['a 404 with a far-off Date header', 404, 'no such pool', 3600],
+      ['a 400 validation error, clock 2 minutes off', 400, 'invalid size', 120],
+      ['a 403 naming an expired API key', 403, 'API key expired', 0],
+      ['a 403 from IAM, clocks in sync', 403, 'Forbidden: operation not allowed by the IAM role', 2],
+    ])('blames nothing on the clock for %s', (_name, status, message, skew) => {
+      const now = Date.now();
+      expect(
+        clockSkewOf(status, message, new Date(now - skew * 1000).toUTCString(), now, 600),
+      ).toBeUndefined();
+    });
   });
 
   it.each([

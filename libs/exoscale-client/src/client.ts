@@ -1,6 +1,6 @@
 import axios, { AxiosInstance, AxiosResponse, isAxiosError } from 'axios';
 
-import { apiMessageFromBody, ExoscaleApiError, isRetryableStatus } from './errors';
+import { apiMessageFromBody, clockSkewOf, ExoscaleApiError, isRetryableStatus } from './errors';
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, parseRetryAfterMs, RetryPolicy } from './retry';
 import { SIGNATURE_LIFETIME_SECONDS, signRequest } from './signing';
 import {
@@ -299,12 +299,22 @@ export class ExoscaleClient {
           }
           return parsed.json;
         }
+        const apiMessage = this.redact(apiMessageFromBody(parsed.json ?? parsed.text));
         error = new ExoscaleApiError(
           call.operation,
           response.status,
-          this.redact(apiMessageFromBody(parsed.json ?? parsed.text)),
+          apiMessage,
           isRetryableStatus(response.status),
           attempt,
+          undefined,
+          // A refusal caused by this host's clock says so, rather than leaving the key to be blamed.
+          clockSkewOf(
+            response.status,
+            apiMessage,
+            headerValue(response.headers.date),
+            Date.now(),
+            SIGNATURE_LIFETIME_SECONDS,
+          ),
         );
         retryAfterMs = parseRetryAfterMs(headerValue(response.headers['retry-after']));
       } else {

@@ -9,7 +9,21 @@ import { StateFile } from '../scaling/state-file.service';
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 /**
- * Each part by its own name, with its last error: `exoscale` (the API answers discovery's calls), `discovery`
+ * What to check when the API refuses discovery's calls, from the client's message: a refusal caused by this host's
+ * clock (an expired signature) says so, so the key is not blamed for it.
+ */
+export function exoscaleHint(lastError: string | null): string | null {
+  if (!lastError) return null;
+  if (/clock skew|refused the request for its time/.test(lastError))
+    return "this host's clock is off: fix it (NTP); the API key is not at fault";
+  if (/\(HTTP 40[13]\)/.test(lastError))
+    return "the API refused the credentials: check EXOSCALE_KEY / EXOSCALE_SECRET and the key's IAM role";
+  return "check EXOSCALE_API_ENDPOINT, the network and Exoscale's status";
+}
+
+/**
+ * Each part by its own name, with its last error: `exoscale` (the API answers discovery's calls; with a hint
+ * naming the clock when the API refused a request for its time, else the key or the endpoint), `discovery`
  * (the member list is fresh), `sdFile` (the service discovery file could be written), `stateFile` (the
  * state could be saved), `scalingTick` (ticks keep coming). One failing part never shows up as another's failure.
  */
@@ -31,19 +45,23 @@ export class HealthController {
       'Health of each part: exoscale (API), discovery (fresh members), sdFile (writable), scalingTick (alive); 503 if any is down',
   })
   check() {
-    const part = (key: string, status: PartStatus) => {
+    const part = (key: string, status: PartStatus, extra: Record<string, unknown> = {}) => {
       const indicator = this.indicators.check(key);
       const details = {
         lastSuccessAt: iso(status.lastSuccessAt),
         consecutiveFailures: status.consecutiveFailures,
         lastError: status.lastError,
+        ...extra,
       };
       return status.consecutiveFailures === 0 && status.lastSuccessAt
         ? indicator.up(details)
         : indicator.down(details);
     };
     return this.health.check([
-      () => part('exoscale', this.discovery.status.api),
+      () => {
+        const api = this.discovery.status.api;
+        return part('exoscale', api, api.lastError ? { hint: exoscaleHint(api.lastError) } : {});
+      },
       () => {
         const status = this.discovery.status;
         const indicator = this.indicators.check('discovery');

@@ -14,14 +14,24 @@ export interface FakeExoscale {
 
 /** A wire-faithful stand-in for the Exoscale API (signature-checked), with one pool. */
 export async function startFakeExoscale(
-  options: { size?: number; timings?: ZoneTimings; port?: number } = {},
+  options: {
+    size?: number;
+    timings?: ZoneTimings;
+    port?: number;
+    /** The fake API server's clock ahead of this host's (ms; negative: behind); also `api.clockOffsetMs`. */
+    clockOffsetMs?: number;
+  } = {},
 ): Promise<FakeExoscale> {
   const zone = new EmulatedZone(
     'at-vie-1',
     undefined,
     options.timings ?? { bootDelayMs: 50, stopDelayMs: 20 },
   );
-  const api = new EmulatorApiServer({ zone, credentials: { [TEST_KEY]: TEST_SECRET } });
+  const api = new EmulatorApiServer({
+    zone,
+    credentials: { [TEST_KEY]: TEST_SECRET },
+    clockOffsetMs: options.clockOffsetMs,
+  });
   const endpoint = await api.listen(options.port ?? 0);
   const pool = await zone.createPool({ name: 'web', size: options.size ?? 1 });
   zone.createLoadBalancer({ name: 'lb', poolId: pool.id, port: 80, targetPort: 8080 });
