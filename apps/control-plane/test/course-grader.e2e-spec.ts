@@ -294,6 +294,9 @@ describe("the course grader's scenarios, against the compiled control plane (e2e
           .expect(202);
         await eventually(ticks, (t) => t.some((e) => e.outcome === 'scaled'), 20000);
         await fake.zone.settle();
+        // One notification, one step: the following ticks, with the alert still firing, add nothing.
+        await moreTicks(3);
+        expect((await ticks()).filter((e) => e.outcome === 'scaled')).toHaveLength(1);
         sizes[policy] = running();
       } finally {
         await dockerStop();
