@@ -64,3 +64,73 @@ describe('SignalBook', () => {
     expect(copy.pendingStep('up')).toBeUndefined();
   });
 });
+
+describe('SignalBook: alert identity', () => {
+  const firing = (id: string, value: number | null = null, group?: string) => ({
+    direction: 'up' as const,
+    alert: 'MemberCpuHigh',
+    id,
+    ...(group ? { group } : {}),
+    status: 'firing' as const,
+    value,
+    source: 'alertmanager',
+  });
+
+  it('a resolved instance clears only itself, whatever the order within a notification', () => {
+    for (const order of [0, 1]) {
+      const book = new SignalBook(600);
+      const events = [firing('a', 0.93), { ...firing('b', 0.4), status: 'resolved' as const }];
+      for (const e of order ? [...events].reverse() : events) book.notify(e, 100);
+      expect(book.firing('up', 100).map((a) => a.id)).toEqual(['a']);
+      expect(book.signals('up', 100).pendingStep).toBe(true);
+    }
+  });
+
+  it('the last resolved instance clears the pending step', () => {
+    const book = new SignalBook(600);
+    book.notify(firing('a'), 100);
+    book.notify(firing('b'), 100);
+    book.notify({ ...firing('a'), status: 'resolved' }, 110);
+    expect(book.signals('up', 110).pendingStep).toBe(true);
+    book.notify({ ...firing('b'), status: 'resolved' }, 120);
+    expect(book.signals('up', 120)).toEqual({ pendingStep: false, alert: null });
+  });
+
+  it('a whole list of a group resolves its absent alerts, and only that group', () => {
+    const book = new SignalBook(600);
+    book.notify(firing('a', null, 'g1'), 100);
+    book.notify(firing('b', null, 'g1'), 100);
+    book.notify(firing('c', null, 'g2'), 100);
+    const gone = book.resolveAbsent('g1', [{ direction: 'up', id: 'a' }], 110);
+    expect(gone.map((a) => a.id)).toEqual(['b']);
+    expect(
+      book
+        .firing('up', 110)
+        .map((a) => a.id)
+        .sort(),
+    ).toEqual(['a', 'c']);
+  });
+
+  it('restores alerts saved before identities existed under their name', () => {
+    const book = new SignalBook(600);
+    book.restore({
+      alerts: [
+        {
+          direction: 'up',
+          alert: 'PoolCpuHigh',
+          source: 'grafana',
+          firingSince: 1,
+          lastReceivedAt: 1,
+          value: null,
+        },
+      ],
+      steps: [],
+      generation: 0,
+    });
+    book.notify(
+      { direction: 'up', alert: 'PoolCpuHigh', status: 'resolved', value: null, source: 'grafana' },
+      2,
+    );
+    expect(book.firing('up', 2)).toEqual([]);
+  });
+});

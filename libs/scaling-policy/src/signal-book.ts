@@ -3,8 +3,15 @@ import { Direction, DirectionSignals, Measurement } from './types';
 /** One alert of a notification, reduced to what scaling needs. */
 export interface AlertNotice {
   direction: Direction;
-  /** The alert's name (or fingerprint): alerts of one direction are tracked one by one. */
+  /** The alert's name, for people. */
   alert: string;
+  /**
+   * The alert's identity (its fingerprint or label set; the alert name when absent): alerts of one direction are
+   * tracked one by one, and a resolved alert clears only its own identity.
+   */
+  id?: string;
+  /** The notification group it came in (`groupKey`), so a whole list of the group can resolve the absent ones. */
+  group?: string;
   status: 'firing' | 'resolved';
   /** The utilisation the notification carried (0..1), if it carried one. */
   value: number | null;
@@ -14,6 +21,9 @@ export interface AlertNotice {
 export interface FiringAlert {
   direction: Direction;
   alert: string;
+  /** See AlertNotice.id (absent in state saved by older versions: the name). */
+  id?: string;
+  group?: string;
   source: string;
   firingSince: number;
   lastReceivedAt: number;
@@ -68,7 +78,7 @@ export class SignalBook {
 
   /** Applies one alert of a notification. A firing alert also records a pending step of its direction. */
   notify(notice: AlertNotice, now: number): void {
-    const key = `${notice.direction}\u0000${notice.alert}`;
+    const key = keyOf(notice);
     if (notice.status === 'resolved') {
       this.alerts.delete(key);
       if (!this.firing(notice.direction, now).length) this.steps.delete(notice.direction);
@@ -82,12 +92,37 @@ export class SignalBook {
     this.alerts.set(key, {
       direction: notice.direction,
       alert: notice.alert,
+      id: notice.id ?? notice.alert,
+      ...(notice.group ? { group: notice.group } : {}),
       source: notice.source,
       firingSince: existing?.firingSince ?? now,
       lastReceivedAt: now,
       value,
     });
     this.recordStep(notice.direction, notice.source, now);
+  }
+
+  /**
+   * A whole list of a group's alerts (not truncated) names every alert of the group still firing: the group's
+   * alerts held here and absent from it have stopped firing (with send_resolved off, no "resolved" ever comes).
+   * Returns the alerts resolved this way.
+   */
+  resolveAbsent(group: string, present: { direction: Direction; id: string }[], now: number): FiringAlert[] {
+    const keep = new Set(present.map((p) => keyOf({ direction: p.direction, alert: p.id, id: p.id })));
+    const gone = [...this.alerts.entries()].filter(([key, a]) => a.group === group && !keep.has(key));
+    for (const [, alert] of gone)
+      this.notify(
+        {
+          direction: alert.direction,
+          alert: alert.alert,
+          id: alert.id,
+          status: 'resolved',
+          value: null,
+          source: alert.source,
+        },
+        now,
+      );
+    return gone.map(([, a]) => a);
   }
 
   /** Removes alerts not refreshed within the TTL; returns them. */
@@ -153,8 +188,12 @@ export class SignalBook {
   restore(state: SignalBookState): void {
     this.alerts.clear();
     this.steps.clear();
-    for (const a of state.alerts) this.alerts.set(`${a.direction}\u0000${a.alert}`, a);
+    for (const a of state.alerts) this.alerts.set(keyOf(a), a);
     for (const s of state.steps) this.steps.set(s.direction, s);
     this.generation = state.generation;
   }
+}
+
+function keyOf(a: { direction: Direction; alert: string; id?: string }): string {
+  return `${a.direction}\u0000${a.id ?? a.alert}`;
 }

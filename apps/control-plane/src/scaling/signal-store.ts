@@ -42,6 +42,11 @@ export class SignalStore {
     this.book.notify(notice, nowSeconds());
   }
 
+  /** See SignalBook.resolveAbsent. */
+  resolveAbsent(group: string, present: { direction: Direction; id: string }[]): FiringAlert[] {
+    return this.book.resolveAbsent(group, present, nowSeconds());
+  }
+
   /** Expires stale alerts (logged), then returns what the policy needs for both directions. */
   signals(now = nowSeconds()): { up: DirectionSignals; down: DirectionSignals } {
     for (const alert of this.book.expire(now)) {

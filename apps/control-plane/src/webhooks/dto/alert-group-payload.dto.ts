@@ -63,6 +63,12 @@ export class AlertDto {
   @ValidateIf((_, v) => v !== null)
   @IsObject()
   values?: Record<string, number> | null;
+
+  @ApiPropertyOptional({
+    description:
+      "Grafana 8+: the expressions' values as text; newer versions give each one's type (query, reduce, threshold)",
+  })
+  valueString?: unknown;
 }
 
 /** Grafana unified alerting (8.0 to 13.x, `version` "1") and Prometheus Alertmanager (`version` "4") notifications. */

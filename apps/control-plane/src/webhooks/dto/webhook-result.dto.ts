@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export class SignalChangeDto {
   @ApiProperty({ enum: ['up', 'down'] })
@@ -9,6 +9,13 @@ export class SignalChangeDto {
 
   @ApiProperty({ example: 'PoolCpuHigh' })
   alert: string;
+
+  @ApiProperty({
+    example: 'c6eadffa33fcdf37',
+    description:
+      "The alert's identity: its fingerprint, else its label set; a resolved alert clears only its own",
+  })
+  id: string;
 
   @ApiProperty({
     example: 0.93,
@@ -27,6 +34,23 @@ export class IgnoredAlertDto {
   reason: string;
 }
 
+export class AlertInForceDto {
+  @ApiProperty({ enum: ['up', 'down'] })
+  direction: 'up' | 'down';
+
+  @ApiProperty({ example: 'PoolCpuHigh' })
+  alert: string;
+
+  @ApiProperty({ example: 'c6eadffa33fcdf37' })
+  id: string;
+
+  @ApiProperty({ example: 0.93, nullable: true })
+  value: number | null;
+
+  @ApiProperty({ example: '2026-11-30T10:00:00.000Z' })
+  firingSince: string;
+}
+
 export class WebhookResultDto {
   @ApiProperty({
     enum: ['accepted', 'ignored'],
@@ -42,4 +66,18 @@ export class WebhookResultDto {
 
   @ApiProperty({ example: ['up signal recorded; applied at the next tick'] })
   reasons: string[];
+
+  @ApiProperty({
+    type: [AlertInForceDto],
+    description:
+      'Every alert still firing after this notification, both directions (what the next tick will see)',
+  })
+  inForce: AlertInForceDto[];
+
+  @ApiPropertyOptional({
+    example: '2026-11-30T10:00:00.000Z',
+    description:
+      'A duplicate delivery (see WEBHOOK_DEDUP_SECONDS): when the same notification was first received',
+  })
+  duplicateOf?: string;
 }
