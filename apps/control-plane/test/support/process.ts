@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -23,10 +23,14 @@ export function assertBuilt(): void {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
 }
 
-/** Starts the compiled control plane with exactly `env` (and PATH): nothing else leaks in from the test runner. */
-export function runControlPlane(env: Record<string, string>): Running {
+/**
+ * Starts the compiled control plane with exactly `env` (and PATH): nothing else leaks in from the test runner.
+ * `prefix` is a command that ends by exec-ing its arguments (node and main.js), so the child is still node itself.
+ */
+export function runControlPlane(env: Record<string, string>, prefix: string[] = []): Running {
   let output = '';
-  const child = spawn(process.execPath, [MAIN], {
+  const argv = [...prefix, process.execPath, MAIN];
+  const child = spawn(argv[0], argv.slice(1), {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -45,6 +49,27 @@ export async function stopAndMeasure(
   running.child.kill(signal);
   const exit = await running.exited;
   return { ...exit, ms: Number(process.hrtime.bigint() - started) / 1e6 };
+}
+
+/**
+ * A command prefix that runs the process in its own mount namespace with `dir` bind-mounted over `target`, as a
+ * container's volume would be: the process uses its default paths, and nothing outside `dir` is touched. Null when
+ * this machine does not allow it (it needs root, or user namespaces, and util-linux's unshare).
+ */
+export function bindMountPrefix(dir: string, target: string): string[] | null {
+  const prefix = [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
+    'mount --bind "$0" "$1" && shift && exec "$@"',
+    dir,
+    target,
+  ];
+  const probe = spawnSync(prefix[0], [...prefix.slice(1), 'true'], { stdio: 'ignore' });
+  return probe.status === 0 ? prefix : null;
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
