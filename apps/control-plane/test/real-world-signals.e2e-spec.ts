@@ -185,3 +185,61 @@ describe('signals that mean what they say (e2e)', () => {
     expect(whole.body.reasons.join(' ')).toMatch(/absent from a whole notification of its group/);
   });
 });
+
+describe('the pool is always within its bounds (e2e)', () => {
+  let fake: FakeExoscale;
+  let t: TestApp;
+  afterEach(async () => {
+    await t?.app.close();
+    await fake?.close();
+  });
+  async function boot(poolSize: number, env: Record<string, string>) {
+    fake = await startFakeExoscale({ size: poolSize, timings: { bootDelayMs: 10, stopDelayMs: 10 } });
+    await fake.zone.settle();
+    t = await startApp(fake, { WARMUP_SECONDS: '0', ...env });
+    return t.app.get(ScalingService);
+  }
+  const size = () => fake.zone.getPool(fake.poolId).size;
+
+  it.each([
+    [
+      'an empty pool with POOL_MIN_SIZE=1 (no members, so no alert ever)',
+      0,
+      { POOL_MIN_SIZE: '1', POOL_MAX_SIZE: '5' },
+      1,
+      'BelowMin',
+    ],
+    ['a pool at 7 with POOL_MAX_SIZE=5, idle', 7, { POOL_MIN_SIZE: '1', POOL_MAX_SIZE: '5' }, 5, 'AboveMax'],
+    ['a pool at 1 with POOL_MIN_SIZE=3', 1, { POOL_MIN_SIZE: '3', POOL_MAX_SIZE: '5' }, 3, 'BelowMin'],
+  ])('a tick brings %s within its bounds, as its own decision', async (_, from, env, to, code) => {
+    for (const policy of ['step', 'target']) {
+      const scaling = await boot(from, { ...env, SCALING_POLICY: policy });
+      expect(await scaling.tick()).toMatchObject({ outcome: 'scaled', code, targetSize: to });
+      await fake.zone.settle();
+      expect(size()).toBe(to);
+      expect((await scaling.tick()).code).toBe('NoSignal');
+      await t.app.close();
+      await fake.close();
+    }
+  });
+
+  it('outside the bounds, the correction is its own decision and the pending signal is then applied against the bound', async () => {
+    let scaling = await boot(1, { POOL_MIN_SIZE: '2', POOL_MAX_SIZE: '5', SCALING_POLICY: 'step' });
+    await request(t.app.getHttpServer()).get('/down').expect(202);
+    const raised = await scaling.tick();
+    expect(raised).toMatchObject({ outcome: 'scaled', code: 'BelowMin', targetSize: 2 });
+    await fake.zone.settle();
+    // The down step is still there and is now applied against the bound: no change.
+    expect(await scaling.tick()).toMatchObject({ outcome: 'none', code: 'AtMin' });
+    expect(size()).toBe(2);
+    await t.app.close();
+    await fake.close();
+
+    scaling = await boot(7, { POOL_MIN_SIZE: '1', POOL_MAX_SIZE: '5', SCALING_POLICY: 'step' });
+    await request(t.app.getHttpServer()).get('/up').expect(202);
+    expect(await scaling.tick()).toMatchObject({ outcome: 'scaled', code: 'AboveMax', targetSize: 5 });
+    await fake.zone.settle();
+    expect(await scaling.tick()).toMatchObject({ outcome: 'none', code: 'AtMax' });
+    expect(size()).toBe(5);
+  });
+});

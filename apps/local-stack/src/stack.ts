@@ -102,6 +102,7 @@ export async function startStack(
         DISCOVERY_INTERVAL_SECONDS: String(timing.discoverySeconds),
         WARMUP_SECONDS: String(timing.warmupSeconds),
         ALERT_TTL_SECONDS: String(timing.alertTtlSeconds),
+        WEBHOOK_DEDUP_SECONDS: String(timing.dedupSeconds),
         SCALING_POLICY: options.policy,
         // The utilisation is read fresh at each tick, as on the monitoring VM.
         PROMETHEUS_URL: `http://127.0.0.1:${PORTS.prometheus}`,

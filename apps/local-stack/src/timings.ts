@@ -17,6 +17,8 @@ export interface Timing {
   warmupSeconds: number;
   /** Longer than a repeat (group_interval + repeat_interval), so only a lost "resolved" expires. */
   alertTtlSeconds: number;
+  /** Shorter than a repeat, so only a duplicate delivery (a retry) is taken for one (WEBHOOK_DEDUP_SECONDS). */
+  dedupSeconds: number;
 }
 
 export const TIMINGS: Record<'normal' | 'fast', Timing> = {
@@ -36,6 +38,7 @@ export const TIMINGS: Record<'normal' | 'fast', Timing> = {
     healthIntervalMs: 5000,
     warmupSeconds: 90,
     alertTtlSeconds: 180,
+    dedupSeconds: 30,
   },
   fast: {
     scrape: '1s',
@@ -53,6 +56,7 @@ export const TIMINGS: Record<'normal' | 'fast', Timing> = {
     healthIntervalMs: 500,
     warmupSeconds: 8,
     alertTtlSeconds: 30,
+    dedupSeconds: 1,
   },
 };
 
