@@ -13,7 +13,7 @@ import { ScalingService } from './scaling/scaling.service';
  * A stop must end with exit 0 before Docker's default stop timeout (10 s; then SIGKILL, exit 137), which is what
  * the course's grader allows. Closing normally takes well under a second; this is the backstop.
  */
-export const SHUTDOWN_DEADLINE_MS = 8_000;
+const SHUTDOWN_DEADLINE_MS = 8_000;
 
 async function bootstrap(): Promise<void> {
   let settings: Settings;

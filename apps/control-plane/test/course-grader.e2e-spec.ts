@@ -259,7 +259,7 @@ describe("the course grader's scenarios, against the compiled control plane (e2e
     },
   );
 
-  it('load: a saturated PoolCpuHigh at 1 member gives exactly 2 with the step policy (the root module), 5 with target', async () => {
+  it('load: a saturated PoolCpuHigh at 1 member gives exactly 2 with the step policy (the root module), more with target', async () => {
     // The monitoring VM's control plane as the root module deploys it (SCALING_POLICY=step, basic auth on the
     // webhooks), fed the notification Grafana sends while 10 clients keep the single member at 100 %.
     const notification = {
@@ -322,8 +322,11 @@ describe("the course grader's scenarios, against the compiled control plane (e2e
       listenPort = await freePort();
       base = `http://127.0.0.1:${listenPort}`;
     }
-    // The course's load check wants exactly 2 running members within 300 s.
-    expect(sizes).toEqual({ step: 2, target: 5 });
+    // The course's load check wants exactly 2 running members within 300 s: the step policy gives that; the target
+    // policy's saturated step goes past 2 in one call (1 -> 5 with the shipped settings).
+    console.log(`one saturated notification at 1 member: ${JSON.stringify(sizes)}`);
+    expect(sizes.step).toBe(2);
+    expect(sizes.target).toBeGreaterThan(2);
   });
 
   describe('docker stop while a scale operation is in flight', () => {
