@@ -2,6 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { DEFAULT_POLICY_SETTINGS } from '@app/scaling-policy';
+
 import { renderSimulationChart } from './chart';
 import { FRONTIER_BUDGET, frontierAt, reactiveFrontier, reactiveTimeline } from './frontier';
 import { measure, RunMetrics } from './metrics';
@@ -12,7 +14,7 @@ import { parseTraceCsv, PUBLIC_TRACES, Trace, TraceError } from './traces';
 
 const USAGE = `usage: npm run simulate -- [--trace step|ramp|spike|diurnal|FILE] [--policy target|step|reference|frontier|all]
                          [--duration S] [--boot S] [--noise SIGMA] [--seed N] [--min N] [--max N]
-                         [--up-for S] [--json] [--chart FILE.svg]
+                         [--up-for S] [--set NAME=VALUE] [--json] [--chart FILE.svg]
        npm run simulate -- --suite [--seed N] [--count N] [--noise SIGMA] [--noise-seed N] [--boot S] [--up-for S]
 
   Replays a load trace through a model of the shipped cloud pipeline (Grafana rules and notification policy,
@@ -32,6 +34,8 @@ const USAGE = `usage: npm run simulate -- [--trace step|ramp|spike|diurnal|FILE]
               the target and reference policies and the frontier; one line per trace, then a summary of the goal:
               cost <= 1.15 (1.20 with noise), under-provisioned <= frontier + 5 points and <= the reference's; exit status 3 when a trace misses it
   --count     with --suite: how many generated traces (default 48)
+  --set       NAME=VALUE: override a policy setting (e.g. --set trendSeconds=120), repeatable
+  --timeline  S: print every run's timeline (clients, demand, requested, serving, utilisation, calls) every S s
   --up-for    override the \`for\` of the up rules (seconds), to measure a change of the monitoring rules
   --min/--max pool bounds (default 1..20)
   --json      a JSON array on stdout, one object per (trace, policy), nothing else
@@ -47,6 +51,10 @@ export interface SimOptions {
   suite: boolean;
   noiseSeed: number;
   upFor?: number;
+  /** Policy settings to override (`--set name=value`), e.g. to try a tuning before shipping it. */
+  policyOverrides?: Record<string, number | boolean>;
+  /** Print each run's timeline every this many seconds (the chart as text). */
+  timelineStep?: number;
   duration?: number;
   boot: number;
   noise: number;
@@ -76,8 +84,27 @@ function number(
   return value;
 }
 
+function policyOverrides(items: string[]): Record<string, number | boolean> {
+  const out: Record<string, number | boolean> = {};
+  for (const item of items) {
+    const m = /^(\w+)=(.+)$/.exec(item);
+    const known = m && m[1] in DEFAULT_POLICY_SETTINGS && m[1] !== 'policy';
+    const value = m ? (m[2] === 'true' ? true : m[2] === 'false' ? false : Number(m[2])) : NaN;
+    if (!m || !known || (typeof value === 'number' && !Number.isFinite(value)))
+      throw new UsageError(
+        `--set must be NAME=VALUE with a numeric or boolean policy setting (${Object.keys(
+          DEFAULT_POLICY_SETTINGS,
+        )
+          .filter((k) => k !== 'policy')
+          .join(', ')}), got ${JSON.stringify(item)}`,
+      );
+    out[m[1]] = value;
+  }
+  return out;
+}
+
 export function parseOptions(argv: string[]): SimOptions | 'help' {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -92,6 +119,8 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
         suite: { type: 'boolean', default: false },
         count: { type: 'string' },
         'up-for': { type: 'string' },
+        set: { type: 'string', multiple: true },
+        timeline: { type: 'string' },
         min: { type: 'string' },
         max: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -148,6 +177,8 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
     policies,
     suite,
     noiseSeed: number('noise-seed', str('noise-seed'), seed, 0, true),
+    timelineStep: str('timeline') === undefined ? undefined : number('timeline', str('timeline'), 0, 1, true),
+    policyOverrides: policyOverrides((values.set as string[] | undefined) ?? []),
     upFor: str('up-for') === undefined ? undefined : number('up-for', str('up-for'), 0, 0, true),
     duration: str('duration') === undefined ? undefined : number('duration', str('duration'), 0, 1, true),
     boot: number('boot', str('boot'), 120, 0, true),
@@ -182,7 +213,8 @@ export interface SimResult {
 }
 
 export function modelSettings(
-  options: Pick<SimOptions, 'boot' | 'noise' | 'seed' | 'bounds'> & { upFor?: number },
+  options: Pick<SimOptions, 'boot' | 'noise' | 'seed' | 'bounds'> &
+    Partial<Pick<SimOptions, 'upFor' | 'policyOverrides'>>,
 ): ModelSettings {
   const shipped = shippedCloudSettings(ROOT);
   const rules =
@@ -192,7 +224,7 @@ export function modelSettings(
   return {
     ...shipped,
     rules,
-    policy: { ...shipped.policy, bounds: options.bounds },
+    policy: { ...shipped.policy, ...options.policyOverrides, bounds: options.bounds },
     bounds: options.bounds,
     boot: options.boot,
     noise: options.noise,
@@ -355,10 +387,31 @@ export function formatTable(results: SimResult[]): string {
     out.push(
       `  frontier at cost ${f.budget}: ${fixed(f.underProvisionedPct, 1)} % under (headroom ${fixed(f.headroom, 2)}, cost ${fixed(f.costRatio, 2)}, detection delay ${f.delay} s${f.withinBudget ? '' : '; no headroom within the budget: the cheapest'})` +
         (ours
-          ? `; target policy ${fixed(ours.underProvisionedPct - f.underProvisionedPct, 1)} points ${ours.underProvisionedPct >= f.underProvisionedPct ? 'above' : 'below'} it`
+          ? `; target policy ${fixed(Math.abs(ours.underProvisionedPct - f.underProvisionedPct), 1)} points ${ours.underProvisionedPct >= f.underProvisionedPct ? 'above' : 'below'} it`
           : ''),
       '',
     );
+  }
+  return out.join('\n');
+}
+
+/** The chart as text: one row every `step` seconds, and every scale call. */
+export function formatTimelines(results: SimResult[], step: number): string {
+  const out: string[] = [];
+  for (const r of results) {
+    const tl = r.timeline;
+    out.push(`timeline ${r.trace} ${r.policy}:   t  clients demand requested serving util  call`);
+    for (let t = 0; t < tl.clients.length; t++) {
+      const calls = tl.calls.filter((c) => c.t === t);
+      if (t % step !== 0 && calls.length === 0) continue;
+      const u = tl.utilisation[t];
+      out.push(
+        `  ${String(t).padStart(5)} ${tl.clients[t].toFixed(1).padStart(7)} ${String(tl.demand[t]).padStart(6)} ` +
+          `${String(tl.requested[t]).padStart(9)} ${String(tl.serving[t]).padStart(7)} ${u === null ? '    -' : u.toFixed(2).padStart(5)}` +
+          calls.map((c) => `  ${c.from}->${c.to} ${c.code}`).join(''),
+      );
+    }
+    out.push('');
   }
   return out.join('\n');
 }
@@ -423,6 +476,7 @@ export function main(argv: string[]): number {
         `${options.suite ? `, suite seed ${options.seed}` : ''}\n` +
         `target policy: target ${s.policy.targetUtilisation}, scale-in limit ${s.policy.scaleInUtilisation}, warm-up ${s.policy.warmupSeconds} s\n\n`,
     );
+    if (options.timelineStep) process.stdout.write(formatTimelines(results, options.timelineStep));
     process.stdout.write(options.suite ? formatSuite(results, options.noise) : formatTable(results));
   }
   if (options.suite && judge(results, options.noise).some((v) => !v.met)) return 3;

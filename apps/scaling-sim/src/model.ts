@@ -172,6 +172,8 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
   };
 
   let current: { value: number; members: number } | null = null;
+  // The control plane's readings of earlier ticks (PolicyInput.history): the last 10 minutes.
+  const readings: Measurement[] = [];
   for (let t = 0; t < trace.duration; t++) {
     const clients = trace.clientsAt(t);
     const serving = members.filter((m) => m.readyAt <= t);
@@ -272,8 +274,11 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
         signals: { up: book.signals('up', t), down: book.signals('down', t) },
         measurement,
         lastScaledAt,
+        history: readings.filter((r) => r.measuredAt >= t - 600),
         settings: policySettings,
       });
+      if (measurement) readings.push(measurement);
+      while (readings.length > 0 && readings[0].measuredAt < t - 600) readings.shift();
       for (const d of decision.consumes) book.consume(d, snapshot[d]);
       if (decision.outcome === 'scale') resize(t, decision.targetSize, decision.code);
     }

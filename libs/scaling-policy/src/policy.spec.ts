@@ -215,11 +215,15 @@ describe('decideScaling: bounds corrections', () => {
   });
 });
 
-describe('decideScaling: target policy', () => {
+describe('decideScaling: target policy on alerts (no reading to track)', () => {
+  // The alert path: what the control plane does without a fresh Prometheus reading, or with tracking turned off.
+  const alertInput = (over: InputOverrides = {}) =>
+    input({ ...over, settings: { scaleOnEveryReading: false, ...over.settings } });
+
   it('sizes from the load: utilisation x members over the target utilisation', () => {
     // 0.85 x 4 = 3.4 members of load; at 0.6 it needs ceil(5.67) = 6.
     const d = decideScaling(
-      input({
+      alertInput({
         pool: { size: 4, state: 'running' },
         signals: { up: firing(), down: quiet },
         measurement: prometheus(0.85, 4),
@@ -231,7 +235,7 @@ describe('decideScaling: target policy', () => {
 
   it('treats a saturated pool as at least x3 or +4 members', () => {
     const one = decideScaling(
-      input({
+      alertInput({
         pool: { size: 1, state: 'running' },
         signals: { up: firing(), down: quiet },
         measurement: prometheus(1, 1),
@@ -239,7 +243,7 @@ describe('decideScaling: target policy', () => {
     );
     expect(one).toMatchObject({ code: 'Saturated', targetSize: 5 });
     const four = decideScaling(
-      input({
+      alertInput({
         pool: { size: 4, state: 'running' },
         signals: { up: firing(), down: quiet },
         measurement: prometheus(0.97, 4),
@@ -250,11 +254,11 @@ describe('decideScaling: target policy', () => {
 
   it('uses the notification value when Prometheus is not read, and one step without any value', () => {
     const notified: Measurement = { utilisation: 0.9, measuredAt: NOW - 20, source: 'notification' };
-    expect(decideScaling(input({ signals: { up: firing(notified), down: quiet } }))).toMatchObject({
+    expect(decideScaling(alertInput({ signals: { up: firing(notified), down: quiet } }))).toMatchObject({
       code: 'TargetSize',
       targetSize: 3,
     });
-    expect(decideScaling(input({ signals: { up: firing(null), down: quiet } }))).toMatchObject({
+    expect(decideScaling(alertInput({ signals: { up: firing(null), down: quiet } }))).toMatchObject({
       outcome: 'scale',
       code: 'NoValue',
       targetSize: 3,
@@ -264,7 +268,7 @@ describe('decideScaling: target policy', () => {
   it('counts warming members as capacity on its way and does not act on a value from before they settle', () => {
     const members = [{ createdAt: NOW - 3600 }, { createdAt: NOW - 3600 }, { createdAt: NOW - 60 }];
     const d = decideScaling(
-      input({
+      alertInput({
         pool: { size: 3, state: 'running' },
         members,
         signals: { up: firing(), down: quiet },
@@ -275,13 +279,13 @@ describe('decideScaling: target policy', () => {
     // A value received before our last step is stale even once nothing is warming any more.
     const stale: Measurement = { utilisation: 0.95, measuredAt: NOW - 400, source: 'notification' };
     expect(
-      decideScaling(input({ lastScaledAt: NOW - 300, signals: { up: firing(stale), down: quiet } })),
+      decideScaling(alertInput({ lastScaledAt: NOW - 300, signals: { up: firing(stale), down: quiet } })),
     ).toMatchObject({ outcome: 'none', code: 'StaleValue' });
   });
 
   it('holds when the capacity is enough for the measured load', () => {
     const d = decideScaling(
-      input({
+      alertInput({
         pool: { size: 5, state: 'running' },
         signals: { up: firing(), down: quiet },
         measurement: prometheus(0.58, 5),
@@ -295,7 +299,7 @@ describe('decideScaling: target policy', () => {
     const down = { ...firing(), alert: { ...firing().alert!, alerts: ['PoolCpuBelowTarget'] } };
     expect(
       decideScaling(
-        input({
+        alertInput({
           pool: { size: 10, state: 'running' },
           signals: { up: quiet, down },
           measurement: prometheus(0.3, 10),
@@ -305,7 +309,7 @@ describe('decideScaling: target policy', () => {
     // 0.6 x 4 = 2.4: at 3 members it would be 80 %, above 75 %: no scale-in.
     expect(
       decideScaling(
-        input({
+        alertInput({
           pool: { size: 4, state: 'running' },
           signals: { up: quiet, down },
           measurement: prometheus(0.6, 4),
@@ -315,7 +319,7 @@ describe('decideScaling: target policy', () => {
     // An idle pool goes to the minimum in one call.
     expect(
       decideScaling(
-        input({
+        alertInput({
           pool: { size: 6, state: 'running' },
           signals: { up: quiet, down },
           measurement: prometheus(0, 6),
@@ -326,7 +330,7 @@ describe('decideScaling: target policy', () => {
 
   it('keeps a bare step a bare step: one member, consumed', () => {
     expect(
-      decideScaling(input({ pool: { size: 1, state: 'running' }, signals: { up: step, down: quiet } })),
+      decideScaling(alertInput({ pool: { size: 1, state: 'running' }, signals: { up: step, down: quiet } })),
     ).toMatchObject({
       outcome: 'scale',
       code: 'NoValue',
@@ -334,7 +338,7 @@ describe('decideScaling: target policy', () => {
       consumes: ['up'],
     });
     expect(
-      decideScaling(input({ pool: { size: 1, state: 'running' }, signals: { up: quiet, down: step } })),
+      decideScaling(alertInput({ pool: { size: 1, state: 'running' }, signals: { up: quiet, down: step } })),
     ).toMatchObject({
       outcome: 'none',
       code: 'AtMin',
@@ -345,9 +349,11 @@ describe('decideScaling: target policy', () => {
   it('handles manual steps and sizes, which no cooldown holds', () => {
     const settings = { upCooldownSeconds: 600 };
     expect(
-      decideScaling(input({ request: { kind: 'step', direction: 'up' }, lastScaledAt: NOW - 1, settings })),
+      decideScaling(
+        alertInput({ request: { kind: 'step', direction: 'up' }, lastScaledAt: NOW - 1, settings }),
+      ),
     ).toMatchObject({ outcome: 'scale', code: 'Manual', targetSize: 3 });
-    expect(decideScaling(input({ request: { kind: 'size', size: 2 } }))).toMatchObject({
+    expect(decideScaling(alertInput({ request: { kind: 'size', size: 2 } }))).toMatchObject({
       outcome: 'none',
       direction: null,
     });

@@ -75,6 +75,29 @@ export function decideScaling(input: PolicyInput): Decision {
       request.kind === 'step' ? `manual step ${request.direction}` : `manual size ${request.size}`,
     );
     if (pool.state !== 'running') return deferred('PoolBusy', `pool is ${pool.state}, not running`);
+  } else if (tracks(input)) {
+    // Target tracking: the fresh reading sizes the pool at every tick, alert or not. Alerts and their steps are
+    // state that the reading supersedes: their steps are used up.
+    const reading = input.measurement as TrackedReading;
+    for (const d of ['up', 'down'] as const) if (input.signals[d].pendingStep) consumes.push(d);
+    const firing = (['up', 'down'] as const).filter((d) => input.signals[d].alert !== null);
+    say(
+      'Tracking',
+      `fresh reading at every tick${firing.length ? ` (${firing.map((d) => `${d} alert firing`).join(', ')})` : ''}`,
+    );
+    if (pool.state !== 'running') return deferred('PoolBusy', `pool is ${pool.state}, not running`);
+    const sized = trackingSizing(input, reading, say);
+    if ('hold' in sized) return result('none', sized.hold, current, { basis: sized.basis });
+    direction = sized.size > current ? 'up' : 'down';
+    const cooldown = direction === 'up' ? settings.upCooldownSeconds : settings.downCooldownSeconds;
+    const changedAt = lastPoolChange(input);
+    if (cooldown > 0 && changedAt !== null && input.now - changedAt < cooldown) {
+      return deferred(
+        'Cooldown',
+        `${direction} cooldown: last pool change ${Math.floor(input.now - changedAt)} s ago, cooldown ${cooldown} s`,
+      );
+    }
+    wanted = sized;
   } else {
     const { up, down } = input.signals;
     // The step policy knows only one-shot steps; the target policy also acts on a firing alert's state.
@@ -172,6 +195,141 @@ interface Sizing {
   size: number;
   code: ReasonCode;
   basis?: Decision['basis'];
+}
+
+type TrackedReading = Measurement & { members: number };
+
+/**
+ * Whether the tick tracks the fresh reading: the target policy, `scaleOnEveryReading`, a reading from Prometheus
+ * that says how many members it covers, and no bare step waiting (a bare /up or /down stays one step).
+ */
+function tracks(input: PolicyInput): boolean {
+  const { settings, measurement: m, signals } = input;
+  const bare = (['up', 'down'] as const).some((d) => signals[d].pendingStep && signals[d].alert === null);
+  return (
+    settings.policy === 'target' &&
+    settings.scaleOnEveryReading &&
+    m !== null &&
+    m.source === 'prometheus' &&
+    m.members !== undefined &&
+    m.members > 0 &&
+    !bare
+  );
+}
+
+/**
+ * The slope of the load (members' worth of CPU per second) by least squares over the readings.
+ * @param points readings as (time in seconds, load in members); fewer than two, or all at one time: 0
+ */
+export function loadSlope(points: { t: number; load: number }[]): number {
+  if (points.length < 2) return 0;
+  const mt = points.reduce((a, p) => a + p.t, 0) / points.length;
+  const ml = points.reduce((a, p) => a + p.load, 0) / points.length;
+  let num = 0;
+  let den = 0;
+  for (const p of points) {
+    num += (p.t - mt) * (p.load - ml);
+    den += (p.t - mt) ** 2;
+  }
+  return den > 0 ? num / den : 0;
+}
+
+/**
+ * Target tracking on the fresh reading (the load is utilisation x the members it covers, so members still booting
+ * do not distort it and count as capacity on its way through the pool's size):
+ * - up: to ceil(projected load / `targetUtilisation`), the projected load being the measured one plus its rising
+ *   slope over `trendSeconds` (AWS target tracking and GCP's predictive autoscaler size ahead of the load the same
+ *   way); a saturated reading (>= `saturationThreshold`) only bounds the load from below, so it is taken as
+ *   1 + `saturationGrowth` x the consecutive saturated readings times the measure, up to `saturationFactor`;
+ * - down, when not saturated: to the smallest size that keeps the highest load of the last `scaleInWindowSeconds`
+ *   at or below `scaleInUtilisation` and is not below the up size (the band between the two utilisations is the
+ *   hysteresis, as the HPA's tolerance is). Booting members are the first to go.
+ */
+function trackingSizing(
+  input: PolicyInput,
+  reading: TrackedReading,
+  say: (c: ReasonCode, t: string) => void,
+): Sizing | { hold: ReasonCode; basis: Decision['basis'] } {
+  const { settings, now, pool } = input;
+  const load = reading.utilisation * reading.members;
+  const basis = { ...reading, load, servingMembers: reading.members };
+  const earlier = (input.history ?? [])
+    .filter(
+      (h): h is TrackedReading =>
+        h.members !== undefined && h.members > 0 && h.measuredAt < reading.measuredAt,
+    )
+    .sort((a, b) => a.measuredAt - b.measuredAt);
+  const saturatedAt = (h: Measurement) => h.utilisation >= settings.saturationThreshold;
+  const points = [...earlier, reading]
+    .filter((h) => h.measuredAt >= now - settings.trendWindowSeconds)
+    .map((h) => ({ t: h.measuredAt, load: h.utilisation * h.members, saturated: saturatedAt(h) }));
+  // A saturated reading only bounds the load from below (and jumps when capacity arrives): not part of the slope.
+  const slope = loadSlope(points.filter((p) => !p.saturated));
+  const saturated = saturatedAt(reading);
+  const previous = earlier.length > 0 ? earlier[earlier.length - 1] : null;
+  const previousLoad = previous ? previous.utilisation * previous.members! : null;
+  // The change since the previous reading (members' worth per second).
+  const recentSlope =
+    previous && previous.measuredAt >= now - settings.trendWindowSeconds
+      ? (load - previousLoad!) / (reading.measuredAt - previous.measuredAt)
+      : 0;
+  // Saturated readings in a row on the same members since the pool last changed: capacity asked for since is not
+  // in the reading yet, and new members that are saturated too are new evidence.
+  const changedAt = lastPoolChange(input) ?? -Infinity;
+  let streak = 0;
+  if (saturated) {
+    streak = 1;
+    for (
+      let i = earlier.length - 1;
+      i >= 0 &&
+      saturatedAt(earlier[i]) &&
+      earlier[i].members === reading.members &&
+      earlier[i].measuredAt > changedAt;
+      i--
+    )
+      streak++;
+  }
+  const rise = settings.trendSeconds > 0 ? Math.max(0, slope) * settings.trendSeconds : 0;
+  const factor = saturated ? Math.min(settings.saturationFactor, 1 + settings.saturationGrowth * streak) : 1;
+  const projected = Math.max(load + rise, load * factor);
+  const target = settings.trackingUtilisation;
+  const up = ceil(projected / target);
+  const from = `${pct(reading.utilisation)} of ${reading.members} member(s): load ${load.toFixed(2)} members`;
+  if (up > pool.size) {
+    const code: ReasonCode =
+      saturated && load * factor >= load + rise ? 'Saturated' : rise > 0 ? 'Trend' : 'TargetSize';
+    say(
+      code,
+      `${from}` +
+        (rise > 0
+          ? `, rising ${(slope * 60).toFixed(2)} per minute: ${(load + rise).toFixed(2)} in ${settings.trendSeconds} s`
+          : '') +
+        (saturated ? `; saturated ${streak} reading(s) in a row: at least x${factor.toFixed(1)}` : '') +
+        `; at ${pct(target)} target it needs ${up}`,
+    );
+    return { size: up, code, basis };
+  }
+  // The change since the previous reading: a reading averages the last rate window, so a falling load is already
+  // lower now than read, by about this slope times half the window (`readingLagSeconds`).
+  if (!saturated && recentSlope <= 0) {
+    const recent = points.filter((p) => p.t >= now - settings.scaleInWindowSeconds).map((p) => p.load);
+    const now_ = Math.max(0, load + recentSlope * settings.readingLagSeconds);
+    const peak = Math.max(now_, ...recent.filter((l) => l !== load));
+    const down = Math.max(1, up, ceil(peak / settings.scaleInUtilisation));
+    if (down < pool.size && peak / pool.size < settings.trackingScaleInBelow) {
+      say(
+        'TargetSize',
+        `${from}` +
+          (now_ < load
+            ? `, falling ${(recentSlope * 60).toFixed(2)} per minute: about ${now_.toFixed(2)} now`
+            : '') +
+          `; ${down} member(s) keep ${peak.toFixed(2)} at ${pct(peak / down)} (limit ${pct(settings.scaleInUtilisation)})`,
+      );
+      return { size: down, code: 'TargetSize', basis };
+    }
+  }
+  say('Sufficient', `${from}; ${pool.size} member(s) (booting ones included) fit it (up size ${up})`);
+  return { hold: 'Sufficient', basis };
 }
 
 function describeSignal(

@@ -98,6 +98,16 @@ export interface PolicySettings {
    */
   scaleOnEveryReading: boolean;
   /**
+   * Tracking sizes up to ceil(projected load / this): it acts at every tick on a fresh reading, so it can run closer
+   * to the 80 % alert threshold than `targetUtilisation`, which acts after an alert has fired.
+   */
+  trackingUtilisation: number;
+  /**
+   * Tracking scales in only when the load on the whole pool (booting members included) is below this utilisation,
+   * to the up size: the band up to `trackingUtilisation` keeps measurement noise from flapping the pool.
+   */
+  trackingScaleInBelow: number;
+  /**
    * Seconds ahead the load's recent slope is projected when sizing up (`Trend`): a member asked for now serves and
    * is measured about a warm-up later. 0 turns the trend off. Needs `PolicyInput.history`.
    */
@@ -111,6 +121,11 @@ export interface PolicySettings {
   saturationGrowth: number;
   /** Scale-in sizes for the highest load read within this many seconds (0: the newest reading only). */
   scaleInWindowSeconds: number;
+  /**
+   * How far behind the load a reading is, in seconds: half the rate window (`rate(...[1m])`: 30). A load falling
+   * since the previous reading is taken as that much lower again when sizing down; a rising load is never sized down.
+   */
+  readingLagSeconds: number;
 }
 
 export type PolicyRequest =
@@ -166,8 +181,11 @@ export const DEFAULT_POLICY_SETTINGS: Omit<PolicySettings, 'bounds'> = {
   upCooldownSeconds: 0,
   downCooldownSeconds: 0,
   scaleOnEveryReading: true,
-  trendSeconds: 180,
+  trackingUtilisation: 0.75,
+  trackingScaleInBelow: 1,
+  trendSeconds: 60,
   trendWindowSeconds: 240,
   saturationGrowth: 0.5,
   scaleInWindowSeconds: 0,
+  readingLagSeconds: 30,
 };
