@@ -13,6 +13,9 @@ type Answer = { status: number; body: unknown };
  *   DELETE /_emulator/faults                     remove all injected faults
  *   POST   /_emulator/members/{id}/crash         kill a member's process (the pool replaces it)
  *   POST   /_emulator/members/{id}/health        {"healthy": false|true}: make its /health fail or pass
+ *   POST   /_emulator/members/{id}/hang|resume   stop (SIGSTOP) or resume its process: it lives but answers nothing
+ *   POST   /_emulator/members/{id}/state         {"state": "error"|"stopped"|"running"}: its instance state in the API
+ *   POST   /_emulator/quota                      {"instance": N}: the organisation's instance quota (-1: unlimited)
  */
 export function adminHandler(deps: {
   zone: EmulatedZone;
@@ -55,10 +58,30 @@ export function adminHandler(deps: {
         return { status: 201, body: { injected: body } };
       }
     }
-    const member = /^\/_emulator\/members\/([^/]+)\/(crash|health)$/.exec(path);
+    if (path === '/_emulator/quota' && method === 'POST') {
+      const limit = (body as { instance?: unknown } | undefined)?.instance;
+      if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < -1)
+        return { status: 400, body: { message: 'instance must be an integer >= -1 (-1: unlimited)' } };
+      deps.zone.instanceQuotaLimit = limit;
+      return { status: 200, body: deps.zone.instanceQuota() };
+    }
+    const member = /^\/_emulator\/members\/([^/]+)\/(crash|health|hang|resume|state)$/.exec(path);
     if (member && method === 'POST') {
       const [, id, action] = member;
       if (!deps.zone.instances.has(id)) return { status: 404, body: { message: `member ${id} not found` } };
+      if (action === 'hang' || action === 'resume') {
+        // The process lives on but answers nothing (SIGSTOP), as an app stuck in a loop or on a full disk would.
+        return deps.runtime.signal(id, action === 'hang' ? 'SIGSTOP' : 'SIGCONT')
+          ? { status: 202, body: { id, hung: action === 'hang' } }
+          : { status: 409, body: { message: `member ${id} has no process` } };
+      }
+      if (action === 'state') {
+        const state = (body as { state?: unknown } | undefined)?.state;
+        if (state !== 'error' && state !== 'stopped' && state !== 'running')
+          return { status: 400, body: { message: 'state must be error, stopped or running' } };
+        deps.zone.setMemberState(id, state);
+        return { status: 202, body: { id, state } };
+      }
       if (action === 'crash') {
         return deps.runtime.signal(id, 'SIGKILL')
           ? { status: 202, body: { crashed: id } }

@@ -144,6 +144,15 @@ export class EmulatorApiServer {
       },
       {
         method: 'GET',
+        pattern: /^\/v2\/quota\/([a-z-]+)$/,
+        operation: 'get-quota',
+        handle: (m) => {
+          if (m[1] !== 'instance') throw new HttpError(404, `quota ${m[1]} not found`);
+          return zone.instanceQuota();
+        },
+      },
+      {
+        method: 'GET',
         pattern: /^\/v2\/load-balancer$/,
         operation: 'list-load-balancers',
         handle: () => ({
@@ -309,6 +318,7 @@ export class EmulatorApiServer {
       'security-groups': [],
       instances: pool.instanceIds.map((id) => ({ id })),
       labels: pool.labels,
+      'anti-affinity-groups': pool.antiAffinityGroupIds.map((id) => ({ id })),
     };
   }
 

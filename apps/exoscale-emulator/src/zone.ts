@@ -26,7 +26,7 @@ export interface ZoneTimings {
 export interface EmulatedInstance {
   id: string;
   name: string;
-  state: 'starting' | 'running' | 'stopping' | 'destroyed' | 'error';
+  state: 'starting' | 'running' | 'stopping' | 'stopped' | 'destroyed' | 'error';
   publicIp: string;
   poolId: string;
   createdAt: string;
@@ -45,6 +45,8 @@ export interface EmulatedPool {
   labels: Record<string, string>;
   /** The size the API reports while a transition runs (see ZoneTimings.sizeShownWhenSettled). */
   shownSize?: number;
+  /** Anti-affinity group ids (every member joins each). */
+  antiAffinityGroupIds: string[];
 }
 
 export interface EmulatedOperation {
@@ -112,6 +114,7 @@ export class EmulatedZone {
     size: number;
     id?: string;
     instancePrefix?: string;
+    antiAffinityGroupIds?: string[];
   }): Promise<EmulatedPool> {
     const pool: EmulatedPool = {
       id: options.id ?? randomUUID(),
@@ -122,6 +125,7 @@ export class EmulatedZone {
       instancePrefix: options.instancePrefix ?? 'pool',
       instanceIds: [],
       labels: {},
+      antiAffinityGroupIds: options.antiAffinityGroupIds ?? [],
     };
     this.pools.set(pool.id, pool);
     // The pool exists before the stack starts, as after a `terraform apply`: its first members boot without delay.
@@ -230,6 +234,28 @@ export class EmulatedZone {
       release();
       this.gate = Promise.resolve();
     };
+  }
+
+  /**
+   * The organisation's instance quota (`get-quota` for `instance`): usage counts every instance not destroyed;
+   * -1 is unlimited, as on Exoscale.
+   */
+  instanceQuotaLimit = -1;
+
+  instanceQuota(): { resource: string; usage: number; limit: number } {
+    const usage = [...this.instances.values()].filter((i) => i.state !== 'destroyed').length;
+    return { resource: 'instance', usage, limit: this.instanceQuotaLimit };
+  }
+
+  /**
+   * Puts a member into an instance state, as a failing VM would be (`error`) or one stopped from the console
+   * (`stopped`); for tests of health replacement. Its process (if any) keeps running: only the API shows it.
+   */
+  setMemberState(instanceId: string, state: 'error' | 'stopped' | 'running'): void {
+    const instance = this.instances.get(instanceId);
+    if (!instance || instance.state === 'destroyed')
+      throw new ZoneNotFoundError(`instance ${instanceId} not found`);
+    instance.state = state;
   }
 
   /** Waits for every transition in flight; for tests and shutdown. */

@@ -13,6 +13,8 @@ import {
   toInstance,
   toInstancePool,
   toLoadBalancer,
+  toQuota,
+  Quota,
   toOperation,
 } from './types';
 
@@ -218,6 +220,16 @@ export class ExoscaleClient {
       );
     }
     return operation;
+  }
+
+  /** `get-quota`: the organisation's quota of one resource (e.g. `instance`), shared by every pool and VM. */
+  async getQuota(entity: string): Promise<Quota> {
+    const body = await this.request({
+      operation: 'get-quota',
+      method: 'GET',
+      path: `/quota/${segment(entity, 'quota entity')}`,
+    });
+    return this.map('get-quota', () => toQuota(body));
   }
 
   async listLoadBalancers(): Promise<LoadBalancer[]> {

@@ -1,4 +1,11 @@
-import { MalformedResponseError, toInstance, toInstancePool, toLoadBalancer, toOperation } from './types';
+import {
+  MalformedResponseError,
+  toInstance,
+  toInstancePool,
+  toLoadBalancer,
+  toOperation,
+  toQuota,
+} from './types';
 
 describe('wire mapping', () => {
   it('maps an instance without a public IP (absent or null) and ignores unknown fields', () => {
@@ -23,7 +30,25 @@ describe('wire mapping', () => {
       instanceTypeId: undefined,
       templateId: undefined,
       labels: {},
+      antiAffinityGroupIds: [],
     });
+    expect(
+      toInstancePool({
+        id: 'p1',
+        size: 0,
+        state: 'running',
+        'anti-affinity-groups': [{ id: 'g1' }, { name: 'x' }],
+      }).antiAffinityGroupIds,
+    ).toEqual(['g1']);
+  });
+
+  it('maps a quota, -1 meaning unlimited', () => {
+    expect(toQuota({ resource: 'instance', usage: 3, limit: -1 })).toEqual({
+      resource: 'instance',
+      usage: 3,
+      limit: -1,
+    });
+    expect(() => toQuota({ resource: 'instance', usage: '3', limit: 10 })).toThrow(MalformedResponseError);
   });
 
   it('rejects objects missing what the schema requires', () => {

@@ -32,6 +32,15 @@ export interface InstancePool {
   instanceTypeId?: string;
   templateId?: string;
   labels: Record<string, string>;
+  /** The pool's anti-affinity groups (every member joins each; a group holds at most 8 instances). */
+  antiAffinityGroupIds: string[];
+}
+
+/** An organisation quota (`get-quota`): `limit` -1 means unlimited. */
+export interface Quota {
+  resource: string;
+  usage: number;
+  limit: number;
 }
 
 export interface InstanceType {
@@ -165,6 +174,24 @@ export function toInstancePool(wire: unknown): InstancePool {
     instanceTypeId: refId(obj['instance-type']),
     templateId: refId(obj.template),
     labels: stringMap(obj.labels),
+    antiAffinityGroupIds: (Array.isArray(obj['anti-affinity-groups']) ? obj['anti-affinity-groups'] : [])
+      .map(refId)
+      .filter((id): id is string => id !== undefined),
+  };
+}
+
+export function toQuota(wire: unknown): Quota {
+  const obj = requireObject(wire, 'quota');
+  const number = (key: string) => {
+    const v = obj[key];
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new MalformedResponseError(`quota.${key} is not a number`);
+    return v;
+  };
+  return {
+    resource: requireString(obj, 'resource', 'quota'),
+    usage: number('usage'),
+    limit: number('limit'),
   };
 }
 

@@ -2,3 +2,4 @@ export * from './policy';
 export * from './signal-book';
 export * from './types';
 export * from './settlement';
+export * from './member-health';

@@ -40,6 +40,11 @@ export const REASON_CODES = [
   'Settling',
   'NotApplied',
   'StateUnwritable',
+  'Unhealthy',
+  'Replace',
+  'Replacing',
+  'HealthGuard',
+  'QuotaLimited',
   'Tracking',
   'Trend',
 ] as const;

@@ -120,6 +120,39 @@ describe('loadSettings', () => {
     ]);
   });
 
+  it('validates the dedup window, failpoints and the health replacement settings, each by name', () => {
+    expect(
+      problems({ ...required, WEBHOOK_DEDUP_SECONDS: '-1', FAILPOINTS: 'after-intent-saved,nope' }),
+    ).toEqual([
+      'WEBHOOK_DEDUP_SECONDS must be between 0 and 3600',
+      expect.stringMatching(/^FAILPOINTS must be a comma-separated list of: after-intent-saved, /),
+    ]);
+    expect(
+      problems({
+        ...required,
+        HEALTH_REPLACEMENT: 'maybe',
+        HEALTH_FAILURE_READS: '0',
+        HEALTH_MAX_UNHEALTHY_PERCENT: '120',
+      }),
+    ).toEqual([
+      'HEALTH_REPLACEMENT must be on or off',
+      'HEALTH_FAILURE_READS must be between 1 and 100',
+      'HEALTH_MAX_UNHEALTHY_PERCENT must be between 0 and 100',
+    ]);
+    expect(problems({ ...required, WARMUP_SECONDS: '200', HEALTH_GRACE_SECONDS: '100' })).toEqual([
+      'HEALTH_GRACE_SECONDS (100) must not be below WARMUP_SECONDS (200): a member still warming up would be judged',
+    ]);
+    const s = loadSettings({ ...required, HEALTH_REPLACEMENT: 'off', WARMUP_SECONDS: '400' });
+    expect(s.healthSettings).toMatchObject({
+      enabled: false,
+      graceSeconds: 400,
+      failureReads: 3,
+      maxUnhealthyFraction: 0.4,
+    });
+    expect(loadSettings(required).healthSettings).toMatchObject({ enabled: true, graceSeconds: 300 });
+    expect(loadSettings({ ...required, FAILPOINTS: 'during-operation' }).FAILPOINTS).toBe('during-operation');
+  });
+
   it('never puts a secret value into its messages', () => {
     const error = (() => {
       try {

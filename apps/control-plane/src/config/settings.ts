@@ -1,5 +1,12 @@
 import { applyDecorators } from '@nestjs/common';
-import { DEFAULT_POLICY_SETTINGS, POLICY_NAMES, PolicyName, PolicySettings } from '@app/scaling-policy';
+import {
+  DEFAULT_HEALTH_SETTINGS,
+  DEFAULT_POLICY_SETTINGS,
+  HealthSettings,
+  POLICY_NAMES,
+  PolicyName,
+  PolicySettings,
+} from '@app/scaling-policy';
 import { plainToInstance, Transform } from 'class-transformer';
 
 import { FAILPOINT_NAMES, FAILPOINTS_PATTERN } from '../scaling/failpoints';
@@ -213,6 +220,45 @@ export class Settings {
   @IsBoolean({ message: 'DRY_RUN must be true or false' })
   DRY_RUN = false;
 
+  /** Replace members the control plane judges unhealthy (docs/architecture.md, "Healthy members"). */
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string'
+      ? (({ on: true, off: false } as Record<string, boolean>)[value.trim().toLowerCase()] ?? value)
+      : value,
+  )
+  @IsBoolean({ message: 'HEALTH_REPLACEMENT must be on or off' })
+  HEALTH_REPLACEMENT = DEFAULT_HEALTH_SETTINGS.enabled;
+
+  /** A member younger than this is never judged; at least WARMUP_SECONDS (unset: the larger of 300 and it). */
+  @IsOptional()
+  @IntSetting('HEALTH_GRACE_SECONDS', 'number of seconds', 0, 86400)
+  HEALTH_GRACE_SECONDS?: number;
+
+  @IntSetting('HEALTH_FAILURE_READS', 'number of reads', 1, 100)
+  HEALTH_FAILURE_READS = DEFAULT_HEALTH_SETTINGS.failureReads;
+
+  @IntSetting('HEALTH_FAILURE_SECONDS', 'number of seconds', 0, 86400)
+  HEALTH_FAILURE_SECONDS = DEFAULT_HEALTH_SETTINGS.failureSeconds;
+
+  @IntSetting('HEALTH_STARTUP_TIMEOUT_SECONDS', 'number of seconds', 1, 86400)
+  HEALTH_STARTUP_TIMEOUT_SECONDS = DEFAULT_HEALTH_SETTINGS.startupTimeoutSeconds;
+
+  @IntSetting('HEALTH_MAX_UNHEALTHY_PERCENT', 'percentage', 0, 100)
+  HEALTH_MAX_UNHEALTHY_PERCENT = DEFAULT_HEALTH_SETTINGS.maxUnhealthyFraction * 100;
+
+  /** The health rules' settings, as libs/scaling-policy takes them. */
+  get healthSettings(): HealthSettings {
+    return {
+      enabled: this.HEALTH_REPLACEMENT,
+      graceSeconds:
+        this.HEALTH_GRACE_SECONDS ?? Math.max(DEFAULT_HEALTH_SETTINGS.graceSeconds, this.WARMUP_SECONDS),
+      failureReads: this.HEALTH_FAILURE_READS,
+      failureSeconds: this.HEALTH_FAILURE_SECONDS,
+      startupTimeoutSeconds: this.HEALTH_STARTUP_TIMEOUT_SECONDS,
+      maxUnhealthyFraction: this.HEALTH_MAX_UNHEALTHY_PERCENT / 100,
+    };
+  }
+
   /** The scaling policy's settings, as libs/scaling-policy takes them. */
   get policySettings(): PolicySettings {
     return {
@@ -268,6 +314,15 @@ export function loadSettings(env: Record<string, string | undefined>): Settings 
   if (problems.length === 0 && settings.SCALE_IN_UTILIZATION < settings.TARGET_UTILIZATION) {
     problems.push(
       `SCALE_IN_UTILIZATION (${settings.SCALE_IN_UTILIZATION}) must not be below TARGET_UTILIZATION (${settings.TARGET_UTILIZATION}): scale-in would undo every scale-out`,
+    );
+  }
+  if (
+    problems.length === 0 &&
+    settings.HEALTH_GRACE_SECONDS !== undefined &&
+    settings.HEALTH_GRACE_SECONDS < settings.WARMUP_SECONDS
+  ) {
+    problems.push(
+      `HEALTH_GRACE_SECONDS (${settings.HEALTH_GRACE_SECONDS}) must not be below WARMUP_SECONDS (${settings.WARMUP_SECONDS}): a member still warming up would be judged`,
     );
   }
   if (Boolean(settings.WEBHOOK_USERNAME) !== Boolean(settings.WEBHOOK_PASSWORD)) {

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { ExoscaleClient, LoadBalancer } from '@app/exoscale-client';
 
 import { Settings } from '../config/settings';
+import { MemberHealthService } from '../discovery/member-health.service';
 import { DecisionLogService } from '../scaling/decision-log.service';
 import { ScalingService } from '../scaling/scaling.service';
 import { SignalStore } from '../scaling/signal-store';
@@ -18,6 +19,7 @@ export class PoolService {
     private readonly signals: SignalStore,
     private readonly scaling: ScalingService,
     private readonly decisions: DecisionLogService,
+    private readonly health: MemberHealthService,
   ) {}
 
   async status(): Promise<PoolStatusDto> {
@@ -34,13 +36,14 @@ export class PoolService {
     const healthByIp = new Map(service?.s.healthcheckStatus.map((h) => [h.publicIp, h.status]) ?? []);
     const pending = this.signals.snapshot();
     const now = Date.now();
+    const judged = new Map(this.health.judgements(now / 1000).map((j) => [j.id, j]));
     return {
       id: pool.id,
       name: pool.name,
       zone: this.settings.EXOSCALE_ZONE,
       size: pool.size,
       state: pool.state,
-      bounds: this.scaling.bounds,
+      bounds: this.scaling.effectiveBounds(pool),
       members: members.map((m) => ({
         id: m.id,
         name: m.name,
@@ -49,6 +52,8 @@ export class PoolService {
         ...(m.publicIp && healthByIp.has(m.publicIp) ? { health: healthByIp.get(m.publicIp) } : {}),
         createdAt: m.createdAt ?? null,
         warmingUp: m.createdAt ? now - Date.parse(m.createdAt) < this.settings.WARMUP_SECONDS * 1000 : false,
+        judgedHealth: judged.get(m.id)?.health ?? 'unknown',
+        healthReason: judged.get(m.id)?.text ?? 'not observed yet',
       })),
       loadBalancer: service
         ? {

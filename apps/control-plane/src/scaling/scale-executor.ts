@@ -36,15 +36,21 @@ export class ScaleExecutor {
     private readonly exoscale: ExoscaleClient,
   ) {}
 
-  async scale(
+  /**
+   * One call: `scale` the pool to `call.to`, or `evict` the members `call.ids` (which shrinks the pool by them).
+   */
+  async run(
     poolId: string,
-    target: number,
+    call: { kind: 'scale'; to: number } | { kind: 'evict'; ids: string[] },
     answered: (operation: Operation) => Promise<void>,
     signal: AbortSignal,
   ): Promise<CallOutcome> {
     let operation: Operation;
     try {
-      operation = await this.exoscale.scaleInstancePool(poolId, target);
+      operation =
+        call.kind === 'scale'
+          ? await this.exoscale.scaleInstancePool(poolId, call.to)
+          : await this.exoscale.evictInstancePoolMembers(poolId, call.ids);
     } catch (error) {
       const text = describeError(error);
       const refused =
@@ -53,7 +59,7 @@ export class ScaleExecutor {
         error.status >= 400 &&
         error.status < 500 &&
         ![408, 409, 429].includes(error.status);
-      const reasons: Reason[] = [{ code: 'ApiError', text: `scale call failed: ${text}` }];
+      const reasons: Reason[] = [{ code: 'ApiError', text: `${call.kind} call failed: ${text}` }];
       return refused
         ? { kind: 'refused', operationId: null, error: text, reasons }
         : { kind: 'unknown', operationId: null, error: text, reasons };
@@ -70,7 +76,7 @@ export class ScaleExecutor {
         kind: 'unknown',
         operationId: operation.id,
         error: text,
-        reasons: [{ code: 'ApiError', text: `following the scale operation failed: ${text}` }],
+        reasons: [{ code: 'ApiError', text: `following the ${call.kind} operation failed: ${text}` }],
       };
     }
   }

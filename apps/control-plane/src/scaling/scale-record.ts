@@ -21,4 +21,26 @@ export interface ScaleRecord {
   steps: { up?: { generation: number }; down?: { generation: number } };
   /** The operation the API answered with, once it answered. */
   operationId: string | null;
+  /** `scale` (the default) sets the size; `evict` removes `ids` (the pool shrinks by them). */
+  kind?: 'scale' | 'evict';
+  ids?: string[];
+  /** A call made for a member's replacement (uses up no signal). */
+  purpose?: 'replace';
+}
+
+/**
+ * A replacement of one unhealthy member in progress (saved with the state): `surge` (launch-first: the pool was
+ * scaled +1; the failed member is evicted once a new one serves), `evict` / `restore` (evict-first, at the
+ * maximum: the failed member is evicted, then the pool is scaled back).
+ */
+export interface ReplacementState {
+  memberId: string;
+  mode: 'launch-first' | 'evict-first';
+  phase: 'surge' | 'evict' | 'restore';
+  /** The decision log entry of the replacement. */
+  entryId: number | null;
+  /** Unix seconds. */
+  startedAt: number;
+  /** The pool's members when it started, to tell the new one. */
+  before: string[];
 }

@@ -8,6 +8,7 @@ import {
   DirectionSignals,
   Measurement,
   PolicyRequest,
+  chooseVictims,
   Reason,
   ReasonCode,
   settleScaleCall,
@@ -16,12 +17,14 @@ import {
 
 import { Settings } from '../config/settings';
 import { DiscoveryService } from '../discovery/discovery.service';
+import { MemberHealthService } from '../discovery/member-health.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { AlertSeen, DecisionEntry, DecisionLogService, EntryOutcome, Trigger } from './decision-log.service';
 import { failpoint } from './failpoints';
 import { Mutex } from './mutex';
 import { describeError, ScaleExecutor } from './scale-executor';
-import { ScaleRecord } from './scale-record';
+import { ReplacementRunner } from './replacement';
+import { ReplacementState, ScaleRecord } from './scale-record';
 import { SignalStore } from './signal-store';
 import { StateFile } from './state-file.service';
 import { UtilisationReader } from './utilisation-reader';
@@ -30,6 +33,8 @@ export type ManualRequest = { direction: Direction } | { size: number };
 
 /** How long an unknown outcome is watched (the pool read every second) before the next tick takes it over. */
 const SETTLE_WATCH_MS = 60_000;
+/** An anti-affinity group holds at most this many instances (Exoscale's documented limit). */
+const ANTI_AFFINITY_MAX = 8;
 
 type EntryBody = Pick<
   DecisionEntry,
@@ -81,6 +86,10 @@ export class ScalingService {
   private lastScaledAt: number | null = null;
   /** The write-ahead record of a scale call not settled yet: every decision settles it before anything else. */
   private record: ScaleRecord | null = null;
+  /** A member's replacement in progress (see replacement.ts). */
+  replacement: ReplacementState | null = null;
+  private quotaError: string | null = null;
+  private antiAffinityWarned = false;
   nextTickAt: Date | null = null;
   /** The pool as last read (or as last scaled), for the status page. */
   lastPool: { size: number; state: string; at: number } | null = null;
@@ -100,10 +109,28 @@ export class ScalingService {
     private readonly utilisation: UtilisationReader,
     private readonly state: StateFile,
     private readonly executor: ScaleExecutor,
+    private readonly health: MemberHealthService,
   ) {
     // What a previous run of the control plane remembered (STATE_DIR); a record left there is settled first.
     this.lastScaledAt = state.restored.lastScaledAt;
     this.record = state.restored.record;
+    this.replacement = state.restored.replacement ?? null;
+  }
+
+  /**
+   * The bounds in force: the settings', with the maximum clamped to 8 when the pool is in an anti-affinity group
+   * (a group holds at most 8 instances, and every member joins each of the pool's groups).
+   */
+  effectiveBounds(pool?: Pick<InstancePool, 'antiAffinityGroupIds'>): { min: number; max: number } {
+    const { min, max } = this.bounds;
+    if (!pool || pool.antiAffinityGroupIds.length === 0 || max <= ANTI_AFFINITY_MAX) return { min, max };
+    if (!this.antiAffinityWarned) {
+      this.antiAffinityWarned = true;
+      this.logger.warn({
+        msg: `the pool is in an anti-affinity group, which holds at most ${ANTI_AFFINITY_MAX} instances: POOL_MAX_SIZE ${max} is clamped to ${ANTI_AFFINITY_MAX}`,
+      });
+    }
+    return { min: Math.min(min, ANTI_AFFINITY_MAX), max: ANTI_AFFINITY_MAX };
   }
 
   /** Runs one decision under the lock, then saves the state before answering (a crash loses nothing decided). */
@@ -129,13 +156,92 @@ export class ScalingService {
     this.shutdown.abort();
   }
 
-  /** The periodic step: read the signals (and the utilisation), decide, apply at most one scale call. */
+  /**
+   * The periodic step: read the signals (and the utilisation), decide, apply at most one scale call; then, under
+   * the same lock, one step of the replacement of unhealthy members.
+   */
   async tick(): Promise<DecisionEntry> {
     try {
-      return await this.decide('tick', { kind: 'tick' });
+      return await this.lock.run(async () => {
+        const entry = await this.execute('tick', { kind: 'tick' });
+        try {
+          await this.replacer.step(Date.now() / 1000, entry.decision === 'scale');
+        } catch (error) {
+          this.logger.warn({
+            msg: 'replacement step failed; retried at the next tick',
+            error: describeError(error),
+          });
+        }
+        await this.saveMemory();
+        return this.log.get(entry.id) ?? entry;
+      });
     } finally {
       this.lastTickAt = new Date();
     }
+  }
+
+  private readonly replacer = new ReplacementRunner({
+    readPool: () => this.exoscale.getInstancePool(this.settings.EXOSCALE_INSTANCEPOOL_ID),
+    judgements: () => this.health.judgements(),
+    lbKnown: () => this.health.lbKnown,
+    saturated: () => {
+      const u = this.lastUtilisation;
+      const fresh = u !== null && Date.now() / 1000 - u.at <= 2 * this.settings.SCALING_INTERVAL_SECONDS + 60;
+      return fresh && u.value >= this.settings.policySettings.saturationThreshold;
+    },
+    max: (pool) => this.effectiveBounds(pool).max,
+    settings: () => this.settings.healthSettings,
+    get: () => this.replacement,
+    set: (state) => (this.replacement = state),
+    save: () => this.saveMemory(),
+    busy: () => this.record !== null,
+    append: (body) =>
+      this.log.append({
+        time: new Date().toISOString(),
+        trigger: 'tick',
+        policy: this.settings.SCALING_POLICY,
+        pending: { up: false, down: false },
+        alerts: { up: null, down: null },
+        basis: null,
+        bounds: this.bounds,
+        boundApplied: null,
+        direction: null,
+        operation: null,
+        durationMs: 0,
+        ...body,
+      }),
+    note: (id, reasons, outcome) => {
+      const entry = id === null ? undefined : this.log.get(id);
+      if (entry)
+        this.log.update(entry.id, {
+          reasons: [...entry.reasons, ...reasons],
+          ...(outcome ? { outcome, settledAt: new Date().toISOString() } : {}),
+        });
+    },
+    entry: (id, memberId) => (id !== null ? this.log.get(id) : undefined) ?? this.replacementEntry(memberId),
+    call: (entry, call) => this.call(this.log.get(entry.id) ?? entry, call),
+  });
+
+  private replacementEntry(memberId: string): DecisionEntry {
+    return this.log.append({
+      time: new Date().toISOString(),
+      trigger: 'tick',
+      policy: this.settings.SCALING_POLICY,
+      pending: { up: false, down: false },
+      alerts: { up: null, down: null },
+      basis: null,
+      bounds: this.bounds,
+      boundApplied: null,
+      direction: null,
+      operation: null,
+      durationMs: 0,
+      pool: this.lastPool ? { size: this.lastPool.size, state: this.lastPool.state } : null,
+      decision: 'scale',
+      outcome: 'pending',
+      code: 'Replace',
+      targetSize: this.lastPool?.size ?? null,
+      reasons: [{ code: 'Replacing', text: `the replacement of ${memberId} goes on` }],
+    });
   }
 
   /** Whether ticks keep coming: the last one (or the start) within two periods and a minute. */
@@ -230,10 +336,15 @@ export class ScalingService {
     const seen = measurement ?? signals.up.alert?.value ?? signals.down.alert?.value ?? null;
     if (seen) this.lastUtilisation = { value: seen.utilisation, at: seen.measuredAt };
 
+    // A replacement's extra member (launch-first) is not capacity the decision asked for: it is left out of the
+    // size decided on and added back to the call, so a scale-out during a replacement still ends at its size.
+    const surge =
+      this.replacement?.phase === 'surge' && pool.instanceIds.includes(this.replacement.memberId) ? 1 : 0;
+    const bounds = this.effectiveBounds(pool);
     const decision: Decision = decideScaling({
       now,
       request,
-      pool: { size: pool.size, state: pool.state },
+      pool: { size: pool.size - surge, state: pool.state },
       members: this.discovery.status.members
         .filter((m) => pool.instanceIds.length === 0 || pool.instanceIds.includes(m.id))
         .map((m) => {
@@ -243,7 +354,7 @@ export class ScalingService {
       signals,
       measurement,
       lastScaledAt: this.lastScaledAt,
-      settings: this.settings.policySettings,
+      settings: { ...this.settings.policySettings, bounds },
     });
     const common = {
       pool: { size: pool.size, state: pool.state },
@@ -269,42 +380,83 @@ export class ScalingService {
       });
     }
 
-    // Write ahead: the decision and the call it is about to make are on disk before the call, so a crash at any
-    // point after this is settled against the pool at the next start, and the decision stays in the log.
+    // Quota: never ask for more members than the organisation may still create.
+    let to = decision.targetSize + surge;
+    const notes: Reason[] = [];
+    if (to > pool.size) {
+      const headroom = await this.quotaHeadroom();
+      if (headroom !== null && to > pool.size + headroom) {
+        const capped = pool.size + Math.max(0, headroom);
+        const text = `the organisation's instance quota leaves room for ${Math.max(0, headroom)} more instance(s): ${to} capped to ${capped}`;
+        if (capped <= pool.size) {
+          this.consume(decision.consumes, steps);
+          return finish('none', {
+            ...common,
+            code: 'QuotaLimited',
+            reasons: [...reasons, { code: 'QuotaLimited', text }],
+            operation: null,
+          });
+        }
+        notes.push({ code: 'QuotaLimited', text });
+        to = capped;
+      }
+    }
+    // Scale-in removes chosen members (unhealthy first, then the newest) rather than leaving the choice to the API.
+    const victims =
+      to < pool.size && pool.instanceIds.length === pool.size ? this.victims(pool, pool.size - to) : null;
     const entry = finish('pending', {
       ...common,
       reasons: [
         ...reasons,
-        { code: 'Scale', text: `scale call ${pool.size} -> ${decision.targetSize}: outcome pending` },
+        ...notes,
+        {
+          code: 'Scale',
+          text: victims
+            ? `evict ${victims.join(', ')} (${pool.size} -> ${to}): outcome pending`
+            : `scale call ${pool.size} -> ${to}: outcome pending`,
+        },
       ],
       operation: { id: null, outcome: 'unknown' },
     });
-    this.record = {
-      entryId: entry.id,
-      trigger,
+    await this.call(entry, {
+      kind: victims ? 'evict' : 'scale',
+      ...(victims ? { ids: victims } : {}),
       from: pool.size,
-      to: decision.targetSize,
-      calledAt: Date.now() / 1000,
+      to,
       consumes: decision.consumes,
       steps: { up: pick(steps.up), down: pick(steps.down) },
-      operationId: null,
-    };
+      trigger,
+    });
+    return this.log.get(entry.id) ?? entry;
+  }
+
+  /**
+   * One scale or evict call with its write-ahead record: saved before the call (no record, no call), settled by
+   * the answer, or against the pool when the answer says nothing. Updates `entry` with the outcome.
+   */
+  private async call(
+    entry: DecisionEntry,
+    call: Omit<ScaleRecord, 'entryId' | 'calledAt' | 'operationId'>,
+  ): Promise<'applied' | 'not-applied' | 'unknown'> {
+    const started = Date.now();
+    this.record = { ...call, entryId: entry.id, calledAt: Date.now() / 1000, operationId: null };
     if (!(await this.saveMemory())) {
       this.record = null;
-      return this.settleEntry(entry, 'error', [
+      this.settleEntry(entry, 'error', [
         {
           code: 'StateUnwritable',
-          text: `the scale call was not made: its write-ahead record cannot be saved (${this.state.status.lastError}); signals kept`,
+          text: `the call was not made: its write-ahead record cannot be saved (${this.state.status.lastError}); signals kept`,
         },
       ]);
+      return 'not-applied';
     }
     failpoint(this.settings.FAILPOINTS, 'after-intent-saved');
-    this.metrics.poolSize.set({ kind: 'target' }, decision.targetSize);
+    this.metrics.poolSize.set({ kind: 'target' }, call.to);
 
     const record = this.record;
-    const result = await this.executor.scale(
-      pool.id,
-      decision.targetSize,
+    const result = await this.executor.run(
+      this.settings.EXOSCALE_INSTANCEPOOL_ID,
+      call.kind === 'evict' ? { kind: 'evict', ids: call.ids ?? [] } : { kind: 'scale', to: call.to },
       async (operation) => {
         record.operationId = operation.id;
         await this.saveMemory();
@@ -315,28 +467,33 @@ export class ScalingService {
       this.applied(record);
       this.lastPool = { size: record.to, state: 'running', at: Date.now() / 1000 };
       this.metrics.poolSize.set({ kind: 'current' }, record.to);
-      return this.settleEntry(entry, 'scaled', [], { id: result.operationId, outcome: 'success' });
+      this.settleEntry(entry, 'scaled', [], { id: result.operationId, outcome: 'success' });
+      return 'applied';
     }
     if (result.kind === 'refused') {
       this.record = null;
-      this.logger.warn({ msg: 'scale call refused; the signal is kept', error: result.error });
-      return this.settleEntry(
+      this.logger.warn({ msg: `${call.kind} call refused; the signal is kept`, error: result.error });
+      this.settleEntry(
         entry,
         'error',
         [...result.reasons, { code: 'NotApplied', text: 'refused by the API: not applied; signals kept' }],
         { id: null, outcome: 'failure', error: result.error },
         'ApiError',
       );
+      return 'not-applied';
     }
 
     // Unknown outcome (lost answer, timeout, 5xx, 409, a failed or unreadable operation): watch the pool until it
     // runs, then settle; a pool still moving leaves the record for the next tick.
-    this.logger.warn({ msg: 'scale call outcome unknown; settling against the pool', error: result.error });
+    this.logger.warn({
+      msg: `${call.kind} call outcome unknown; settling against the pool`,
+      error: result.error,
+    });
     const operation = { id: result.operationId, outcome: 'unknown' as const, error: result.error };
     this.log.update(entry.id, { reasons: [...entry.reasons, ...result.reasons], operation });
     const settled = await this.settleWhenRunning();
-    if (!settled || settled.outcome === 'unknown')
-      return this.log.update(entry.id, {
+    if (!settled || settled.outcome === 'unknown') {
+      this.log.update(entry.id, {
         reasons: [
           ...entry.reasons,
           {
@@ -347,8 +504,43 @@ export class ScalingService {
         ],
         operation,
         durationMs: Date.now() - started,
-      })!;
-    return this.log.get(entry.id) ?? entry;
+      });
+      return 'unknown';
+    }
+    return settled.outcome;
+  }
+
+  /** The members a scale-in removes: unhealthy first, then the newest (libs/scaling-policy `chooseVictims`). */
+  private victims(pool: InstancePool, count: number): string[] {
+    const judged = new Map(this.health.judgements().map((j) => [j.id, j.health]));
+    const created = new Map(
+      this.discovery.status.members.map((m) => [m.id, m.createdAt ? Date.parse(m.createdAt) / 1000 : null]),
+    );
+    return chooseVictims(
+      pool.instanceIds.map((id) => ({
+        id,
+        createdAt: Number.isFinite(created.get(id) ?? NaN) ? created.get(id)! : null,
+        health: judged.get(id) ?? 'unknown',
+      })),
+      count,
+    );
+  }
+
+  /** Instances the organisation may still create (`get-quota`), or null when unlimited or unreadable. */
+  private async quotaHeadroom(): Promise<number | null> {
+    try {
+      const quota = await this.exoscale.getQuota('instance');
+      this.quotaError = null;
+      return quota.limit < 0 ? null : quota.limit - quota.usage;
+    } catch (error) {
+      if (this.quotaError === null)
+        this.logger.warn({
+          msg: 'cannot read the instance quota: scaling goes on without it',
+          error: describeError(error),
+        });
+      this.quotaError = describeError(error);
+      return null;
+    }
   }
 
   /** Reads the pool every second until it runs (bounded, and cut short by shutdown), then settles the record. */
@@ -438,7 +630,11 @@ export class ScalingService {
   }
 
   private saveMemory(): Promise<boolean> {
-    return this.state.save({ lastScaledAt: this.lastScaledAt, record: this.record });
+    return this.state.save({
+      lastScaledAt: this.lastScaledAt,
+      record: this.record,
+      replacement: this.replacement,
+    });
   }
 
   updateSignalGauges(): void {

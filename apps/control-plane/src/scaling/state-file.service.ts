@@ -10,7 +10,7 @@ import { Settings } from '../config/settings';
 import { PartStatus } from '../discovery/discovery.service';
 import { DeliveryLedger, DeliverySeen } from './delivery-ledger';
 import { DecisionEntry, DecisionLogService } from './decision-log.service';
-import { ScaleRecord } from './scale-record';
+import { ReplacementState, ScaleRecord } from './scale-record';
 import { SignalStore } from './signal-store';
 
 /** What the scaling service itself must remember across a restart. */
@@ -18,6 +18,8 @@ export interface ScalingMemory {
   lastScaledAt: number | null;
   /** The write-ahead record of a scale call whose outcome is not settled yet (saved before the call is made). */
   record: ScaleRecord | null;
+  /** A member's replacement in progress. */
+  replacement?: ReplacementState | null;
 }
 
 /** The state file's part of an older version: a call with an unknown outcome, saved after the call. */

@@ -26,6 +26,16 @@ export class PoolMemberDto {
 
   @ApiProperty({ description: 'Created less than WARMUP_SECONDS ago: capacity on its way, not yet measured' })
   warmingUp: boolean;
+
+  @ApiProperty({
+    enum: ['healthy', 'unhealthy', 'grace', 'unknown'],
+    description:
+      "The member's health as the control plane judges it (grace period, instance state, start-up timeout, consecutive load balancer failures)",
+  })
+  judgedHealth: string;
+
+  @ApiProperty({ example: "the load balancer's health check failed 3 reads in a row over 31 s" })
+  healthReason: string;
 }
 
 export class ReasonDto {
