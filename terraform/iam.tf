@@ -8,6 +8,11 @@ locals {
     "list-instances",
     "get-operation",
     "list-load-balancers",
+    # Health replacement and scale-in by chosen members; the quota caps scale-out. get-quota's service class is
+    # unconfirmed (shared/reference/exoscale-iam.md): if it is refused, the control plane scales without it.
+    "evict-instance-pool-members",
+    "get-load-balancer",
+    "get-quota",
   ]
   # Scoping to this pool relies on the CEL binding `parameters.id`, which Exoscale does not document. Inside an
   # allow rule an unknown binding fails closed (scaling is denied, visibly), so it is opt-in.
