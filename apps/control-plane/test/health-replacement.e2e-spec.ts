@@ -132,7 +132,8 @@ describe('healthy members (e2e)', () => {
     expect(members()).toHaveLength(4);
     await request(t.app.getHttpServer()).get('/up').expect(202);
     const up = await tick(); // the step: 3 -> 4 decided, 5 asked (the replacement's extra member kept)
-    expect(up).toMatchObject({ outcome: 'scaled', targetSize: 4 });
+    expect(up).toMatchObject({ outcome: 'scaled', targetSize: 5 });
+    expect(up.reasons.map((r) => r.text).join(' ')).toMatch(/decided on 3, asking 5/);
     expect(members()).toHaveLength(5);
     await read();
     await tick(); // evict the failed member
@@ -168,14 +169,22 @@ describe('healthy members (e2e)', () => {
   });
 
   it('scale-in evicts chosen members: an unhealthy one first, else the newest', async () => {
-    await boot(3);
-    const newest = ids()[2];
+    await boot(4, { HEALTH_REPLACEMENT: 'off' });
+    const [oldest, middle, newer, newest] = ids();
+    [oldest, middle, newer, newest].forEach((id, i) => {
+      fake.zone.instances.get(id)!.createdAt = new Date(Date.now() - (10 - i) * 60_000).toISOString();
+    });
+    failing.add(middle);
+    await read(3);
     await request(t.app.getHttpServer()).get('/down').expect(202);
     await tick();
-    expect(calls('evict-instance-pool-members')).toBe(1);
+    expect(ids()).not.toContain(middle);
+    await read();
+    await request(t.app.getHttpServer()).get('/down').expect(202);
+    await tick();
+    expect(ids()).toEqual([oldest, newer]);
+    expect(calls('evict-instance-pool-members')).toBe(2);
     expect(calls('scale-instance-pool')).toBe(0);
-    expect(ids()).not.toContain(newest);
-    expect(members()).toHaveLength(2);
   });
 
   it('never asks for more than the instance quota leaves (QuotaLimited)', async () => {

@@ -4,6 +4,9 @@ import { join, resolve } from 'node:path';
 import { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 
+import { DiscoveryService } from '../src/discovery/discovery.service';
+import { MemberHealthService } from '../src/discovery/member-health.service';
+import { ScalingService } from '../src/scaling/scaling.service';
 import { launchChromium, startApp, TestApp } from './support/app';
 import { FakeExoscale, startFakeExoscale } from './support/fake-exoscale';
 
@@ -100,5 +103,81 @@ describe('status page in a browser (e2e)', () => {
     expect(await page.locator('#alerts script, #alerts img').count()).toBe(0);
     mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: join(OUTPUT, 'status-page.png'), fullPage: true });
+  });
+});
+
+describe('status page: members judged health, replacements and guards (e2e)', () => {
+  let fake: FakeExoscale;
+  let t: TestApp;
+  let browser: Browser;
+  let page: Page;
+  const failing = new Set<string>();
+
+  beforeAll(async () => {
+    fake = await startFakeExoscale({ size: 4, timings: { bootDelayMs: 10, stopDelayMs: 10 } });
+    await fake.zone.settle();
+    fake.zone.healthOf = (ip) => {
+      const m = [...fake.zone.instances.values()].find((i) => i.publicIp === ip);
+      return m && m.state === 'running' && !failing.has(m.id) ? 'success' : 'failure';
+    };
+    t = await startApp(fake, {
+      POOL_MAX_SIZE: '6',
+      SCALING_POLICY: 'step',
+      WARMUP_SECONDS: '0',
+      HEALTH_GRACE_SECONDS: '0',
+      HEALTH_FAILURE_SECONDS: '0',
+    });
+    await t.app.listen(0, '127.0.0.1');
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1200, height: 1800 } });
+    page.on('pageerror', (error) => {
+      throw error;
+    });
+    await page.goto(`${await t.app.getUrl()}/`);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.app.close();
+    await fake?.close();
+  });
+  const read = async (times: number) => {
+    for (let i = 0; i < times; i++) {
+      await t.app.get(DiscoveryService).refresh();
+      await t.app.get(MemberHealthService).observe(t.app.get(DiscoveryService).status.members);
+    }
+  };
+
+  it('shows the guard when half the pool fails, then the replacement of the one left failing', async () => {
+    const [a, b] = fake.zone.getPool(fake.poolId).instanceIds;
+    failing.add(a);
+    failing.add(b);
+    await read(3);
+    await t.app.get(ScalingService).tick();
+    await page.waitForFunction(
+      () => document.querySelector('#health tbody')?.textContent?.includes('HealthGuard'),
+      undefined,
+      {
+        timeout: 15000,
+      },
+    );
+    expect(await page.locator('#members tbody').textContent()).toContain('unhealthy: the load balancer');
+    failing.delete(b);
+    await read(1);
+    await t.app.get(ScalingService).tick();
+    await fake.zone.settle();
+    await read(1);
+    await t.app.get(ScalingService).tick();
+    await fake.zone.settle();
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll('#health tbody tr')].some(
+          (tr) => /Replace/.test(tr.textContent ?? '') && /scaled/.test(tr.textContent ?? ''),
+        ),
+      undefined,
+      { timeout: 15000 },
+    );
+    expect(await page.locator('#health tbody').textContent()).toMatch(/evicted: replacement done/);
+    mkdirSync(OUTPUT, { recursive: true });
+    await page.screenshot({ path: join(OUTPUT, 'status-page-health.png'), fullPage: true });
   });
 });

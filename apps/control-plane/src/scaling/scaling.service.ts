@@ -360,12 +360,17 @@ export class ScalingService {
       pool: { size: pool.size, state: pool.state },
       decision: decision.outcome,
       direction: decision.direction,
-      targetSize: decision.targetSize,
+      targetSize: decision.targetSize + surge,
       boundApplied: decision.boundApplied,
       code: decision.code,
       basis: decision.basis,
     };
     const reasons = [...readingNotes, ...decision.reasons];
+    if (surge > 0)
+      reasons.push({
+        code: 'Replacing',
+        text: `a replacement's extra member is not counted: decided on ${pool.size - surge}, asking ${decision.targetSize + surge}`,
+      });
     if (decision.outcome !== 'scale') {
       if (decision.outcome === 'none') this.consume(decision.consumes, steps);
       return finish(decision.outcome, { ...common, reasons, operation: null });

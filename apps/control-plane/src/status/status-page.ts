@@ -39,7 +39,9 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <h2>Pool</h2>
 <div class="cards" id="cards"></div>
 <h2>Members</h2>
-<table id="members"><thead><tr><th>name</th><th>IP</th><th>state</th><th>age</th><th>load balancer</th><th>warm-up</th></tr></thead><tbody></tbody></table>
+<table id="members"><thead><tr><th>name</th><th>IP</th><th>state</th><th>age</th><th>load balancer</th><th>warm-up</th><th>health (judged)</th></tr></thead><tbody></tbody></table>
+<h2>Replacements and health guards</h2>
+<table id="health"><thead><tr><th>time</th><th>outcome</th><th>code</th><th>reasons</th></tr></thead><tbody></tbody></table>
 <h2>Alerts</h2>
 <table id="alerts"><thead><tr><th>direction</th><th>alert</th><th>firing since</th><th>last value</th><th>last notified</th><th>expires</th></tr></thead><tbody></tbody></table>
 <h2>The last hour</h2>
@@ -77,9 +79,9 @@ export const STATUS_PAGE_SCRIPT = `'use strict';
 
   async function refresh() {
     try {
-      const [pool, events, chart] = await Promise.all([
+      const [pool, all, chart] = await Promise.all([
         fetch('/pool').then((r) => { if (!r.ok) throw new Error('GET /pool: HTTP ' + r.status); return r.json(); }),
-        fetch('/pool/events?limit=20').then((r) => r.json()),
+        fetch('/pool/events?limit=200').then((r) => r.json()),
         fetch('/status/chart.svg').then((r) => r.text()),
       ]);
       $('error').textContent = '';
@@ -100,7 +102,18 @@ export const STATUS_PAGE_SCRIPT = `'use strict';
         el('td', ago(m.createdAt)),
         el('td', m.health === undefined ? '-' : m.health === 'success' ? 'healthy' : 'unhealthy', m.health === undefined ? '' : m.health === 'success' ? 'ok' : 'bad'),
         el('td', m.warmingUp ? 'warming up' : 'serving', m.warmingUp ? 'warm' : 'ok'),
+        (() => { const td = el('td', m.judgedHealth + ': ' + m.healthReason, m.judgedHealth === 'unhealthy' ? 'bad' : m.judgedHealth === 'healthy' ? 'ok' : 'warm'); return td; })(),
       ]);
+      const events = all.slice(0, 20);
+      const reasonCells = (d) => {
+        const reasons = el('td');
+        d.reasons.forEach((r) => { const line = el('div'); line.append(el('span', r.code, 'code'), document.createTextNode(' ' + r.text)); reasons.append(line); });
+        return reasons;
+      };
+      rows('health', all.filter((d) => ['Replace', 'HealthGuard', 'Unhealthy'].includes(d.code)).slice(0, 10), (d) => {
+        const code = el('td'); code.append(el('span', d.code, 'code'));
+        return [el('td', clock(d.time)), el('td', d.outcome, d.outcome === 'error' ? 'bad' : d.outcome === 'scaled' ? 'ok' : ''), code, reasonCells(d)];
+      });
       const firing = pool.alerts.map((a) => a.direction);
       const pending = ['up', 'down'].filter((d) => pool.pending[d] && !firing.includes(d)).map((d) => ({ direction: d, alert: 'pending ' + d + ' step (bare request)', firingSince: null, value: null, lastReceivedAt: null, expiresAt: null }));
       rows('alerts', pool.alerts.concat(pending), (a) => [
