@@ -156,12 +156,13 @@ function build(family: SuiteFamily, rnd: Random): Built {
       };
     }
     case 'walk': {
-      // A random walk: every minute the load moves by up to +-2 clients (sometimes more), within 0..15.
+      // A random walk: every minute the load moves by up to +-1.5 clients, within 0..15 (steps and flash crowds
+      // are the families with jumps).
       const values: number[] = [];
       let c = u(0, 6);
       for (let k = 0; k <= SUITE_DURATION / 60; k++) {
         values.push(c);
-        c = clamp(c + u(-2, 2) * (rnd.next() < 0.1 ? 3 : 1));
+        c = clamp(c + u(-1.5, 1.5));
       }
       return { label: `from ${r1(values[0])}`, clientsAt: (t) => values[Math.floor(t / 60)] };
     }

@@ -359,3 +359,139 @@ describe('decideScaling: target policy on alerts (no reading to track)', () => {
     });
   });
 });
+
+describe('decideScaling: target tracking on a fresh reading (every tick)', () => {
+  const reading = (utilisation: number, members: number, at = NOW): Measurement => ({
+    utilisation,
+    members,
+    measuredAt: at,
+    source: 'prometheus',
+  });
+  const settings = DEFAULT_POLICY_SETTINGS;
+  const booting = (n: number) => Array.from({ length: n }, () => ({ createdAt: NOW - 30 }));
+  const serving = (n: number) => Array.from({ length: n }, () => ({ createdAt: NOW - 3600 }));
+
+  it('sizes up from the reading without any alert: ceil(load / trackingUtilisation)', () => {
+    // 0.9 x 4 = 3.6 members of load; at 0.75 it needs ceil(4.8) = 5.
+    const d = decideScaling(input({ pool: { size: 4, state: 'running' }, measurement: reading(0.9, 4) }));
+    expect(d).toMatchObject({ outcome: 'scale', code: 'TargetSize', direction: 'up', targetSize: 5 });
+    expect(codes(d)[0]).toBe('Tracking');
+    expect(d.basis).toMatchObject({ load: expect.closeTo(3.6, 6), servingMembers: 4 });
+  });
+
+  it('counts booting members as capacity on its way: the reading covers only the serving ones', () => {
+    const d = decideScaling(
+      input({
+        pool: { size: 5, state: 'running' },
+        members: [...serving(4), ...booting(1)],
+        lastScaledAt: NOW - 30,
+        measurement: reading(0.9, 4),
+      }),
+    );
+    expect(d).toMatchObject({ outcome: 'none', code: 'Sufficient', targetSize: 5 });
+  });
+
+  it('projects a slowly rising load over trendSeconds (Trend), and does not chase a ramp it cannot cover', () => {
+    // 4 members, load 2.6 -> 2.9 over 4 minutes: 0.075 per minute, 0.15 in 120 s: 3.05 / 0.75 = 4.07 -> 5,
+    // where 2.9 alone fits 4 (3.87).
+    const slow = [240, 180, 120, 60].map((ago, i) => reading((2.6 + 0.075 * i) / 4, 4, NOW - ago));
+    const withTrend = decideScaling(
+      input({ pool: { size: 4, state: 'running' }, measurement: reading(2.9 / 4, 4), history: slow }),
+    );
+    expect(withTrend).toMatchObject({ outcome: 'scale', code: 'Trend', targetSize: 5 });
+    const without = decideScaling(
+      input({ pool: { size: 4, state: 'running' }, measurement: reading(2.9 / 4, 4) }),
+    );
+    expect(without).toMatchObject({ outcome: 'none', code: 'Sufficient' });
+    // 1.0 -> 2.6 in 4 minutes: the rise over 120 s (0.8) is far above 15 % of the load: sized for the load only.
+    const fast = [240, 180, 120, 60].map((ago, i) => reading((1.0 + 0.4 * i) / 4, 4, NOW - ago));
+    const ramp = decideScaling(
+      input({ pool: { size: 4, state: 'running' }, measurement: reading(2.6 / 4, 4), history: fast }),
+    );
+    expect(ramp).toMatchObject({ outcome: 'none', code: 'Sufficient' });
+  });
+
+  it('grows a saturated pool by x3 after a step, and by the saturated readings in a row otherwise', () => {
+    // A step: the previous reading (0.1 of 2) was far below: 2 x 3 = 6 members of load, / 0.75 = 8.
+    const step = decideScaling(input({ measurement: reading(1, 2), history: [reading(0.1, 2, NOW - 60)] }));
+    expect(step).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 8 });
+    // Into saturation along a ramp (0.9 before): one saturated reading, x1.5: 3 / 0.75 = 4.
+    const ramp = decideScaling(input({ measurement: reading(1, 2), history: [reading(0.9, 2, NOW - 60)] }));
+    expect(ramp).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 4 });
+    // Saturated for three readings on the same members: x2.5: 5 / 0.75 = 7.
+    const long = decideScaling(
+      input({
+        measurement: reading(1, 2),
+        history: [reading(0.9, 2, NOW - 180), reading(1, 2, NOW - 120), reading(1, 2, NOW - 60)],
+      }),
+    );
+    expect(long).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 7 });
+    // Capacity asked for since the streak began resets it: the members on their way are not in the reading.
+    const asked = decideScaling(
+      input({
+        pool: { size: 4, state: 'running' },
+        members: [...serving(2), ...booting(2)],
+        lastScaledAt: NOW - 90,
+        measurement: reading(1, 2),
+        history: [reading(0.9, 2, NOW - 180), reading(1, 2, NOW - 120), reading(1, 2, NOW - 60)],
+      }),
+    );
+    expect(asked).toMatchObject({ outcome: 'none', code: 'Sufficient' });
+  });
+
+  it('scales in at once after a collapse, booting members first, but never while the load rises', () => {
+    // 10 members, 2 of them booting; the load fell from 6.0 to 1.6 within a minute: 3 members keep 1.6 at 53 %.
+    const collapse = decideScaling(
+      input({
+        pool: { size: 10, state: 'running' },
+        members: [...serving(8), ...booting(2)],
+        lastScaledAt: NOW - 30,
+        measurement: reading(0.2, 8),
+        history: [reading(0.75, 8, NOW - 60)],
+      }),
+    );
+    expect(collapse).toMatchObject({
+      outcome: 'scale',
+      code: 'TargetSize',
+      direction: 'down',
+      targetSize: 3,
+    });
+    // Rising, even with a pool larger than the load needs: no scale-in.
+    const rising = decideScaling(
+      input({
+        pool: { size: 10, state: 'running' },
+        measurement: reading(0.3, 10),
+        history: [reading(0.2, 10, NOW - 60)],
+      }),
+    );
+    expect(rising).toMatchObject({ outcome: 'none', code: 'Sufficient' });
+  });
+
+  it('leaves the alert path to a bare step, to a reading without a member count, and to scaleOnEveryReading false', () => {
+    const bare = decideScaling(input({ signals: { up: step, down: quiet }, measurement: reading(0.1, 2) }));
+    expect(bare).toMatchObject({ outcome: 'scale', code: 'NoValue', targetSize: 3, consumes: ['up'] });
+    const notification = decideScaling(
+      input({ measurement: { utilisation: 0.9, measuredAt: NOW, source: 'notification' } }),
+    );
+    expect(notification).toMatchObject({ outcome: 'none', code: 'NoSignal' });
+    const off = decideScaling(
+      input({ measurement: reading(0.9, 2), settings: { scaleOnEveryReading: false } }),
+    );
+    expect(off).toMatchObject({ outcome: 'none', code: 'NoSignal' });
+  });
+
+  it('stays within the bounds, uses up the pending steps of firing alerts, and defers on a busy pool', () => {
+    const atMax = decideScaling(
+      input({
+        pool: { size: 9, state: 'running' },
+        signals: { up: firing(prometheus(1)), down: quiet },
+        measurement: reading(1, 9),
+        history: [reading(0.1, 9, NOW - 60)],
+      }),
+    );
+    expect(atMax).toMatchObject({ outcome: 'scale', targetSize: 10, boundApplied: 'max', consumes: ['up'] });
+    const busy = decideScaling(input({ pool: { size: 2, state: 'scaling-up' }, measurement: reading(1, 2) }));
+    expect(busy).toMatchObject({ outcome: 'deferred', code: 'PoolBusy', consumes: [] });
+    expect(settings.trackingUtilisation).toBeLessThan(0.8);
+  });
+});

@@ -289,8 +289,19 @@ function trackingSizing(
     )
       streak++;
   }
-  const rise = settings.trendSeconds > 0 ? Math.max(0, slope) * settings.trendSeconds : 0;
-  const factor = saturated ? Math.min(settings.saturationFactor, 1 + settings.saturationGrowth * streak) : 1;
+  // A rise the pool cannot be ahead of at a bearable cost (more than `trendCoverShare` of the load within the
+  // horizon: a fast ramp) is not chased: the members would be paid for ahead of a load that may stop.
+  const fullRise = settings.trendSeconds > 0 ? Math.max(0, slope) * settings.trendSeconds : 0;
+  const rise = fullRise <= settings.trendCoverShare * load ? fullRise : 0;
+  // A step: saturated now, and the previous reading was not and read at most half the load. The load may be
+  // anything above the measure, so it is taken as `saturationFactor` times the measure at once.
+  const jumped =
+    saturated && previous !== null && !saturatedAt(previous) && previousLoad! <= load * settings.stepEvidence;
+  const factor = saturated
+    ? jumped
+      ? settings.saturationFactor
+      : Math.min(settings.saturationFactor, 1 + settings.saturationGrowth * streak)
+    : 1;
   const projected = Math.max(load + rise, load * factor);
   const target = settings.trackingUtilisation;
   const up = ceil(projected / target);
@@ -309,21 +320,16 @@ function trackingSizing(
     );
     return { size: up, code, basis };
   }
-  // The change since the previous reading: a reading averages the last rate window, so a falling load is already
-  // lower now than read, by about this slope times half the window (`readingLagSeconds`).
+  // Scale-in, never while the load rises: to the up size, and to no fewer members than keep the highest load of the
+  // last `scaleInWindowSeconds` within `scaleInUtilisation`; a collapse is followed at the next tick.
   if (!saturated && recentSlope <= 0) {
     const recent = points.filter((p) => p.t >= now - settings.scaleInWindowSeconds).map((p) => p.load);
-    const now_ = Math.max(0, load + recentSlope * settings.readingLagSeconds);
-    const peak = Math.max(now_, ...recent.filter((l) => l !== load));
+    const peak = Math.max(load, ...recent);
     const down = Math.max(1, up, ceil(peak / settings.scaleInUtilisation));
     if (down < pool.size && peak / pool.size < settings.trackingScaleInBelow) {
       say(
         'TargetSize',
-        `${from}` +
-          (now_ < load
-            ? `, falling ${(recentSlope * 60).toFixed(2)} per minute: about ${now_.toFixed(2)} now`
-            : '') +
-          `; ${down} member(s) keep ${peak.toFixed(2)} at ${pct(peak / down)} (limit ${pct(settings.scaleInUtilisation)})`,
+        `${from}; ${down} member(s) keep ${peak.toFixed(2)} at ${pct(peak / down)} (limit ${pct(settings.scaleInUtilisation)})`,
       );
       return { size: down, code: 'TargetSize', basis };
     }

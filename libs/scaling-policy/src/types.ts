@@ -117,6 +117,11 @@ export interface PolicySettings {
    * is measured about a warm-up later. 0 turns the trend off. Needs `PolicyInput.history`.
    */
   trendSeconds: number;
+  /**
+   * The trend is followed only while the projected rise is at most this share of the load: a faster ramp cannot be
+   * covered at a bearable cost, and its members would be paid for ahead of a load that may stop.
+   */
+  trendCoverShare: number;
   /** Seconds of `PolicyInput.history` the slope of the load is fitted over (least squares). */
   trendWindowSeconds: number;
   /**
@@ -124,13 +129,13 @@ export interface PolicySettings {
    * up to `saturationFactor`: the longer it stays saturated, the further above the measure the load may be.
    */
   saturationGrowth: number;
+  /**
+   * A saturated reading whose predecessor was not saturated and read at most this share of its load is a step of
+   * the load: the pool then grows by `saturationFactor` or `saturationMinStep` at once.
+   */
+  stepEvidence: number;
   /** Scale-in sizes for the highest load read within this many seconds (0: the newest reading only). */
   scaleInWindowSeconds: number;
-  /**
-   * How far behind the load a reading is, in seconds: half the rate window (`rate(...[1m])`: 30). A load falling
-   * since the previous reading is taken as that much lower again when sizing down; a rising load is never sized down.
-   */
-  readingLagSeconds: number;
 }
 
 export type PolicyRequest =
@@ -188,9 +193,10 @@ export const DEFAULT_POLICY_SETTINGS: Omit<PolicySettings, 'bounds'> = {
   scaleOnEveryReading: true,
   trackingUtilisation: 0.75,
   trackingScaleInBelow: 1,
-  trendSeconds: 60,
+  trendSeconds: 120,
+  trendCoverShare: 0.15,
   trendWindowSeconds: 240,
   saturationGrowth: 0.5,
+  stepEvidence: 0.25,
   scaleInWindowSeconds: 0,
-  readingLagSeconds: 30,
 };
