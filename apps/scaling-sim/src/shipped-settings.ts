@@ -107,6 +107,11 @@ export function shippedCloudSettings(
     targetUtilisation: num('TARGET_UTILIZATION', DEFAULT_POLICY_SETTINGS.targetUtilisation),
     scaleInUtilisation: num('SCALE_IN_UTILIZATION', DEFAULT_POLICY_SETTINGS.scaleInUtilisation),
     warmupSeconds: num('WARMUP_SECONDS', DEFAULT_POLICY_SETTINGS.warmupSeconds),
+    scaleOnEveryReading:
+      env.SCALE_ON_EVERY_READING !== undefined
+        ? env.SCALE_ON_EVERY_READING === 'true'
+        : DEFAULT_POLICY_SETTINGS.scaleOnEveryReading,
+    trackingUtilisation: num('TRACKING_UTILIZATION', DEFAULT_POLICY_SETTINGS.trackingUtilisation),
     upCooldownSeconds: num('SCALE_UP_COOLDOWN_SECONDS', DEFAULT_POLICY_SETTINGS.upCooldownSeconds),
     downCooldownSeconds: num('SCALE_DOWN_COOLDOWN_SECONDS', DEFAULT_POLICY_SETTINGS.downCooldownSeconds),
   };

@@ -177,6 +177,15 @@ export class Settings {
   @IntSetting('WARMUP_SECONDS', 'number of seconds', 0, 3600)
   WARMUP_SECONDS = DEFAULT_POLICY_SETTINGS.warmupSeconds;
 
+  /** Target policy: size the pool from the fresh Prometheus reading at every tick, alert or not (`Tracking`). */
+  @Transform(toBool)
+  @IsBoolean({ message: 'SCALE_ON_EVERY_READING must be true or false' })
+  SCALE_ON_EVERY_READING = DEFAULT_POLICY_SETTINGS.scaleOnEveryReading;
+
+  /** Tracking sizes up so that the projected load runs at this utilisation (below the 80 % alert threshold). */
+  @FractionSetting('TRACKING_UTILIZATION', 0.1, 0.95)
+  TRACKING_UTILIZATION = DEFAULT_POLICY_SETTINGS.trackingUtilisation;
+
   /** A firing alert not re-notified within this long expires (a lost "resolved" cannot scale forever). */
   @IntSetting('ALERT_TTL_SECONDS', 'number of seconds', 1, 86400)
   ALERT_TTL_SECONDS = 420;
@@ -268,6 +277,8 @@ export class Settings {
       targetUtilisation: this.TARGET_UTILIZATION,
       scaleInUtilisation: this.SCALE_IN_UTILIZATION,
       warmupSeconds: this.WARMUP_SECONDS,
+      scaleOnEveryReading: this.SCALE_ON_EVERY_READING,
+      trackingUtilisation: this.TRACKING_UTILIZATION,
       upCooldownSeconds: this.SCALE_UP_COOLDOWN_SECONDS,
       downCooldownSeconds: this.SCALE_DOWN_COOLDOWN_SECONDS,
     };
