@@ -1,5 +1,5 @@
 import { detectionDelay, Frontier, frontierAt, reactiveFrontier, reactiveTimeline } from './frontier';
-import { modelSettings } from './main';
+import { judge, modelSettings, run } from './main';
 import { measure } from './metrics';
 import { SUITE_FAMILIES, SUITE_MAX_CLIENTS, suiteTraces } from './suite';
 import { PUBLIC_TRACES, Trace } from './traces';
@@ -83,5 +83,34 @@ describe('trace suite', () => {
       expect(values).toEqual(sample(b[i]));
     }
     expect(a.map(sample)).not.toEqual(c.map(sample));
+  });
+});
+
+describe('the suite, a fixed slice (seed 1, one trace of each family)', () => {
+  // Issue 14, part 3 is not met on every trace yet: these miss the goal with the shipped settings (README, "How well
+  // it scales"), and are held to a looser bound here so that they cannot get worse unnoticed.
+  const KNOWN_MISSES = new Set(['sawtooth-1', 'flash-1', 'growth-1', 'walk-1']);
+
+  it('meets the goal on every trace but the known misses, which stay within 10 points and a cost of 1.25', () => {
+    const results = run({
+      traces: suiteTraces(1, SUITE_FAMILIES.length),
+      policies: ['target', 'reference'],
+      boot: 120,
+      noise: 0,
+      seed: 1,
+      bounds,
+      json: false,
+    });
+    const verdicts = judge(results, 0);
+    expect(verdicts).toHaveLength(SUITE_FAMILIES.length);
+    for (const v of verdicts) {
+      if (!KNOWN_MISSES.has(v.trace)) {
+        expect({ trace: v.trace, failures: v.failures }).toEqual({ trace: v.trace, failures: [] });
+        continue;
+      }
+      expect(v.cost).toBeLessThanOrEqual(1.25);
+      expect(v.under).toBeLessThanOrEqual(v.frontierUnder + 10);
+      expect(v.under).toBeLessThanOrEqual(v.referenceUnder + 10);
+    }
   });
 });
