@@ -439,6 +439,26 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     expect(asked).toMatchObject({ outcome: 'none', code: 'Sufficient' });
   });
 
+  it('with saturatedAfterGrowth, grows x3 when the pool is still saturated once new members serve', () => {
+    const base = {
+      pool: { size: 4, state: 'running' },
+      measurement: reading(1, 4),
+      history: [reading(1, 2, NOW - 60)],
+    };
+    // Off (the default): one saturated reading on these members, x1.5: 6 / 0.75 = 8.
+    expect(decideScaling(input(base))).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 8 });
+    // On: 4 x 3 = 12 members of load, / 0.75 = 16.
+    expect(
+      decideScaling(
+        input({ ...base, settings: { saturatedAfterGrowth: true, bounds: { min: 1, max: 20 } } }),
+      ),
+    ).toMatchObject({
+      outcome: 'scale',
+      code: 'Saturated',
+      targetSize: 16,
+    });
+  });
+
   it('scales in at once after a collapse, booting members first, but never while the load rises', () => {
     // 10 members, 2 of them booting; the load fell from 6.0 to 1.6 within a minute: 3 members keep 1.6 at 53 %.
     const collapse = decideScaling(

@@ -295,8 +295,16 @@ function trackingSizing(
   const rise = fullRise <= settings.trendCoverShare * load ? fullRise : 0;
   // A step: saturated now, and the previous reading was not and read at most half the load. The load may be
   // anything above the measure, so it is taken as `saturationFactor` times the measure at once.
+  // Saturated again on more members than the previous, saturated, reading: the capacity that arrived did not relieve
+  // it, so the load is well above the measure too.
+  const stillSaturated =
+    saturated && previous !== null && saturatedAt(previous) && previous.members! < reading.members;
   const jumped =
-    saturated && previous !== null && !saturatedAt(previous) && previousLoad! <= load * settings.stepEvidence;
+    (saturated &&
+      previous !== null &&
+      !saturatedAt(previous) &&
+      previousLoad! <= load * settings.stepEvidence) ||
+    (settings.saturatedAfterGrowth && stillSaturated);
   const factor = saturated
     ? jumped
       ? settings.saturationFactor
