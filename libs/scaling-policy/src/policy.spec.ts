@@ -439,6 +439,17 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     expect(asked).toMatchObject({ outcome: 'none', code: 'Sufficient' });
   });
 
+  it('takes a first reading that is already saturated as a step', () => {
+    // No earlier reading (history given, empty): 1 x 3 = 3 members of load, / 0.75 = 4.
+    expect(
+      decideScaling(input({ pool: { size: 1, state: 'running' }, measurement: reading(1, 1), history: [] })),
+    ).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 4 });
+    // Without any history at all (a caller that keeps none): the alert path's rule, x3 or +4 members: 5.
+    expect(
+      decideScaling(input({ pool: { size: 1, state: 'running' }, measurement: reading(1, 1) })),
+    ).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 5 });
+  });
+
   it('with saturatedAfterGrowth, grows x3 when the pool is still saturated once new members serve', () => {
     const base = {
       pool: { size: 4, state: 'running' },

@@ -300,6 +300,8 @@ function trackingSizing(
   const stillSaturated =
     saturated && previous !== null && saturatedAt(previous) && previous.members! < reading.members;
   const jumped =
+    // The first reading, already saturated: the load came before any reading could show it rise.
+    (saturated && previous === null && input.history !== undefined) ||
     (saturated &&
       previous !== null &&
       !saturatedAt(previous) &&
@@ -312,7 +314,16 @@ function trackingSizing(
     : 1;
   const projected = Math.max(load + rise, load * factor);
   const target = settings.trackingUtilisation;
-  const up = ceil(projected / target);
+  // A caller that keeps no history (PolicyInput.history absent) gets the alert path's rule for a saturated pool:
+  // at least x`saturationFactor` or +`saturationMinStep` members, as one call.
+  const up =
+    saturated && input.history === undefined
+      ? Math.max(
+          ceil(projected / target),
+          ceil(reading.members * settings.saturationFactor),
+          reading.members + settings.saturationMinStep,
+        )
+      : ceil(projected / target);
   const from = `${pct(reading.utilisation)} of ${reading.members} member(s): load ${load.toFixed(2)} members`;
   if (up > pool.size) {
     const code: ReasonCode =
