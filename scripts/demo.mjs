@@ -173,11 +173,13 @@ async function main() {
       if (e.alerts?.up && firstAlertAt === null && Date.parse(e.time) / 1000 > started / 1000 + LOAD_START_S)
         firstAlertAt = Date.parse(e.alerts.up.firingSince);
     }
-    for (const e of fresh) if (e.outcome === 'scaled' && e.direction === 'up') upCalls.push(e);
+    // A scale call is logged as `pending` when it is made and settled in place later: both count as made.
+    const upCall = (e) => e.direction === 'up' && (e.outcome === 'scaled' || e.outcome === 'pending');
+    for (const e of fresh) if (upCall(e)) upCalls.push(e);
     const decision = fresh
       .map((e) => `${e.outcome}${e.direction ? ` ${e.direction}` : ''} -> ${e.targetSize} (${e.code})`)
       .join('; ');
-    if (fresh.some((e) => e.outcome === 'scaled' && e.direction === 'up')) sawScaleOut = true;
+    if (fresh.some(upCall)) sawScaleOut = true;
     if (Math.floor(t / 3) !== lastPrinted || decision) {
       lastPrinted = Math.floor(t / 3);
       console.log(

@@ -138,6 +138,19 @@ describe('signals that mean what they say (e2e)', () => {
     });
   });
 
+  it('a duplicate with its alerts in another order (an HA peer) is still a duplicate', async () => {
+    await boot('step');
+    const body = load('real-world/alertmanager-repeat-with-resolved.json');
+    body.alerts[1].status = 'firing';
+    await post('/webhooks/alertmanager', body).expect(202);
+    const peer = { ...body, alerts: [...body.alerts].reverse(), externalURL: 'http://am-2.example' };
+    const res = await post('/webhooks/alertmanager', peer).expect(200);
+    expect(res.body.duplicateOf).toEqual(expect.any(String));
+    await tick();
+    expect((await tick()).code).toBe('NoSignal');
+    expect(size()).toBe(3);
+  });
+
   it('a repeat outside WEBHOOK_DEDUP_SECONDS is a new signal (the course: repeated after 5 minutes)', async () => {
     await boot('step', 2, { WEBHOOK_DEDUP_SECONDS: '0' });
     const body = load('real-world/grafana-threshold-B.json');

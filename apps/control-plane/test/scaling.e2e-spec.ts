@@ -217,6 +217,9 @@ describe('scaling (e2e)', () => {
           health: 'success',
           createdAt: expect.any(String),
           warmingUp: expect.any(Boolean),
+          // A member created seconds ago is within the health grace period (300 s): not judged yet.
+          judgedHealth: 'grace',
+          healthReason: expect.stringMatching(/within the 300 s grace period/),
         },
       ]);
       expect(new Date(res.body.nextTickAt).getTime()).toBeGreaterThan(Date.now());

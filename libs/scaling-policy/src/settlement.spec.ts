@@ -45,4 +45,13 @@ describe('settleScaleCall', () => {
     expect(d).toMatchObject({ outcome: 'not-applied', code: 'NotApplied' });
     expect(d.text).toMatch(/someone else/);
   });
+
+  it('counts the grace from the last moment a request may have been sent (retries given up, or a restart)', () => {
+    const retried = { ...call, sentUntil: 1000 + 80 };
+    expect(settleScaleCall(retried, { size: 2, state: 'running' }, 1000 + 90).outcome).toBe('unknown');
+    expect(
+      settleScaleCall(retried, { size: 2, state: 'running' }, 1000 + 80 + UNKNOWN_OUTCOME_GRACE_SECONDS + 1)
+        .outcome,
+    ).toBe('not-applied');
+  });
 });

@@ -1,11 +1,11 @@
 import { ReasonCode } from './types';
 
 /**
- * How long after a scale call a pool that still runs at the old size may yet show the call: the request may have
- * reached the API just before the caller died or lost the answer. Past this, a running pool at the old size means
+ * How long after the last moment a request of a call may have been sent a pool that still runs at the old size may
+ * yet show it: one request's timeout (15 s, the client's) plus 10 s. Past this, a running pool at the old size means
  * the call was not applied. Seconds.
  */
-export const UNKNOWN_OUTCOME_GRACE_SECONDS = 10;
+export const UNKNOWN_OUTCOME_GRACE_SECONDS = 25;
 
 /** A scale call recorded before it was made (the write-ahead record), as far as settlement needs it. */
 export interface ScaleCallRecord {
@@ -15,6 +15,11 @@ export interface ScaleCallRecord {
   to: number;
   /** When the call was about to be made (Unix seconds). */
   calledAt: number;
+  /**
+   * The last moment a request of the call may have been sent (Unix seconds): when the caller gave up its retries,
+   * or, for a call found after a restart, when the process started. Defaults to `calledAt`.
+   */
+  sentUntil?: number;
 }
 
 export interface Settlement {
@@ -31,7 +36,8 @@ export interface Settlement {
  *
  * Rules: a pool that is not `running` is still moving, so the outcome is unknown (the size a moving pool reports
  * may still be the old one); a running pool at the target, or moved past `from` in the call's direction, applied
- * it; a running pool at `from` did not, once `graceSeconds` have passed since the call; a pool moved the other way
+ * it; a running pool at `from` did not, once `graceSeconds` have passed since a request of the call may last have
+ * been sent (`sentUntil`); a pool moved the other way
  * was changed by someone else, and the call is counted as not applied.
  *
  * @param call the write-ahead record (sizes in members, time in Unix seconds)
@@ -65,11 +71,12 @@ export function settleScaleCall(
       code: 'Reconciled',
       text: `the scale call ${step} had no known outcome; the pool moved in its direction (now ${pool.size}): counted as applied, once`,
     };
-  if (moved === 0 && now - call.calledAt < graceSeconds)
+  const since = Math.max(call.calledAt, call.sentUntil ?? call.calledAt);
+  if (moved === 0 && now - since < graceSeconds)
     return {
       outcome: 'unknown',
       code: 'Settling',
-      text: `the scale call ${step} was made ${Math.max(0, Math.floor(now - call.calledAt))} s ago and the pool still runs at ${call.from}: waiting up to ${graceSeconds} s for it to show`,
+      text: `a request of the scale call ${step} may have been sent ${Math.max(0, Math.floor(now - since))} s ago and the pool still runs at ${call.from}: waiting up to ${graceSeconds} s for it to show`,
     };
   return {
     outcome: 'not-applied',

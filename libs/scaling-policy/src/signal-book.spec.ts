@@ -133,4 +133,75 @@ describe('SignalBook: alert identity', () => {
     );
     expect(book.firing('up', 2)).toEqual([]);
   });
+
+  it("a resolved alert never seen, or another alert's, does not clear a bare /up's step", () => {
+    const book = new SignalBook(600);
+    book.recordStep('up', 'bare', 100);
+    book.notify({ ...firing('never-seen'), status: 'resolved' }, 101);
+    expect(book.signals('up', 101).pendingStep).toBe(true);
+    book.notify(firing('a'), 102);
+    book.recordStep('up', 'bare', 103);
+    book.notify({ ...firing('a'), status: 'resolved' }, 104);
+    expect(book.signals('up', 104).pendingStep).toBe(true);
+  });
+
+  it('an alert restored from state saved before identities is matched by its name, then by identity', () => {
+    const book = new SignalBook(600);
+    book.restore({
+      alerts: [
+        {
+          direction: 'up',
+          alert: 'PoolCpuHigh',
+          source: 'grafana',
+          firingSince: 1,
+          lastReceivedAt: 1,
+          value: null,
+        },
+      ],
+      steps: [
+        {
+          direction: 'up',
+          source: 'grafana',
+          firstReceivedAt: 1,
+          lastReceivedAt: 1,
+          count: 1,
+          generation: 1,
+        },
+      ],
+      generation: 1,
+    });
+    book.notify(
+      {
+        direction: 'up',
+        alert: 'PoolCpuHigh',
+        id: 'fp1',
+        status: 'resolved',
+        value: null,
+        source: 'grafana',
+      },
+      2,
+    );
+    expect(book.firing('up', 2)).toEqual([]);
+    expect(book.signals('up', 2).pendingStep).toBe(false);
+    // A firing one takes the legacy entry over (its firing-since kept), never doubling it.
+    book.restore({
+      alerts: [
+        {
+          direction: 'up',
+          alert: 'PoolCpuHigh',
+          source: 'grafana',
+          firingSince: 1,
+          lastReceivedAt: 1,
+          value: null,
+        },
+      ],
+      steps: [],
+      generation: 1,
+    });
+    book.notify(
+      { direction: 'up', alert: 'PoolCpuHigh', id: 'fp1', status: 'firing', value: 0.9, source: 'grafana' },
+      3,
+    );
+    expect(book.firing('up', 3)).toEqual([expect.objectContaining({ id: 'fp1', firingSince: 1 })]);
+  });
 });

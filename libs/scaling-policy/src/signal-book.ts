@@ -23,6 +23,8 @@ export interface FiringAlert {
   alert: string;
   /** See AlertNotice.id (absent in state saved by older versions: the name). */
   id?: string;
+  /** Restored from state saved before identities: matched by name until it is notified again. */
+  legacy?: boolean;
   group?: string;
   source: string;
   firingSince: number;
@@ -79,12 +81,21 @@ export class SignalBook {
   /** Applies one alert of a notification. A firing alert also records a pending step of its direction. */
   notify(notice: AlertNotice, now: number): void {
     const key = keyOf(notice);
+    // State saved before alerts had identities is keyed by name: the same alert, now known by its identity.
+    const legacy = [...this.alerts.entries()].find(
+      ([k, a]) => a.legacy && a.direction === notice.direction && a.alert === notice.alert && k !== key,
+    );
+    if (legacy) this.alerts.delete(legacy[0]);
     if (notice.status === 'resolved') {
-      this.alerts.delete(key);
-      if (!this.firing(notice.direction, now).length) this.steps.delete(notice.direction);
+      const held = this.alerts.delete(key) || legacy !== undefined;
+      // A resolved alert clears only itself: the pending step goes with the last alert that was held, never
+      // because of an alert never seen, and never a bare /up or /down's step.
+      const step = this.steps.get(notice.direction);
+      if (held && step && step.source !== 'bare' && !this.firing(notice.direction, now).length)
+        this.steps.delete(notice.direction);
       return;
     }
-    const existing = this.alerts.get(key);
+    const existing = this.alerts.get(key) ?? legacy?.[1];
     const value: Measurement | null =
       notice.value !== null
         ? { utilisation: notice.value, measuredAt: now, source: 'notification' }
@@ -188,7 +199,7 @@ export class SignalBook {
   restore(state: SignalBookState): void {
     this.alerts.clear();
     this.steps.clear();
-    for (const a of state.alerts) this.alerts.set(keyOf(a), a);
+    for (const a of state.alerts) this.alerts.set(keyOf(a), a.id === undefined ? { ...a, legacy: true } : a);
     for (const s of state.steps) this.steps.set(s.direction, s);
     this.generation = state.generation;
   }

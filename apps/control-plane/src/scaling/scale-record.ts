@@ -21,6 +21,8 @@ export interface ScaleRecord {
   steps: { up?: { generation: number }; down?: { generation: number } };
   /** The operation the API answered with, once it answered. */
   operationId: string | null;
+  /** The last moment a request of this call may have been sent: when the retries were given up (Unix seconds). */
+  sentUntil?: number;
   /** `scale` (the default) sets the size; `evict` removes `ids` (the pool shrinks by them). */
   kind?: 'scale' | 'evict';
   ids?: string[];

@@ -19,6 +19,12 @@ export class ScalingScheduler implements OnApplicationBootstrap, OnApplicationSh
   ) {}
 
   onApplicationBootstrap(): void {
+    if (this.scaling.unsettled)
+      this.scaling
+        .settleAtStart()
+        .catch((error: unknown) =>
+          this.logger.error({ msg: 'settling at start failed', error: String(error) }),
+        );
     const periodMs = this.settings.SCALING_INTERVAL_SECONDS * 1000;
     this.scaling.nextTickAt = new Date(Date.now() + periodMs);
     const timer = setInterval(() => {

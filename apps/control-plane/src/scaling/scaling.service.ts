@@ -33,6 +33,8 @@ export type ManualRequest = { direction: Direction } | { size: number };
 
 /** How long an unknown outcome is watched (the pool read every second) before the next tick takes it over. */
 const SETTLE_WATCH_MS = 60_000;
+/** How far back the readings passed to the policy as `history` go (it needs at least 240 s). */
+const READING_HISTORY_SECONDS = 600;
 /** An anti-affinity group holds at most this many instances (Exoscale's documented limit). */
 const ANTI_AFFINITY_MAX = 8;
 
@@ -89,6 +91,8 @@ export class ScalingService {
   /** A member's replacement in progress (see replacement.ts). */
   replacement: ReplacementState | null = null;
   private quotaError: string | null = null;
+  /** Recent Prometheus readings of the ticks (bounded to READING_HISTORY_SECONDS), for the policy's `history`. */
+  private readonly readings: Measurement[] = [];
   private antiAffinityWarned = false;
   nextTickAt: Date | null = null;
   /** The pool as last read (or as last scaled), for the status page. */
@@ -113,7 +117,11 @@ export class ScalingService {
   ) {
     // What a previous run of the control plane remembered (STATE_DIR); a record left there is settled first.
     this.lastScaledAt = state.restored.lastScaledAt;
-    this.record = state.restored.record;
+    // Any request of a call the previous process made was sent before this one started.
+    const restored = state.restored.record;
+    this.record = restored
+      ? { ...restored, sentUntil: Math.max(restored.sentUntil ?? 0, Date.now() / 1000) }
+      : null;
     this.replacement = state.restored.replacement ?? null;
   }
 
@@ -139,6 +147,25 @@ export class ScalingService {
       const entry = await this.execute(trigger, request);
       await this.saveMemory();
       return entry;
+    });
+  }
+
+  /**
+   * At start: a scale call left unsettled by the previous process is settled against the pool at once (a pool
+   * still moving, or unreadable, is left to the ticks).
+   */
+  settleAtStart(): Promise<void> {
+    return this.lock.run(async () => {
+      if (!this.record) return;
+      let pool: InstancePool;
+      try {
+        pool = await this.exoscale.getInstancePool(this.settings.EXOSCALE_INSTANCEPOOL_ID);
+      } catch {
+        return;
+      }
+      this.observePool(pool, Date.now() / 1000);
+      this.settle(pool, Date.now() / 1000);
+      await this.saveMemory();
     });
   }
 
@@ -334,6 +361,12 @@ export class ScalingService {
     }
 
     const seen = measurement ?? signals.up.alert?.value ?? signals.down.alert?.value ?? null;
+    const history = this.readings.slice();
+    if (measurement?.source === 'prometheus') {
+      this.readings.push(measurement);
+      while (this.readings.length > 0 && this.readings[0].measuredAt < now - READING_HISTORY_SECONDS)
+        this.readings.shift();
+    }
     if (seen) this.lastUtilisation = { value: seen.utilisation, at: seen.measuredAt };
 
     // A replacement's extra member (launch-first) is not capacity the decision asked for: it is left out of the
@@ -353,6 +386,8 @@ export class ScalingService {
         }),
       signals,
       measurement,
+      // The earlier readings (not this one), oldest first, for the policy's trend and saturation evidence.
+      history,
       lastScaledAt: this.lastScaledAt,
       settings: { ...this.settings.policySettings, bounds },
     });
@@ -495,6 +530,8 @@ export class ScalingService {
       error: result.error,
     });
     const operation = { id: result.operationId, outcome: 'unknown' as const, error: result.error };
+    record.sentUntil = Date.now() / 1000;
+    await this.saveMemory();
     this.log.update(entry.id, { reasons: [...entry.reasons, ...result.reasons], operation });
     const settled = await this.settleWhenRunning();
     if (!settled || settled.outcome === 'unknown') {

@@ -177,6 +177,12 @@ describe('mapPayloadToSignals', () => {
       { grafana_state_reason: 'NoData, KeepLast' },
       'firing',
     ],
+    [
+      'the rule fired on a query error (annotation Error)',
+      { alertname: 'PoolCpuHigh', autoscale: 'up' },
+      { Error: 'context deadline exceeded' },
+      'firing',
+    ],
   ])('ignores missing data with its reason: %s', (_, labels, annotations, status) => {
     const mapping = mapPayloadToSignals(
       { kind: 'alert-group', payload: { status, alerts: [{ status, labels, annotations }] } as never },

@@ -108,6 +108,10 @@ function missingData(a: AlertDto): string | null {
   const reason = stateReason.split(/[\s,]+/).find((r) => /^(nodata|error)$/i.test(r));
   if (a.status === 'firing' && reason)
     return `fired on ${reason} (grafana_state_reason ${JSON.stringify(stateReason)}): missing data is not load`;
+  // A rule whose execution-error state is Alerting fires with the error in the annotation `Error`.
+  const error = a.annotations?.Error;
+  if (a.status === 'firing' && typeof error === 'string' && error.trim() !== '')
+    return `fired on a query error (annotation Error: ${JSON.stringify(error.slice(0, 200))}): missing data is not load`;
   return null;
 }
 

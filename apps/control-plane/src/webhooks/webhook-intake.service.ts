@@ -5,7 +5,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { ScalingService } from '../scaling/scaling.service';
 import { Direction } from '@app/scaling-policy';
 
-import { DeliveryLedger } from '../scaling/delivery-ledger';
+import { canonicalJson, DeliveryLedger } from '../scaling/delivery-ledger';
 import { SignalStore } from '../scaling/signal-store';
 import { StateFile } from '../scaling/state-file.service';
 import { mapPayloadToSignals, ParsedPayload } from './alert-signals';
@@ -200,14 +200,11 @@ function deliveryContent(parsed: ParsedPayload, direction: Direction | undefined
     groupKey: p.groupKey,
     status: p.status,
     truncated: p.truncatedAlerts,
-    alerts: p.alerts.map((a) => [
-      a.status,
-      a.fingerprint,
-      a.labels,
-      a.annotations,
-      a.startsAt,
-      a.endsAt,
-      a.values,
-    ]),
+    // In a canonical order: a peer or a retry may list the same alerts in another order.
+    alerts: p.alerts
+      .map((a) =>
+        canonicalJson([a.status, a.fingerprint, a.labels, a.annotations, a.startsAt, a.endsAt, a.values]),
+      )
+      .sort(),
   };
 }
