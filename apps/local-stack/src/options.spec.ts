@@ -42,6 +42,8 @@ describe('local stack options', () => {
       dir: '/tmp/x',
     });
     expect(parse('--help')).toBe('help');
+    const schedule = '[{name: soon, start: "* * * * *", duration: 10m, min: 3}]';
+    expect(parse('--schedule', schedule)).toMatchObject({ schedule });
   });
 
   it.each([
@@ -52,6 +54,15 @@ describe('local stack options', () => {
     [['--policy', 'magic'], /--policy must be target or step/],
     [['--boot=-1'], /--boot must be a whole number between 0 and 600/],
     [['--bogus'], /Unknown option '--bogus'/],
+    [
+      ['--schedule', '[{name: a, start: "* * * * *", duration: 10m, min: 6}]'],
+      /--schedule\[0\] \(a\)\.min \(6\) must not exceed --max \(5\)/,
+    ],
+    [
+      ['--schedule', '[{name: a, start: "* * * *", duration: 10m, min: 3}]'],
+      /--schedule\[0\] \(a\)\.start .* must have 5 fields/,
+    ],
+    [['--schedule', '[]'], /--schedule must list at least one window/],
   ])('rejects %j naming the option', (argv, message) => {
     expect(() => parse(...argv)).toThrow(OptionError);
     expect(() => parse(...argv)).toThrow(message);

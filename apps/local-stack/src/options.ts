@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { parseSchedules } from '@app/scaling-policy';
+
 export interface StackOptions {
   fast: boolean;
   min: number;
@@ -10,12 +12,14 @@ export interface StackOptions {
   policy: 'target' | 'step';
   /** Seconds a new member takes to boot (default: 20, or 2 with --fast). */
   boot?: number;
+  /** SCHEDULES for the control plane (YAML or JSON), checked here with the same rules. */
+  schedule?: string;
   dir: string;
 }
 
 export class OptionError extends Error {}
 
-export const USAGE = `usage: npm start -- [--fast] [--min N] [--max N] [--size N] [--policy target|step] [--boot SECONDS] [--dir DIR]
+export const USAGE = `usage: npm start -- [--fast] [--min N] [--max N] [--size N] [--policy target|step] [--boot SECONDS] [--schedule YAML] [--dir DIR]
 
   --fast            compress every timing (tick 5 s, scrape 1 s, alerts after 5 s, boot 2 s, one /load = 1 s of CPU)
   --min N           smallest pool size the control plane keeps (default 1)
@@ -23,6 +27,8 @@ export const USAGE = `usage: npm start -- [--fast] [--min N] [--max N] [--size N
   --size N          initial pool size, within --min..--max (default 2)
   --policy NAME     scaling policy: target (default, sizes from the utilisation) or step (one member per signal)
   --boot SECONDS    how long a new member takes to boot (default 20, 2 with --fast); the warm-up follows it
+  --schedule YAML   scheduled capacity, passed as SCHEDULES (docs/architecture.md §4), e.g.
+                    '[{name: soon, start: "* * * * *", duration: 10m, min: 3}]' (every minute: active at once)
   --dir DIR         where generated configs, state, data and logs go (default .local/)
   --help            this text`;
 
@@ -51,6 +57,7 @@ export function parseOptions(argv: string[], root: string): StackOptions | 'help
         size: { type: 'string' },
         policy: { type: 'string' },
         boot: { type: 'string' },
+        schedule: { type: 'string' },
         dir: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -70,6 +77,17 @@ export function parseOptions(argv: string[], root: string): StackOptions | 'help
   if (policy !== 'target' && policy !== 'step')
     throw new OptionError(`--policy must be target or step, got ${JSON.stringify(policy)}`);
   const boot = str('boot') === undefined ? undefined : integer('boot', str('boot'), 0, 0, 600);
+  const schedule = str('schedule');
+  if (schedule !== undefined) {
+    const { windows, problems } = parseSchedules(schedule, '--schedule', {
+      minSize: min,
+      maxSize: max,
+      minName: '--min',
+      maxName: '--max',
+    });
+    if (problems.length > 0) throw new OptionError(problems.join('; '));
+    if (windows.length === 0) throw new OptionError('--schedule must list at least one window');
+  }
   const dir = str('dir');
   if (dir !== undefined && dir.trim() === '') throw new OptionError('--dir must not be empty');
   return {
@@ -79,6 +97,7 @@ export function parseOptions(argv: string[], root: string): StackOptions | 'help
     size,
     policy,
     ...(boot !== undefined ? { boot } : {}),
+    ...(schedule !== undefined ? { schedule } : {}),
     dir: resolve(dir ?? resolve(root, '.local')),
   };
 }

@@ -108,6 +108,7 @@ export async function startStack(
         PROMETHEUS_URL: `http://127.0.0.1:${PORTS.prometheus}`,
         POOL_MIN_SIZE: String(options.min),
         POOL_MAX_SIZE: String(options.max),
+        ...(options.schedule !== undefined ? { SCHEDULES: options.schedule } : {}),
       },
     );
     await waitFor(

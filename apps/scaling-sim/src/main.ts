@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { DEFAULT_POLICY_SETTINGS } from '@app/scaling-policy';
+import { DEFAULT_POLICY_SETTINGS, parseSchedules, ScheduleWindow } from '@app/scaling-policy';
 
 import { renderSimulationChart } from './chart';
 import { FRONTIER_BUDGET, frontierAt, reactiveFrontier, reactiveTimeline } from './frontier';
@@ -12,9 +12,12 @@ import { SettingsFileError, shippedCloudSettings } from './shipped-settings';
 import { suiteWithPublic } from './suite';
 import { parseTraceCsv, PUBLIC_TRACES, Trace, TraceError } from './traces';
 
+/** The wall-clock time of a trace's second 0 with --schedule: a Monday, 08:00 in Vienna. */
+const DEFAULT_START = '2026-11-30T07:00:00Z';
+
 const USAGE = `usage: npm run simulate -- [--trace step|ramp|spike|diurnal|FILE] [--policy target|step|reference|frontier|all]
                          [--duration S] [--boot S] [--noise SIGMA] [--seed N] [--min N] [--max N]
-                         [--up-for S] [--set NAME=VALUE] [--json] [--chart FILE.svg]
+                         [--up-for S] [--set NAME=VALUE] [--schedule YAML [--start ISO]] [--json] [--chart FILE.svg]
        npm run simulate -- --suite [--seed N] [--count N] [--noise SIGMA] [--noise-seed N] [--boot S] [--up-for S]
 
   Replays a load trace through a model of the shipped cloud pipeline (Grafana rules and notification policy,
@@ -38,6 +41,9 @@ const USAGE = `usage: npm run simulate -- [--trace step|ramp|spike|diurnal|FILE]
   --timeline  S: print every run's timeline (clients, demand, requested, serving, utilisation, calls) every S s
   --up-for    override the \`for\` of the up rules (seconds), to measure a change of the monitoring rules
   --min/--max pool bounds (default 1..20)
+  --schedule  scheduled capacity, the control plane's SCHEDULES syntax (YAML or JSON list of windows
+              {name, start: CRON, end: CRON | duration: 10h, timezone, min, max}); applied at every tick
+  --start     the wall-clock time of the trace's second 0, for --schedule (default ${DEFAULT_START})
   --json      a JSON array on stdout, one object per (trace, policy), nothing else
   --chart     write an SVG chart (load, demand, requested and serving size, utilisation, scale calls);
               with several traces or policies, one file per trace and policy next to FILE`;
@@ -60,6 +66,9 @@ export interface SimOptions {
   noise: number;
   seed: number;
   bounds: { min: number; max: number };
+  /** `--schedule`: windows applied at every tick from the wall-clock time `startAt` (Unix seconds) + t. */
+  schedules?: ScheduleWindow[];
+  startAt?: number;
   json: boolean;
   chart?: string;
 }
@@ -125,6 +134,8 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
         max: { type: 'string' },
         json: { type: 'boolean', default: false },
         chart: { type: 'string' },
+        schedule: { type: 'string' },
+        start: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -172,6 +183,22 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
   if (min > max) throw new UsageError(`--min (${min}) must not exceed --max (${max})`);
   const noise = number('noise', str('noise'), 0, 0);
   if (noise > 1) throw new UsageError('--noise must be between 0 and 1');
+  const scheduled =
+    str('schedule') === undefined
+      ? undefined
+      : parseSchedules(str('schedule'), '--schedule', {
+          minSize: min,
+          maxSize: max,
+          minName: '--min',
+          maxName: '--max',
+        });
+  if (scheduled && scheduled.problems.length > 0) throw new UsageError(scheduled.problems.join('; '));
+  if (str('start') !== undefined && !scheduled) throw new UsageError('--start needs --schedule');
+  const startAt = Date.parse(str('start') ?? DEFAULT_START) / 1000;
+  if (!Number.isFinite(startAt))
+    throw new UsageError(
+      `--start must be an ISO date and time such as ${DEFAULT_START}, got ${JSON.stringify(str('start'))}`,
+    );
   return {
     traces,
     policies,
@@ -185,6 +212,7 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
     noise,
     seed,
     bounds: { min, max },
+    ...(scheduled ? { schedules: scheduled.windows, startAt } : {}),
     json: values.json as boolean,
     chart: str('chart'),
   };
@@ -214,7 +242,7 @@ export interface SimResult {
 
 export function modelSettings(
   options: Pick<SimOptions, 'boot' | 'noise' | 'seed' | 'bounds'> &
-    Partial<Pick<SimOptions, 'upFor' | 'policyOverrides'>>,
+    Partial<Pick<SimOptions, 'upFor' | 'policyOverrides' | 'schedules' | 'startAt'>>,
 ): ModelSettings {
   const shipped = shippedCloudSettings(ROOT);
   const rules =
@@ -229,6 +257,7 @@ export function modelSettings(
     boot: options.boot,
     noise: options.noise,
     seed: options.seed,
+    ...(options.schedules ? { schedules: options.schedules, startAt: options.startAt ?? 0 } : {}),
   };
 }
 

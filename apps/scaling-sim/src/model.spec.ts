@@ -110,6 +110,36 @@ describe('scaling simulator', () => {
     expect(() => parseTraceCsv('t.csv', '0,1\nten,1\n')).toThrow('t.csv:2: expected "seconds,clients"');
   });
 
+  it('applies --schedule at every tick: an idle pool rises to the window min, then falls back after it', () => {
+    const options = parseOptionsOrThrow([
+      '--schedule',
+      '[{name: launch, start: "20 8 * * 1-5", end: "40 8 * * 1-5", timezone: Europe/Vienna, min: 4}]',
+      '--start',
+      '2026-11-30T07:00:00Z', // Monday 08:00 in Vienna: the window is open from second 1200 to 2400
+    ]);
+    expect(options).toMatchObject({
+      schedules: [{ name: 'launch', min: 4 }],
+      startAt: Date.parse('2026-11-30T07:00:00Z') / 1000,
+    });
+    const idle: Trace = { name: 'idle', duration: 3600, clientsAt: () => 0 };
+    const timeline = simulate(
+      idle,
+      'target',
+      modelSettings({ ...options, boot: 120, noise: 0, seed: 1, bounds }),
+    );
+    expect(timeline.calls[0]).toMatchObject({ t: 1200, from: 1, to: 4, code: 'BelowMin' });
+    expect(timeline.requested[1199]).toBe(1);
+    expect(timeline.requested[2399]).toBe(4);
+    expect(timeline.requested[3599]).toBe(1);
+    expect(timeline.calls.filter((c) => c.t >= 2400)[0].to).toBeLessThan(4);
+    expect(() =>
+      parseOptionsOrThrow(['--schedule', '[{name: a, start: "0 8 * * *", end: "0 9 * * *", min: 30}]']),
+    ).toThrow(/--schedule\[0\] \(a\)\.min \(30\) must not exceed --max \(20\)/);
+    expect(() => parseOptionsOrThrow(['--start', '2026-11-30T07:00:00Z'])).toThrow(
+      /--start needs --schedule/,
+    );
+  });
+
   it('rejects bad options with a message naming the option', () => {
     const errors: string[] = [];
     const write = jest

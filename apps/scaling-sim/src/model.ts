@@ -1,4 +1,12 @@
-import { decideScaling, Direction, Measurement, PolicySettings, SignalBook } from '@app/scaling-policy';
+import {
+  decideScaling,
+  Direction,
+  Measurement,
+  PolicySettings,
+  ScheduleWindow,
+  scheduledBounds,
+  SignalBook,
+} from '@app/scaling-policy';
 
 import { Random } from './random';
 import { demandFor, Trace } from './traces';
@@ -39,6 +47,9 @@ export interface ModelSettings {
   policy: PolicySettings;
   noise: number;
   seed: number;
+  /** Scheduled capacity (the control plane's SCHEDULES), applied at every tick; `startAt` is second 0's Unix time. */
+  schedules?: ScheduleWindow[];
+  startAt?: number;
 }
 
 export type SimPolicy = 'target' | 'step' | 'reference';
@@ -171,6 +182,15 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
     book.notify({ direction: rule.direction, alert: rule.name, status, value, source: 'model' }, t);
   };
 
+  const scheduledAt = (t: number) => {
+    const { min, max } = scheduledBounds(
+      settings.schedules ?? [],
+      settings.bounds,
+      (settings.startAt ?? 0) + t,
+    );
+    return { min, max };
+  };
+
   let current: { value: number; members: number } | null = null;
   // The control plane's readings of earlier ticks (PolicyInput.history): the last 10 minutes.
   const readings: Measurement[] = [];
@@ -275,7 +295,8 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
         measurement,
         lastScaledAt,
         history: readings.filter((r) => r.measuredAt >= t - 600),
-        settings: policySettings,
+        // The control plane's effectiveBounds: the windows active at this tick's wall-clock time.
+        settings: settings.schedules ? { ...policySettings, bounds: scheduledAt(t) } : policySettings,
       });
       if (measurement) readings.push(measurement);
       while (readings.length > 0 && readings[0].measuredAt < t - 600) readings.shift();

@@ -3,3 +3,4 @@ export * from './signal-book';
 export * from './types';
 export * from './settlement';
 export * from './member-health';
+export * from './schedule';

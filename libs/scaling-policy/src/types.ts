@@ -47,6 +47,7 @@ export const REASON_CODES = [
   'QuotaLimited',
   'Tracking',
   'Trend',
+  'Scheduled',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 

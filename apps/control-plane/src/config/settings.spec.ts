@@ -153,6 +153,41 @@ describe('loadSettings', () => {
     expect(loadSettings({ ...required, FAILPOINTS: 'during-operation' }).FAILPOINTS).toBe('during-operation');
   });
 
+  it('reads SCHEDULES (YAML or JSON) and refuses a bad window, naming SCHEDULES, the window and the field', () => {
+    expect(loadSettings(required).schedules).toEqual([]);
+    const yaml =
+      '[{name: office, start: "0 8 * * 1-5", end: "0 18 * * 1-5", timezone: Europe/Vienna, min: 3}]';
+    expect(loadSettings({ ...required, SCHEDULES: yaml }).schedules).toEqual([
+      { name: 'office', start: '0 8 * * 1-5', end: '0 18 * * 1-5', timezone: 'Europe/Vienna', min: 3 },
+    ]);
+    const json = JSON.stringify([{ name: 'batch', start: '0 2 * * *', duration: '2h', max: 12 }]);
+    expect(loadSettings({ ...required, SCHEDULES: json }).schedules).toEqual([
+      { name: 'batch', start: '0 2 * * *', durationSeconds: 7200, timezone: 'UTC', max: 12 },
+    ]);
+    expect(
+      problems({ ...required, SCHEDULES: '[{name: a, start: "0 8 * * *", end: "0 9 * * *", min: 11}]' }),
+    ).toEqual([
+      'SCHEDULES[0] (a).min (11) must not exceed POOL_MAX_SIZE (10) unless the window sets its own max',
+    ]);
+    expect(
+      problems({
+        ...required,
+        POOL_MIN_SIZE: '2',
+        SCHEDULES: '[{name: a, start: "0 8 * * *", end: "0 9 * * *", max: 1}]',
+      }),
+    ).toEqual(['SCHEDULES[0] (a).max (1) must not be below POOL_MIN_SIZE (2)']);
+    expect(
+      problems({
+        ...required,
+        SCHEDULES: '[{name: a, start: "0 8 * * *", end: "0 9 * * *", timezone: Europe/Vienne, min: 2}]',
+      }),
+    ).toEqual(['SCHEDULES[0] (a).timezone "Europe/Vienne" is not an IANA time zone such as Europe/Vienna']);
+    expect(
+      problems({ ...required, SCHEDULES: '[{name: a, start: "0 8 * * 8", end: "0 9 * * *", min: 2}]' })[0],
+    ).toMatch(/^SCHEDULES\[0\] \(a\)\.start "0 8 \* \* 8" is not a valid cron expression/);
+    expect(problems({ ...required, SCHEDULES: '{oops' })[0]).toMatch(/^SCHEDULES is not valid YAML or JSON/);
+  });
+
   it('never puts a secret value into its messages', () => {
     const error = (() => {
       try {

@@ -3,9 +3,11 @@ import {
   DEFAULT_HEALTH_SETTINGS,
   DEFAULT_POLICY_SETTINGS,
   HealthSettings,
+  parseSchedules,
   POLICY_NAMES,
   PolicyName,
   PolicySettings,
+  ScheduleWindow,
 } from '@app/scaling-policy';
 import { plainToInstance, Transform } from 'class-transformer';
 
@@ -194,6 +196,18 @@ export class Settings {
   @OptionalUrlSetting('PROMETHEUS_URL', 'http://prometheus:9090')
   PROMETHEUS_URL?: string;
 
+  /**
+   * Scheduled capacity (docs/architecture.md §4, "Scheduled capacity"): YAML or JSON, a list of windows
+   * `{name, start: <cron>, end: <cron> | duration: <10h>, timezone: <IANA>, min?, max?}`; checked in loadSettings.
+   */
+  @OptionalString()
+  SCHEDULES?: string;
+
+  /** The windows of SCHEDULES (loadSettings has refused any problem). */
+  get schedules(): ScheduleWindow[] {
+    return parseSchedules(this.SCHEDULES, 'SCHEDULES').windows;
+  }
+
   @OptionalString()
   WEBHOOK_USERNAME?: string;
 
@@ -335,6 +349,10 @@ export function loadSettings(env: Record<string, string | undefined>): Settings 
     problems.push(
       `HEALTH_GRACE_SECONDS (${settings.HEALTH_GRACE_SECONDS}) must not be below WARMUP_SECONDS (${settings.WARMUP_SECONDS}): a member still warming up would be judged`,
     );
+  }
+  if (problems.length === 0) {
+    const limits = { minSize: settings.POOL_MIN_SIZE, maxSize: settings.POOL_MAX_SIZE };
+    problems.push(...parseSchedules(settings.SCHEDULES, 'SCHEDULES', limits).problems);
   }
   if (Boolean(settings.WEBHOOK_USERNAME) !== Boolean(settings.WEBHOOK_PASSWORD)) {
     problems.push('WEBHOOK_USERNAME and WEBHOOK_PASSWORD must be set together');

@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 
 import { ExoscaleClient, LoadBalancer } from '@app/exoscale-client';
+import { nextWindowStart } from '@app/scaling-policy';
 
 import { Settings } from '../config/settings';
 import { MemberHealthService } from '../discovery/member-health.service';
 import { DecisionLogService } from '../scaling/decision-log.service';
 import { ScalingService } from '../scaling/scaling.service';
 import { SignalStore } from '../scaling/signal-store';
-import { PoolStatusDto } from './dto/pool-status.dto';
+import { PoolStatusDto, ScheduleStatusDto } from './dto/pool-status.dto';
 
 const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
@@ -21,6 +22,16 @@ export class PoolService {
     private readonly decisions: DecisionLogService,
     private readonly health: MemberHealthService,
   ) {}
+
+  /** The active SCHEDULES windows and the next start (GET /pool, the status page). */
+  schedules(now: number): ScheduleStatusDto {
+    const next = nextWindowStart(this.settings.schedules, now);
+    return {
+      active: this.scaling.schedule(now).active,
+      next: next ? { name: next.name, at: iso(next.at) } : null,
+      configured: this.scaling.bounds,
+    };
+  }
 
   async status(): Promise<PoolStatusDto> {
     const poolId = this.settings.EXOSCALE_INSTANCEPOOL_ID;
@@ -43,7 +54,7 @@ export class PoolService {
       zone: this.settings.EXOSCALE_ZONE,
       size: pool.size,
       state: pool.state,
-      bounds: this.scaling.effectiveBounds(pool),
+      bounds: this.scaling.effectiveBounds(pool, now / 1000),
       members: members.map((m) => ({
         id: m.id,
         name: m.name,
@@ -82,6 +93,7 @@ export class PoolService {
       nextTickAt: this.scaling.nextTickAt?.toISOString() ?? null,
       dryRun: this.settings.DRY_RUN,
       lastDecision: this.decisions.latest() ?? null,
+      ...(this.settings.schedules.length > 0 ? { schedules: this.schedules(now / 1000) } : {}),
     };
   }
 }

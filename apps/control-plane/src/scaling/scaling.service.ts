@@ -11,6 +11,8 @@ import {
   chooseVictims,
   Reason,
   ReasonCode,
+  scheduledBounds,
+  ScheduledBounds,
   settleScaleCall,
   Settlement,
 } from '@app/scaling-policy';
@@ -126,11 +128,15 @@ export class ScalingService {
   }
 
   /**
-   * The bounds in force: the settings', with the maximum clamped to 8 when the pool is in an anti-affinity group
-   * (a group holds at most 8 instances, and every member joins each of the pool's groups).
+   * The bounds in force: the settings', raised (or capped) by the SCHEDULES windows active at `now`, with the maximum
+   * clamped to 8 when the pool is in an anti-affinity group (a group holds at most 8 instances, and every member
+   * joins each of the pool's groups).
    */
-  effectiveBounds(pool?: Pick<InstancePool, 'antiAffinityGroupIds'>): { min: number; max: number } {
-    const { min, max } = this.bounds;
+  effectiveBounds(
+    pool?: Pick<InstancePool, 'antiAffinityGroupIds'>,
+    now = Date.now() / 1000,
+  ): { min: number; max: number } {
+    const { min, max } = this.schedule(now);
     if (!pool || pool.antiAffinityGroupIds.length === 0 || max <= ANTI_AFFINITY_MAX) return { min, max };
     if (!this.antiAffinityWarned) {
       this.antiAffinityWarned = true;
@@ -172,6 +178,11 @@ export class ScalingService {
   /** The scale call whose outcome is being settled, if any (for the status API). */
   get unsettled(): ScaleRecord | null {
     return this.record;
+  }
+
+  /** The SCHEDULES windows active at `now` and the bounds they put in force (libs/scaling-policy, pure). */
+  schedule(now = Date.now() / 1000): ScheduledBounds {
+    return scheduledBounds(this.settings.schedules, this.bounds, now);
   }
 
   get bounds(): { min: number; max: number } {
@@ -373,7 +384,7 @@ export class ScalingService {
     // size decided on and added back to the call, so a scale-out during a replacement still ends at its size.
     const surge =
       this.replacement?.phase === 'surge' && pool.instanceIds.includes(this.replacement.memberId) ? 1 : 0;
-    const bounds = this.effectiveBounds(pool);
+    const bounds = this.effectiveBounds(pool, now);
     const decision: Decision = decideScaling({
       now,
       request,
@@ -401,6 +412,8 @@ export class ScalingService {
       basis: decision.basis,
     };
     const reasons = [...readingNotes, ...decision.reasons];
+    const scheduled = this.schedule(now).reason;
+    if (scheduled) reasons.push(scheduled);
     if (surge > 0)
       reasons.push({
         code: 'Replacing',

@@ -209,6 +209,52 @@ export class DecisionEntryDto {
   durationMs: number;
 }
 
+export class ScheduleWindowDto {
+  @ApiProperty({ example: 'office' })
+  name: string;
+
+  @ApiProperty({ example: '0 8 * * 1-5', description: 'cron that opens the window, in its time zone' })
+  start: string;
+
+  @ApiPropertyOptional({ example: '0 18 * * 1-5', description: 'cron that closes the window' })
+  end?: string;
+
+  @ApiPropertyOptional({ example: 36000, description: 'or: how long the window lasts after each start' })
+  durationSeconds?: number;
+
+  @ApiProperty({ example: 'Europe/Vienna' })
+  timezone: string;
+
+  @ApiPropertyOptional({ example: 3 })
+  min?: number;
+
+  @ApiPropertyOptional({ example: 6 })
+  max?: number;
+}
+
+export class NextWindowDto {
+  @ApiProperty({ example: 'office' })
+  name: string;
+
+  @ApiProperty({ example: '2026-11-24T07:00:00.000Z' })
+  at: string;
+}
+
+export class ScheduleStatusDto {
+  @ApiProperty({ type: [ScheduleWindowDto], description: 'SCHEDULES windows active now' })
+  active: ScheduleWindowDto[];
+
+  @ApiPropertyOptional({
+    type: NextWindowDto,
+    nullable: true,
+    description: 'the next start of a window not active now',
+  })
+  next: NextWindowDto | null;
+
+  @ApiProperty({ type: BoundsDto, description: 'POOL_MIN_SIZE / POOL_MAX_SIZE, before the schedule' })
+  configured: BoundsDto;
+}
+
 export class PoolStatusDto {
   @ApiProperty({ example: 'a02baf5a-a3e4-49a0-857b-8a08d276c1c0' })
   id: string;
@@ -254,4 +300,11 @@ export class PoolStatusDto {
 
   @ApiPropertyOptional({ type: DecisionEntryDto, nullable: true })
   lastDecision: DecisionEntryDto | null;
+
+  @ApiPropertyOptional({
+    type: ScheduleStatusDto,
+    description:
+      'Scheduled capacity, when SCHEDULES is set: the active windows (their bounds are in `bounds`)',
+  })
+  schedules?: ScheduleStatusDto;
 }
