@@ -1,12 +1,8 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import request from 'supertest';
 
 import { eventually } from './support/app';
-import { FakeExoscale, startFakeExoscale, TEST_KEY, TEST_SECRET } from './support/fake-exoscale';
-import { assertBuilt, freePort, runControlPlane, Running } from './support/process';
+import { FakeExoscale, startFakeExoscale } from './support/fake-exoscale';
+import { assertBuilt, compiledEnv, killAll, runControlPlane, Running, waitHealthy } from './support/process';
 
 type Entry = { id: number; trigger: string; outcome: string; code: string; reasons: { code: string }[] };
 
@@ -25,31 +21,15 @@ describe('crash safety of the compiled control plane (e2e)', () => {
   beforeEach(async () => {
     fake = await startFakeExoscale({ size: 2, timings: { bootDelayMs: 50, stopDelayMs: 20 } });
     await fake.zone.settle();
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    env = {
-      EXOSCALE_KEY: TEST_KEY,
-      EXOSCALE_SECRET: TEST_SECRET,
-      EXOSCALE_ZONE: 'at-vie-1',
-      EXOSCALE_INSTANCEPOOL_ID: fake.poolId,
-      EXOSCALE_API_ENDPOINT: fake.endpoint,
-      LISTEN_PORT: String(port),
-      LISTEN_HOST: '127.0.0.1',
-      SD_FILE: join(await mkdtemp(join(tmpdir(), 'cp-crash-sd-')), 'config.json'),
-      STATE_DIR: await mkdtemp(join(tmpdir(), 'cp-crash-state-')),
+    ({ env, base } = await compiledEnv(fake, {
       SCALING_POLICY: 'step',
       POOL_MAX_SIZE: '6',
       SCALING_INTERVAL_SECONDS: '1',
       DISCOVERY_INTERVAL_SECONDS: '1',
-    };
+    }));
   });
   afterEach(async () => {
-    for (const r of running.splice(0)) {
-      if (r.child.exitCode === null && r.child.signalCode === null) {
-        r.child.kill('SIGKILL');
-        await r.exited;
-      }
-    }
+    await killAll(running);
     await fake.close();
   });
 
@@ -58,18 +38,7 @@ describe('crash safety of the compiled control plane (e2e)', () => {
     running.push(r);
     return r;
   };
-  const healthy = () =>
-    eventually(
-      () =>
-        request(base)
-          .get('/health')
-          .then(
-            (r) => r.status,
-            () => 0,
-          ),
-      (s) => s === 200,
-      30000,
-    );
+  const healthy = () => waitHealthy(base);
   const events = async () => (await request(base).get('/pool/events').expect(200)).body as Entry[];
 
   /** Restarts on the same STATE_DIR and waits for the step and three quiet ticks after it; returns the log. */

@@ -367,13 +367,16 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     measuredAt: at,
     source: 'prometheus',
   });
-  const settings = DEFAULT_POLICY_SETTINGS;
+  const settings = { ...DEFAULT_POLICY_SETTINGS, scaleOnEveryReading: true };
+  // Tracking is opt-in (SCALE_ON_EVERY_READING): every case here turns it on.
+  const track = (over: InputOverrides = {}) =>
+    input({ ...over, settings: { scaleOnEveryReading: true, ...over.settings } });
   const booting = (n: number) => Array.from({ length: n }, () => ({ createdAt: NOW - 30 }));
   const serving = (n: number) => Array.from({ length: n }, () => ({ createdAt: NOW - 3600 }));
 
   it('sizes up from the reading without any alert: ceil(load / trackingUtilisation)', () => {
     // 0.9 x 4 = 3.6 members of load; at 0.75 it needs ceil(4.8) = 5.
-    const d = decideScaling(input({ pool: { size: 4, state: 'running' }, measurement: reading(0.9, 4) }));
+    const d = decideScaling(track({ pool: { size: 4, state: 'running' }, measurement: reading(0.9, 4) }));
     expect(d).toMatchObject({ outcome: 'scale', code: 'TargetSize', direction: 'up', targetSize: 5 });
     expect(codes(d)[0]).toBe('Tracking');
     expect(d.basis).toMatchObject({ load: expect.closeTo(3.6, 6), servingMembers: 4 });
@@ -381,7 +384,7 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
 
   it('counts booting members as capacity on its way: the reading covers only the serving ones', () => {
     const d = decideScaling(
-      input({
+      track({
         pool: { size: 5, state: 'running' },
         members: [...serving(4), ...booting(1)],
         lastScaledAt: NOW - 30,
@@ -396,31 +399,31 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     // where 2.9 alone fits 4 (3.87).
     const slow = [240, 180, 120, 60].map((ago, i) => reading((2.6 + 0.075 * i) / 4, 4, NOW - ago));
     const withTrend = decideScaling(
-      input({ pool: { size: 4, state: 'running' }, measurement: reading(2.9 / 4, 4), history: slow }),
+      track({ pool: { size: 4, state: 'running' }, measurement: reading(2.9 / 4, 4), history: slow }),
     );
     expect(withTrend).toMatchObject({ outcome: 'scale', code: 'Trend', targetSize: 5 });
     const without = decideScaling(
-      input({ pool: { size: 4, state: 'running' }, measurement: reading(2.9 / 4, 4) }),
+      track({ pool: { size: 4, state: 'running' }, measurement: reading(2.9 / 4, 4) }),
     );
     expect(without).toMatchObject({ outcome: 'none', code: 'Sufficient' });
     // 1.0 -> 2.6 in 4 minutes: the rise over 120 s (0.8) is far above 15 % of the load: sized for the load only.
     const fast = [240, 180, 120, 60].map((ago, i) => reading((1.0 + 0.4 * i) / 4, 4, NOW - ago));
     const ramp = decideScaling(
-      input({ pool: { size: 4, state: 'running' }, measurement: reading(2.6 / 4, 4), history: fast }),
+      track({ pool: { size: 4, state: 'running' }, measurement: reading(2.6 / 4, 4), history: fast }),
     );
     expect(ramp).toMatchObject({ outcome: 'none', code: 'Sufficient' });
   });
 
   it('grows a saturated pool by x3 after a step, and by the saturated readings in a row otherwise', () => {
     // A step: the previous reading (0.1 of 2) was far below: 2 x 3 = 6 members of load, / 0.75 = 8.
-    const step = decideScaling(input({ measurement: reading(1, 2), history: [reading(0.1, 2, NOW - 60)] }));
+    const step = decideScaling(track({ measurement: reading(1, 2), history: [reading(0.1, 2, NOW - 60)] }));
     expect(step).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 8 });
     // Into saturation along a ramp (0.9 before): one saturated reading, x1.5: 3 / 0.75 = 4.
-    const ramp = decideScaling(input({ measurement: reading(1, 2), history: [reading(0.9, 2, NOW - 60)] }));
+    const ramp = decideScaling(track({ measurement: reading(1, 2), history: [reading(0.9, 2, NOW - 60)] }));
     expect(ramp).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 4 });
     // Saturated for three readings on the same members: x2.5: 5 / 0.75 = 7.
     const long = decideScaling(
-      input({
+      track({
         measurement: reading(1, 2),
         history: [reading(0.9, 2, NOW - 180), reading(1, 2, NOW - 120), reading(1, 2, NOW - 60)],
       }),
@@ -428,7 +431,7 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     expect(long).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 7 });
     // Capacity asked for since the streak began resets it: the members on their way are not in the reading.
     const asked = decideScaling(
-      input({
+      track({
         pool: { size: 4, state: 'running' },
         members: [...serving(2), ...booting(2)],
         lastScaledAt: NOW - 90,
@@ -442,11 +445,11 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
   it('takes a first reading that is already saturated as a step', () => {
     // No earlier reading (history given, empty): 1 x 3 = 3 members of load, / 0.75 = 4.
     expect(
-      decideScaling(input({ pool: { size: 1, state: 'running' }, measurement: reading(1, 1), history: [] })),
+      decideScaling(track({ pool: { size: 1, state: 'running' }, measurement: reading(1, 1), history: [] })),
     ).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 4 });
     // Without any history at all (a caller that keeps none): the alert path's rule, x3 or +4 members: 5.
     expect(
-      decideScaling(input({ pool: { size: 1, state: 'running' }, measurement: reading(1, 1) })),
+      decideScaling(track({ pool: { size: 1, state: 'running' }, measurement: reading(1, 1) })),
     ).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 5 });
   });
 
@@ -457,11 +460,11 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
       history: [reading(1, 2, NOW - 60)],
     };
     // Off (the default): one saturated reading on these members, x1.5: 6 / 0.75 = 8.
-    expect(decideScaling(input(base))).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 8 });
+    expect(decideScaling(track(base))).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 8 });
     // On: 4 x 3 = 12 members of load, / 0.75 = 16.
     expect(
       decideScaling(
-        input({ ...base, settings: { saturatedAfterGrowth: true, bounds: { min: 1, max: 20 } } }),
+        track({ ...base, settings: { saturatedAfterGrowth: true, bounds: { min: 1, max: 20 } } }),
       ),
     ).toMatchObject({
       outcome: 'scale',
@@ -473,7 +476,7 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
   it('scales in at once after a collapse, booting members first, but never while the load rises', () => {
     // 10 members, 2 of them booting; the load fell from 6.0 to 1.6 within a minute: 3 members keep 1.6 at 53 %.
     const collapse = decideScaling(
-      input({
+      track({
         pool: { size: 10, state: 'running' },
         members: [...serving(8), ...booting(2)],
         lastScaledAt: NOW - 30,
@@ -489,7 +492,7 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     });
     // Rising, even with a pool larger than the load needs: no scale-in.
     const rising = decideScaling(
-      input({
+      track({
         pool: { size: 10, state: 'running' },
         measurement: reading(0.3, 10),
         history: [reading(0.2, 10, NOW - 60)],
@@ -499,21 +502,21 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
   });
 
   it('leaves the alert path to a bare step, to a reading without a member count, and to scaleOnEveryReading false', () => {
-    const bare = decideScaling(input({ signals: { up: step, down: quiet }, measurement: reading(0.1, 2) }));
+    const bare = decideScaling(track({ signals: { up: step, down: quiet }, measurement: reading(0.1, 2) }));
     expect(bare).toMatchObject({ outcome: 'scale', code: 'NoValue', targetSize: 3, consumes: ['up'] });
     const notification = decideScaling(
-      input({ measurement: { utilisation: 0.9, measuredAt: NOW, source: 'notification' } }),
+      track({ measurement: { utilisation: 0.9, measuredAt: NOW, source: 'notification' } }),
     );
     expect(notification).toMatchObject({ outcome: 'none', code: 'NoSignal' });
     const off = decideScaling(
-      input({ measurement: reading(0.9, 2), settings: { scaleOnEveryReading: false } }),
+      track({ measurement: reading(0.9, 2), settings: { scaleOnEveryReading: false } }),
     );
     expect(off).toMatchObject({ outcome: 'none', code: 'NoSignal' });
   });
 
   it('stays within the bounds, uses up the pending steps of firing alerts, and defers on a busy pool', () => {
     const atMax = decideScaling(
-      input({
+      track({
         pool: { size: 9, state: 'running' },
         signals: { up: firing(prometheus(1)), down: quiet },
         measurement: reading(1, 9),
@@ -521,7 +524,7 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
       }),
     );
     expect(atMax).toMatchObject({ outcome: 'scale', targetSize: 10, boundApplied: 'max', consumes: ['up'] });
-    const busy = decideScaling(input({ pool: { size: 2, state: 'scaling-up' }, measurement: reading(1, 2) }));
+    const busy = decideScaling(track({ pool: { size: 2, state: 'scaling-up' }, measurement: reading(1, 2) }));
     expect(busy).toMatchObject({ outcome: 'deferred', code: 'PoolBusy', consumes: [] });
     expect(settings.trackingUtilisation).toBeLessThan(0.8);
   });

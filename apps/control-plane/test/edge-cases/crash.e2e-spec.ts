@@ -1,12 +1,8 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
 import request from 'supertest';
 
 import { eventually } from '../support/app';
-import { FakeExoscale, startFakeExoscale, TEST_KEY, TEST_SECRET } from '../support/fake-exoscale';
-import { assertBuilt, freePort, runControlPlane, Running } from '../support/process';
+import { FakeExoscale, startFakeExoscale } from '../support/fake-exoscale';
+import { assertBuilt, compiledEnv, killAll, runControlPlane, Running, waitHealthy } from '../support/process';
 
 type Entry = {
   id: number;
@@ -32,31 +28,15 @@ describe('edge cases: crash safety of the compiled control plane', () => {
   async function setup(size: number, timings: { sizeShownWhenSettled?: boolean } = {}) {
     fake = await startFakeExoscale({ size, timings: { bootDelayMs: 50, stopDelayMs: 20, ...timings } });
     await fake.zone.settle();
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    env = {
-      EXOSCALE_KEY: TEST_KEY,
-      EXOSCALE_SECRET: TEST_SECRET,
-      EXOSCALE_ZONE: 'at-vie-1',
-      EXOSCALE_INSTANCEPOOL_ID: fake.poolId,
-      EXOSCALE_API_ENDPOINT: fake.endpoint,
-      LISTEN_PORT: String(port),
-      LISTEN_HOST: '127.0.0.1',
-      SD_FILE: join(await mkdtemp(join(tmpdir(), 'adv-crash-sd-')), 'config.json'),
-      STATE_DIR: await mkdtemp(join(tmpdir(), 'adv-crash-state-')),
+    ({ env, base } = await compiledEnv(fake, {
       SCALING_POLICY: 'step',
       POOL_MAX_SIZE: '6',
       SCALING_INTERVAL_SECONDS: '1',
       DISCOVERY_INTERVAL_SECONDS: '1',
-    };
+    }));
   }
   afterEach(async () => {
-    for (const r of running.splice(0)) {
-      if (r.child.exitCode === null && r.child.signalCode === null) {
-        r.child.kill('SIGKILL');
-        await r.exited;
-      }
-    }
+    await killAll(running);
     await fake?.close();
   });
 
@@ -65,18 +45,7 @@ describe('edge cases: crash safety of the compiled control plane', () => {
     running.push(r);
     return r;
   };
-  const healthy = () =>
-    eventually(
-      () =>
-        request(base)
-          .get('/health')
-          .then(
-            (r) => r.status,
-            () => 0,
-          ),
-      (s) => s === 200,
-      30000,
-    );
+  const healthy = () => waitHealthy(base);
   const events = async () => (await request(base).get('/pool/events').expect(200)).body as Entry[];
   const kill = async (r: Running) => {
     r.child.kill('SIGKILL');

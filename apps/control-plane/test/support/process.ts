@@ -1,7 +1,11 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import { TEST_KEY, TEST_SECRET } from './fake-exoscale';
 
 /** The built artefact, booted as users run it: `node dist/apps/control-plane/main.js` (npm test builds it first). */
 export const MAIN = resolve(__dirname, '../../../../dist/apps/control-plane/main.js');
@@ -79,4 +83,52 @@ export async function freePort(): Promise<number> {
   const port = (server.address() as { port: number }).port;
   await new Promise((r) => server.close(r));
   return port;
+}
+
+/** Waits until the control plane at `base` answers `/health` with 200 (polled, not slept). */
+export async function waitHealthy(base: string, timeoutMs = 30000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await fetch(`${base}/health`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    if (Date.now() > deadline) throw new Error(`${base}/health did not answer 200 within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * The environment of a compiled control plane against a fake API on a free loopback port, with its own SD file and
+ * STATE_DIR in fresh temporary folders; `extra` overrides or adds settings.
+ */
+export async function compiledEnv(
+  fake: { poolId: string; endpoint: string },
+  extra: Record<string, string> = {},
+): Promise<{ env: Record<string, string>; base: string }> {
+  const port = await freePort();
+  const env = {
+    EXOSCALE_KEY: TEST_KEY,
+    EXOSCALE_SECRET: TEST_SECRET,
+    EXOSCALE_ZONE: 'at-vie-1',
+    EXOSCALE_INSTANCEPOOL_ID: fake.poolId,
+    EXOSCALE_API_ENDPOINT: fake.endpoint,
+    LISTEN_PORT: String(port),
+    LISTEN_HOST: '127.0.0.1',
+    SD_FILE: join(await mkdtemp(join(tmpdir(), 'cp-sd-')), 'config.json'),
+    STATE_DIR: await mkdtemp(join(tmpdir(), 'cp-state-')),
+    ...extra,
+  };
+  return { env, base: `http://127.0.0.1:${port}` };
+}
+
+/** SIGKILLs every process of `running` still alive and waits for each; empties the list. */
+export async function killAll(running: Running[]): Promise<void> {
+  for (const r of running.splice(0)) {
+    if (r.child.exitCode === null && r.child.signalCode === null) {
+      r.child.kill('SIGKILL');
+      await r.exited;
+    }
+  }
 }
