@@ -233,21 +233,7 @@ export class ScalingService {
     set: (state) => (this.replacement = state),
     save: () => this.saveMemory(),
     busy: () => this.record !== null,
-    append: (body) =>
-      this.log.append({
-        time: new Date().toISOString(),
-        trigger: 'tick',
-        policy: this.settings.SCALING_POLICY,
-        pending: { up: false, down: false },
-        alerts: { up: null, down: null },
-        basis: null,
-        bounds: this.bounds,
-        boundApplied: null,
-        direction: null,
-        operation: null,
-        durationMs: 0,
-        ...body,
-      }),
+    append: (body) => this.appendHealthEntry(body),
     note: (id, reasons, outcome) => {
       const entry = id === null ? undefined : this.log.get(id);
       if (entry)
@@ -260,7 +246,10 @@ export class ScalingService {
     call: (entry, call) => this.call(this.log.get(entry.id) ?? entry, call),
   });
 
-  private replacementEntry(memberId: string): DecisionEntry {
+  /** A health decision's log entry (replacement or guard): no signal, alert or utilisation is part of it. */
+  private appendHealthEntry(
+    body: Pick<DecisionEntry, 'pool' | 'decision' | 'code' | 'reasons' | 'targetSize' | 'outcome'>,
+  ): DecisionEntry {
     return this.log.append({
       time: new Date().toISOString(),
       trigger: 'tick',
@@ -273,6 +262,12 @@ export class ScalingService {
       direction: null,
       operation: null,
       durationMs: 0,
+      ...body,
+    });
+  }
+
+  private replacementEntry(memberId: string): DecisionEntry {
+    return this.appendHealthEntry({
       pool: this.lastPool ? { size: this.lastPool.size, state: this.lastPool.state } : null,
       decision: 'scale',
       outcome: 'pending',
