@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '../discovery/discovery.module';
 import { DecisionLogService } from './decision-log.service';
 import { DeliveryLedger } from './delivery-ledger';
+import { ScaleCalls } from './scale-calls';
 import { ScaleExecutor } from './scale-executor';
 import { ScalingScheduler } from './scaling.scheduler';
 import { ScalingService } from './scaling.service';
@@ -18,6 +19,7 @@ import { UtilisationReader } from './utilisation-reader';
     DeliveryLedger,
     StateFile,
     ScaleExecutor,
+    ScaleCalls,
     UtilisationReader,
     ScalingService,
     ScalingScheduler,

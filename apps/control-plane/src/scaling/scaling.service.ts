@@ -10,11 +10,8 @@ import {
   PolicyRequest,
   chooseVictims,
   Reason,
-  ReasonCode,
   scheduledBounds,
   ScheduledBounds,
-  settleScaleCall,
-  Settlement,
 } from '@app/scaling-policy';
 
 import { Settings } from '../config/settings';
@@ -22,19 +19,16 @@ import { DiscoveryService } from '../discovery/discovery.service';
 import { MemberHealthService } from '../discovery/member-health.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { AlertSeen, DecisionEntry, DecisionLogService, EntryOutcome, Trigger } from './decision-log.service';
-import { failpoint } from './failpoints';
 import { Mutex } from './mutex';
-import { describeError, ScaleExecutor } from './scale-executor';
+import { ScaleCalls } from './scale-calls';
+import { describeError } from './scale-executor';
 import { ReplacementRunner } from './replacement';
 import { ReplacementState, ScaleRecord } from './scale-record';
 import { SignalStore } from './signal-store';
-import { StateFile } from './state-file.service';
 import { UtilisationReader } from './utilisation-reader';
 
 export type ManualRequest = { direction: Direction } | { size: number };
 
-/** How long an unknown outcome is watched (the pool read every second) before the next tick takes it over. */
-const SETTLE_WATCH_MS = 60_000;
 /** How far back the readings passed to the policy as `history` go (it needs at least 240 s). */
 const READING_HISTORY_SECONDS = 600;
 /** An anti-affinity group holds at most this many instances (Exoscale's documented limit). */
@@ -85,20 +79,11 @@ function alertSeen(signals: DirectionSignals): AlertSeen | null {
 export class ScalingService {
   private readonly logger = new Logger(ScalingService.name);
   private readonly lock = new Mutex();
-  private readonly shutdown = new AbortController();
-  /** Unix seconds when our last successful scale call was made (the members' creation times cover a restart). */
-  private lastScaledAt: number | null = null;
-  /** The write-ahead record of a scale call not settled yet: every decision settles it before anything else. */
-  private record: ScaleRecord | null = null;
-  /** A member's replacement in progress (see replacement.ts). */
-  replacement: ReplacementState | null = null;
   private quotaError: string | null = null;
   /** Recent Prometheus readings of the ticks (bounded to READING_HISTORY_SECONDS), for the policy's `history`. */
   private readonly readings: Measurement[] = [];
   private antiAffinityWarned = false;
   nextTickAt: Date | null = null;
-  /** The pool as last read (or as last scaled), for the status page. */
-  lastPool: { size: number; state: string; at: number } | null = null;
   /** The utilisation the last decision saw (read fresh, or carried by an alert), for the status page. */
   lastUtilisation: { value: number; at: number } | null = null;
   /** When the last tick finished (whatever its outcome), for the health check. */
@@ -113,18 +98,18 @@ export class ScalingService {
     private readonly metrics: MetricsService,
     private readonly discovery: DiscoveryService,
     private readonly utilisation: UtilisationReader,
-    private readonly state: StateFile,
-    private readonly executor: ScaleExecutor,
     private readonly health: MemberHealthService,
-  ) {
-    // What a previous run of the control plane remembered (STATE_DIR); a record left there is settled first.
-    this.lastScaledAt = state.restored.lastScaledAt;
-    // Any request of a call the previous process made was sent before this one started.
-    const restored = state.restored.record;
-    this.record = restored
-      ? { ...restored, sentUntil: Math.max(restored.sentUntil ?? 0, Date.now() / 1000) }
-      : null;
-    this.replacement = state.restored.replacement ?? null;
+    private readonly calls: ScaleCalls,
+  ) {}
+
+  /** The pool as last read (or as last scaled), for the status page. */
+  get lastPool(): ScaleCalls['lastPool'] {
+    return this.calls.lastPool;
+  }
+
+  /** A member's replacement in progress, if any. */
+  get replacement(): ReplacementState | null {
+    return this.calls.replacement;
   }
 
   /**
@@ -151,7 +136,7 @@ export class ScalingService {
   private decide(trigger: Trigger, request: PolicyRequest): Promise<DecisionEntry> {
     return this.lock.run(async () => {
       const entry = await this.execute(trigger, request);
-      await this.saveMemory();
+      await this.calls.save();
       return entry;
     });
   }
@@ -162,22 +147,22 @@ export class ScalingService {
    */
   settleAtStart(): Promise<void> {
     return this.lock.run(async () => {
-      if (!this.record) return;
+      if (!this.calls.record) return;
       let pool: InstancePool;
       try {
         pool = await this.exoscale.getInstancePool(this.settings.EXOSCALE_INSTANCEPOOL_ID);
       } catch {
         return;
       }
-      this.observePool(pool, Date.now() / 1000);
-      this.settle(pool, Date.now() / 1000);
-      await this.saveMemory();
+      this.calls.observePool(pool, Date.now() / 1000);
+      this.calls.settle(pool, Date.now() / 1000);
+      await this.calls.save();
     });
   }
 
   /** The scale call whose outcome is being settled, if any (for the status API). */
   get unsettled(): ScaleRecord | null {
-    return this.record;
+    return this.calls.record;
   }
 
   /** The SCHEDULES windows active at `now` and the bounds they put in force (libs/scaling-policy, pure). */
@@ -191,7 +176,7 @@ export class ScalingService {
 
   /** Stops waiting for operations in flight (their outcome is logged as given up) and refuses new work. */
   abort(): void {
-    this.shutdown.abort();
+    this.calls.abort();
   }
 
   /**
@@ -210,7 +195,7 @@ export class ScalingService {
             error: describeError(error),
           });
         }
-        await this.saveMemory();
+        await this.calls.save();
         return this.log.get(entry.id) ?? entry;
       });
     } finally {
@@ -229,10 +214,10 @@ export class ScalingService {
     },
     max: (pool) => this.effectiveBounds(pool).max,
     settings: () => this.settings.healthSettings,
-    get: () => this.replacement,
-    set: (state) => (this.replacement = state),
-    save: () => this.saveMemory(),
-    busy: () => this.record !== null,
+    get: () => this.calls.replacement,
+    set: (state) => (this.calls.replacement = state),
+    save: () => this.calls.save(),
+    busy: () => this.calls.record !== null,
     append: (body) => this.appendHealthEntry(body),
     note: (id, reasons, outcome) => {
       const entry = id === null ? undefined : this.log.get(id);
@@ -243,7 +228,7 @@ export class ScalingService {
         });
     },
     entry: (id, memberId) => (id !== null ? this.log.get(id) : undefined) ?? this.replacementEntry(memberId),
-    call: (entry, call) => this.call(this.log.get(entry.id) ?? entry, call),
+    call: (entry, call) => this.calls.call(this.log.get(entry.id) ?? entry, call),
   });
 
   /** A health decision's log entry (replacement or guard): no signal, alert or utilisation is part of it. */
@@ -332,14 +317,14 @@ export class ScalingService {
     } catch (error) {
       return unreadable(error);
     }
-    this.observePool(pool, now);
+    this.calls.observePool(pool, now);
 
     // A scale call whose outcome is not known yet is settled before anything else is decided.
     const readingNotes: Reason[] = [];
-    if (this.record) {
-      const settled = this.settle(pool, now);
+    if (this.calls.record) {
+      const settled = this.calls.settle(pool, now);
       if (settled.outcome === 'unknown') {
-        await this.saveMemory();
+        await this.calls.save();
         return finish('deferred', {
           ...NO_DECISION,
           pool: { size: pool.size, state: pool.state },
@@ -349,7 +334,7 @@ export class ScalingService {
         });
       }
       readingNotes.push({ code: settled.code, text: settled.text });
-      await this.saveMemory();
+      await this.calls.save();
     }
 
     const steps = this.signals.snapshot();
@@ -378,7 +363,9 @@ export class ScalingService {
     // A replacement's extra member (launch-first) is not capacity the decision asked for: it is left out of the
     // size decided on and added back to the call, so a scale-out during a replacement still ends at its size.
     const surge =
-      this.replacement?.phase === 'surge' && pool.instanceIds.includes(this.replacement.memberId) ? 1 : 0;
+      this.calls.replacement?.phase === 'surge' && pool.instanceIds.includes(this.calls.replacement.memberId)
+        ? 1
+        : 0;
     const bounds = this.effectiveBounds(pool, now);
     const decision: Decision = decideScaling({
       now,
@@ -394,7 +381,7 @@ export class ScalingService {
       measurement,
       // The earlier readings (not this one), oldest first, for the policy's trend and saturation evidence.
       history,
-      lastScaledAt: this.lastScaledAt,
+      lastScaledAt: this.calls.lastScaledAt,
       settings: { ...this.settings.policySettings, bounds },
     });
     const common = {
@@ -415,11 +402,11 @@ export class ScalingService {
         text: `a replacement's extra member is not counted: decided on ${pool.size - surge}, asking ${decision.targetSize + surge}`,
       });
     if (decision.outcome !== 'scale') {
-      if (decision.outcome === 'none') this.consume(decision.consumes, steps);
+      if (decision.outcome === 'none') this.calls.consume(decision.consumes, steps);
       return finish(decision.outcome, { ...common, reasons, operation: null });
     }
     if (this.settings.DRY_RUN) {
-      this.consume(decision.consumes, steps);
+      this.calls.consume(decision.consumes, steps);
       return finish('dry-run', {
         ...common,
         code: 'DryRun',
@@ -437,7 +424,7 @@ export class ScalingService {
         const capped = pool.size + Math.max(0, headroom);
         const text = `the organisation's instance quota leaves room for ${Math.max(0, headroom)} more instance(s): ${to} capped to ${capped}`;
         if (capped <= pool.size) {
-          this.consume(decision.consumes, steps);
+          this.calls.consume(decision.consumes, steps);
           return finish('none', {
             ...common,
             code: 'QuotaLimited',
@@ -466,7 +453,7 @@ export class ScalingService {
       ],
       operation: { id: null, outcome: 'unknown' },
     });
-    await this.call(entry, {
+    await this.calls.call(entry, {
       kind: victims ? 'evict' : 'scale',
       ...(victims ? { ids: victims } : {}),
       from: pool.size,
@@ -476,88 +463,6 @@ export class ScalingService {
       trigger,
     });
     return this.log.get(entry.id) ?? entry;
-  }
-
-  /**
-   * One scale or evict call with its write-ahead record: saved before the call (no record, no call), settled by
-   * the answer, or against the pool when the answer says nothing. Updates `entry` with the outcome.
-   */
-  private async call(
-    entry: DecisionEntry,
-    call: Omit<ScaleRecord, 'entryId' | 'calledAt' | 'operationId'>,
-  ): Promise<'applied' | 'not-applied' | 'unknown'> {
-    const started = Date.now();
-    this.record = { ...call, entryId: entry.id, calledAt: Date.now() / 1000, operationId: null };
-    if (!(await this.saveMemory())) {
-      this.record = null;
-      this.settleEntry(entry, 'error', [
-        {
-          code: 'StateUnwritable',
-          text: `the call was not made: its write-ahead record cannot be saved (${this.state.status.lastError}); signals kept`,
-        },
-      ]);
-      return 'not-applied';
-    }
-    failpoint(this.settings.FAILPOINTS, 'after-intent-saved');
-    this.metrics.poolSize.set({ kind: 'target' }, call.to);
-
-    const record = this.record;
-    const result = await this.executor.run(
-      this.settings.EXOSCALE_INSTANCEPOOL_ID,
-      call.kind === 'evict' ? { kind: 'evict', ids: call.ids ?? [] } : { kind: 'scale', to: call.to },
-      async (operation) => {
-        record.operationId = operation.id;
-        await this.saveMemory();
-      },
-      this.shutdown.signal,
-    );
-    if (result.kind === 'applied') {
-      this.applied(record);
-      this.lastPool = { size: record.to, state: 'running', at: Date.now() / 1000 };
-      this.metrics.poolSize.set({ kind: 'current' }, record.to);
-      this.settleEntry(entry, 'scaled', [], { id: result.operationId, outcome: 'success' });
-      return 'applied';
-    }
-    if (result.kind === 'refused') {
-      this.record = null;
-      this.logger.warn({ msg: `${call.kind} call refused; the signal is kept`, error: result.error });
-      this.settleEntry(
-        entry,
-        'error',
-        [...result.reasons, { code: 'NotApplied', text: 'refused by the API: not applied; signals kept' }],
-        { id: null, outcome: 'failure', error: result.error },
-        'ApiError',
-      );
-      return 'not-applied';
-    }
-
-    // Unknown outcome (lost answer, timeout, 5xx, 409, a failed or unreadable operation): watch the pool until it
-    // runs, then settle; a pool still moving leaves the record for the next tick.
-    this.logger.warn({
-      msg: `${call.kind} call outcome unknown; settling against the pool`,
-      error: result.error,
-    });
-    const operation = { id: result.operationId, outcome: 'unknown' as const, error: result.error };
-    record.sentUntil = Date.now() / 1000;
-    await this.saveMemory();
-    this.log.update(entry.id, { reasons: [...entry.reasons, ...result.reasons], operation });
-    const settled = await this.settleWhenRunning();
-    if (!settled || settled.outcome === 'unknown') {
-      this.log.update(entry.id, {
-        reasons: [
-          ...entry.reasons,
-          {
-            code: 'Settling',
-            text:
-              settled?.text ?? 'the pool cannot be read: the next tick settles the call before anything else',
-          },
-        ],
-        operation,
-        durationMs: Date.now() - started,
-      });
-      return 'unknown';
-    }
-    return settled.outcome;
   }
 
   /** The members a scale-in removes: unhealthy first, then the newest (libs/scaling-policy `chooseVictims`). */
@@ -593,103 +498,7 @@ export class ScalingService {
     }
   }
 
-  /** Reads the pool every second until it runs (bounded, and cut short by shutdown), then settles the record. */
-  private async settleWhenRunning(): Promise<Settlement | null> {
-    const deadline = Date.now() + SETTLE_WATCH_MS;
-    for (;;) {
-      let pool: InstancePool;
-      try {
-        pool = await this.exoscale.getInstancePool(this.settings.EXOSCALE_INSTANCEPOOL_ID);
-      } catch {
-        return null;
-      }
-      this.observePool(pool, Date.now() / 1000);
-      const settled = this.settle(pool, Date.now() / 1000);
-      if (settled.outcome !== 'unknown' || this.shutdown.signal.aborted || Date.now() > deadline) {
-        await this.saveMemory();
-        return settled;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  }
-
-  /**
-   * Settles the write-ahead record against the pool as read now: applied (its signals are used up once) or not
-   * applied (they are kept) ends the record and updates its decision's log entry; unknown keeps it.
-   */
-  private settle(pool: InstancePool, now: number): Settlement {
-    const record = this.record!;
-    const settled = settleScaleCall(record, pool, now);
-    if (settled.outcome === 'unknown') return settled;
-    if (settled.outcome === 'applied') this.applied(record);
-    else this.record = null;
-    const entry = record.entryId !== null ? this.log.get(record.entryId) : undefined;
-    if (entry)
-      this.settleEntry(
-        entry,
-        settled.outcome === 'applied' ? 'scaled' : 'error',
-        [{ code: settled.code, text: settled.text }],
-        { id: record.operationId, outcome: settled.outcome === 'applied' ? 'success' : 'failure' },
-        settled.code,
-      );
-    this.logger.log({
-      msg: 'scale call settled',
-      outcome: settled.outcome,
-      from: record.from,
-      to: record.to,
-    });
-    return settled;
-  }
-
-  /** Completes a pending entry with its outcome (counted in the metrics now). */
-  private settleEntry(
-    entry: DecisionEntry,
-    outcome: EntryOutcome,
-    reasons: Reason[],
-    operation: DecisionEntry['operation'] = entry.operation,
-    code?: ReasonCode,
-  ): DecisionEntry {
-    const updated =
-      this.log.update(entry.id, {
-        outcome,
-        code: code ?? (reasons.some((r) => r.code === 'Reconciled') ? 'Reconciled' : entry.code),
-        reasons: [...entry.reasons, ...reasons],
-        operation,
-        settledAt: new Date().toISOString(),
-      }) ?? entry;
-    this.metrics.scalingDecisions.inc({ trigger: updated.trigger, outcome, reason: updated.code });
-    return updated;
-  }
-
-  /** A call that was applied: its signals are used up (once) and the warm-up clock starts at the call. */
-  private applied(record: ScaleRecord): void {
-    this.record = null;
-    this.lastScaledAt = record.calledAt;
-    this.consume(record.consumes, record.steps);
-    void this.discovery.refresh();
-  }
-
-  private consume(consumes: Direction[], steps: ScaleRecord['steps']): void {
-    for (const direction of consumes) this.signals.consume(direction, steps[direction]);
-    this.updateSignalGauges();
-  }
-
-  private observePool(pool: InstancePool, now: number): void {
-    this.metrics.poolSize.set({ kind: 'current' }, pool.size);
-    this.lastPool = { size: pool.size, state: pool.state, at: now };
-  }
-
-  private saveMemory(): Promise<boolean> {
-    return this.state.save({
-      lastScaledAt: this.lastScaledAt,
-      record: this.record,
-      replacement: this.replacement,
-    });
-  }
-
   updateSignalGauges(): void {
-    const snapshot = this.signals.snapshot();
-    this.metrics.pendingSignals.set({ direction: 'up' }, snapshot.up ? 1 : 0);
-    this.metrics.pendingSignals.set({ direction: 'down' }, snapshot.down ? 1 : 0);
+    this.calls.updateSignalGauges();
   }
 }
