@@ -78,11 +78,14 @@ const portFree = (port: number) =>
 
 function stackProcesses(dir: string): string[] {
   const ps = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
-  return ps
-    .split('\n')
-    .filter(
-      (l) => l.includes(dir) || /dist\/apps\/(exoscale-emulator|slow-web|control-plane)\/main\.js/.test(l),
-    );
+  return ps.split('\n').filter(
+    // This checkout's own processes only: another checkout's (a second run on the same machine) are not ours.
+    (l) =>
+      l.includes(dir) ||
+      ['exoscale-emulator', 'slow-web', 'control-plane'].some((app) =>
+        l.includes(join(ROOT, 'dist', 'apps', app, 'main.js')),
+      ),
+  );
 }
 
 describe('local stack launcher (e2e)', () => {
