@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -78,14 +78,24 @@ const portFree = (port: number) =>
 
 function stackProcesses(dir: string): string[] {
   const ps = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
-  return ps.split('\n').filter(
-    // This checkout's own processes only: another checkout's (a second run on the same machine) are not ours.
-    (l) =>
-      l.includes(dir) ||
-      ['exoscale-emulator', 'slow-web', 'control-plane'].some((app) =>
-        l.includes(join(ROOT, 'dist', 'apps', app, 'main.js')),
-      ),
-  );
+  // This checkout's own processes only (started from ROOT, by a relative or an absolute path): another checkout's,
+  // a second run on the same machine, are not ours.
+  const ours = (line: string) => {
+    const pid = Number(line.trim().split(/\s+/)[0]);
+    if (line.includes(ROOT)) return true;
+    try {
+      return readlinkSync(`/proc/${pid}/cwd`) === ROOT;
+    } catch {
+      return false;
+    }
+  };
+  return ps
+    .split('\n')
+    .filter(
+      (l) =>
+        l.includes(dir) ||
+        (/dist\/apps\/(exoscale-emulator|slow-web|control-plane)\/main\.js/.test(l) && ours(l)),
+    );
 }
 
 describe('local stack launcher (e2e)', () => {

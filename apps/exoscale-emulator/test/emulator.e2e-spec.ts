@@ -164,6 +164,43 @@ describe('exoscale-emulator (e2e, built)', () => {
     await until(state, (s) => s.members.every((m) => m.health === 'success'));
   });
 
+  it('a hung member (its process lives, answers nothing) fails the health check, and recovers when resumed', async () => {
+    const [hung] = (await state()).members;
+    const hang = await fetch(`${ADMIN}/members/${hung.id}/hang`, { method: 'POST' });
+    expect(hang.status).toBe(202);
+    const lbId = (await client.listLoadBalancers())[0].id;
+    await until(
+      () => client.getLoadBalancer(lbId).then((lb) => lb.services[0].healthcheckStatus),
+      (hs) => hs.some((h) => h.publicIp === hung.ip && h.status === 'failure'),
+    );
+    // Still a running instance in the API: only the load balancer sees the hang.
+    expect((await client.listInstances()).find((i) => i.id === hung.id)?.state).toBe('running');
+    await fetch(`${ADMIN}/members/${hung.id}/resume`, { method: 'POST' });
+    await until(state, (s) => s.members.every((m) => m.health === 'success'));
+  });
+
+  it("sets a member's instance state and the instance quota for tests (admin)", async () => {
+    const [member] = (await state()).members;
+    const bad = await fetch(`${ADMIN}/members/${member.id}/state`, {
+      method: 'POST',
+      body: JSON.stringify({ state: 'broken' }),
+    });
+    expect(bad.status).toBe(400);
+    await fetch(`${ADMIN}/members/${member.id}/state`, {
+      method: 'POST',
+      body: JSON.stringify({ state: 'error' }),
+    });
+    expect((await client.listInstances()).find((i) => i.id === member.id)?.state).toBe('error');
+    await fetch(`${ADMIN}/members/${member.id}/state`, {
+      method: 'POST',
+      body: JSON.stringify({ state: 'running' }),
+    });
+    const quota = await fetch(`${ADMIN}/quota`, { method: 'POST', body: JSON.stringify({ instance: 5 }) });
+    expect(await quota.json()).toMatchObject({ resource: 'instance', limit: 5 });
+    expect(await client.getQuota('instance')).toEqual({ resource: 'instance', usage: 2, limit: 5 });
+    await fetch(`${ADMIN}/quota`, { method: 'POST', body: JSON.stringify({ instance: -1 }) });
+  });
+
   it('routes around a killed member and replaces it', async () => {
     const before = await state();
     const victim = before.members[0];
