@@ -1,54 +1,20 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { connect, createServer, Socket } from 'node:net';
+import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
 import request from 'supertest';
 
 import { DOCUMENTED_PATHS, eventually } from './support/app';
 import { FakeExoscale, startFakeExoscale, TEST_KEY, TEST_SECRET } from './support/fake-exoscale';
-
-// The built artefact, booted as users run it: `node dist/apps/control-plane/main.js` (npm test builds it first).
-const MAIN = resolve(__dirname, '../../../dist/apps/control-plane/main.js');
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function run(env: Record<string, string>): Running {
-  let output = '';
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
-    child.on('exit', (code, signal) => res({ code, signal })),
-  );
-  return { child, output: () => output, exited };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
+import { assertBuilt, freePort, runControlPlane as run, waitHealthy } from './support/process';
 
 describe('compiled control plane (e2e)', () => {
   let fake: FakeExoscale;
   let env: Record<string, string>;
   let base: string;
 
-  beforeAll(() => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
-  });
+  beforeAll(assertBuilt);
   beforeEach(async () => {
     fake = await startFakeExoscale({ size: 1 });
     const port = await freePort();
@@ -71,18 +37,7 @@ describe('compiled control plane (e2e)', () => {
   afterEach(async () => {
     await fake.close();
   });
-  const healthy = () =>
-    eventually(
-      () =>
-        request(base)
-          .get('/health')
-          .then(
-            (r) => r.status,
-            () => 0,
-          ),
-      (s) => s === 200,
-      20000,
-    );
+  const healthy = () => waitHealthy(base, 20000);
 
   it.each([
     [{ EXOSCALE_INSTANCEPOOL_ID: '' }, /EXOSCALE_INSTANCEPOOL_ID must be the UUID/],

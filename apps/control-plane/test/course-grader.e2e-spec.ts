@@ -15,6 +15,7 @@ import {
   runControlPlane,
   Running,
   stopAndMeasure,
+  waitHealthy,
 } from './support/process';
 
 // The course's grader (FH-Cloud-Computing/hand-in-automation; ../shared/reference/course-grader.md), walked where
@@ -77,18 +78,7 @@ describe("the course grader's scenarios, against the compiled control plane (e2e
     await fake?.close().catch(() => undefined); // the load test closes its own
   });
 
-  const healthy = () =>
-    eventually(
-      () =>
-        request(base)
-          .get('/health')
-          .then(
-            (r) => r.status,
-            () => 0,
-          ),
-      (s) => s === 200,
-      20000,
-    );
+  const healthy = () => waitHealthy(base, 20000);
   const events = async (): Promise<Entry[]> =>
     (await request(base).get('/pool/events').expect(200)).body as Entry[];
   const ticks = async () => (await events()).filter((e) => e.trigger === 'tick');
