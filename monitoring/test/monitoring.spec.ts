@@ -33,7 +33,33 @@ describe('Prometheus', () => {
     expect(rules.output).toMatch(/SUCCESS: 7 rules found/);
   });
 
-  it('passes the rule unit tests: high fires, low fires, no data fires nothing (promtool test rules)', () => {
+  it('aggregates every pool-level series by pool, so each pool alerts on its own', () => {
+    const recorded = new Map(promRules.filter((r) => r.record).map((r) => [r.record!, r.expr]));
+    // The names the control plane reads (with {pool="<name>"} when it manages several pools).
+    for (const name of [
+      'pool:node_cpu_utilisation:avg',
+      'pool:node_cpu_utilisation:members',
+      'pool:members:count',
+    ])
+      expect([name, recorded.get(name)]).toEqual([
+        name,
+        expect.stringMatching(/^(avg|count) by \(pool\) \(/),
+      ]);
+    // Per member, the pool label is kept beside the instance (every sum of the ratio).
+    const member = recorded.get('instance:node_cpu_utilisation:rate1m')!;
+    expect(member.match(/sum by \(([^)]*)\)/g)).toEqual([
+      'sum by (pool, instance)',
+      'sum by (pool, instance)',
+    ]);
+    // No alert drops the label: each is a comparison of the per-pool average.
+    for (const rule of promRules.filter((r) => r.alert))
+      expect([rule.alert, rule.expr]).toEqual([
+        rule.alert,
+        expect.stringMatching(/^pool:node_cpu_utilisation:avg [<>] /),
+      ]);
+  });
+
+  it('passes the rule unit tests: high fires, low fires, no data fires nothing, two pools alert apart (promtool test rules)', () => {
     const result = run('promtool', ['test', 'rules', 'monitoring/prometheus/tests/autoscaling.test.yml']);
     expect(result.output).toContain('SUCCESS');
     expect(result.status).toBe(0);
@@ -91,6 +117,10 @@ describe('Prometheus', () => {
       const alertmanager = readYaml<{
         receivers: { webhook_configs: { url: string; send_resolved: boolean }[] }[];
       }>(files.alertmanagerFile);
+      expect(readYaml<{ route: { group_by: string[] } }>(files.alertmanagerFile).route.group_by).toEqual([
+        'alertname',
+        'pool',
+      ]);
       expect(alertmanager.receivers[0].webhook_configs[0]).toMatchObject({
         url: 'http://127.0.0.1:8090/webhooks/alertmanager',
         send_resolved: true,
@@ -99,6 +129,25 @@ describe('Prometheus', () => {
       expect(rules).toContain(mode === 'fast' ? 'for: 5s' : 'for: 1m');
     },
   );
+});
+
+describe('Alertmanager', () => {
+  it('is valid (amtool check-config) and sends one notification per pool', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'alertmanager-'));
+    const file = join(dir, 'alertmanager.yml');
+    writeFileSync(
+      file,
+      readFileSync(join(ROOT, 'monitoring/alertmanager/alertmanager.yml'), 'utf8').replace(
+        'url: CONTROL_PLANE_URL',
+        'url: http://127.0.0.1:8090',
+      ),
+    );
+    const result = run('amtool', ['check-config', file]);
+    expect(result.output).toContain('SUCCESS');
+    expect(result.status).toBe(0);
+    const config = readYaml<{ route: { group_by: string[] } }>('monitoring/alertmanager/alertmanager.yml');
+    expect(config.route.group_by).toEqual(expect.arrayContaining(['alertname', 'pool']));
+  });
 });
 
 describe('Grafana provisioning', () => {
@@ -117,8 +166,14 @@ describe('Grafana provisioning', () => {
     }[];
     policies: {
       receiver: string;
+      group_by: string[];
       repeat_interval: string;
-      routes: { receiver: string; object_matchers: string[][]; repeat_interval: string }[];
+      routes: {
+        receiver: string;
+        object_matchers: string[][];
+        group_by: string[];
+        repeat_interval: string;
+      }[];
     }[];
     groups: {
       name: string;
@@ -233,6 +288,23 @@ describe('Grafana provisioning', () => {
     expect(root.routes[0].repeat_interval).toBe('5m');
   });
 
+  it('alerts per pool: one instance per pool series, labelled pool, and one notification per pool', () => {
+    const recorded = new Map(promRules.filter((r) => r.record).map((r) => [r.record!, r.expr]));
+    for (const rule of rules) {
+      const query = rule.data.find((d) => d.datasourceUid === 'prometheus')!.model;
+      // The query is the per-pool recording rule (one series per pool, grouped by pool), read as an instant
+      // vector: Grafana makes an alert instance per series, each with the series' labels, `pool` among them.
+      expect(recorded.get(String(query.expr))).toMatch(/^\w+ by \(pool\) /);
+      expect(query).toMatchObject({ instant: true, range: false });
+      // The reduce and threshold keep the series' labels; no static label overrides `pool`.
+      expect(rule.labels).not.toHaveProperty('pool');
+      expect(rule.annotations.summary).toContain('{{ with $labels.pool }} in pool {{ . }}{{ end }}');
+    }
+    const root = alerting.policies[0];
+    for (const policy of [root, ...root.routes])
+      expect(policy.group_by).toEqual(expect.arrayContaining(['alertname', 'pool']));
+  });
+
   it('has a dashboard whose panels use the provisioned datasource and existing metrics', () => {
     expect(dashboard.uid).toBe('autoscaling');
     for (const rule of rules)
@@ -257,7 +329,26 @@ describe('Grafana provisioning', () => {
     // CPU is read only through the glitch-proof recording rules, never from the raw counters.
     for (const expr of [...exprs, ...rules.flatMap((r) => r.data.map((d) => String(d.model.expr ?? '')))])
       expect(expr).not.toContain('node_cpu_seconds_total');
+    // A `pool` variable, and every pool-level panel filtered by it (the control plane's own series also when they
+    // have no pool label, `pool=~"$pool|"`).
+    const variable = dashboard.templating.list.find((v: { name: string }) => v.name === 'pool');
+    expect(variable).toMatchObject({
+      type: 'query',
+      definition: 'label_values(pool)',
+      datasource: { uid: 'prometheus' },
+      multi: true,
+      includeAll: true,
+    });
+    expect(variable.query.query).toBe('label_values(pool)');
+    const unfiltered = exprs.filter((e) => !/pool=~"\$pool\|?"/.test(e));
+    expect(unfiltered).toEqual([
+      'sum by (source, direction, outcome) (increase(autoscaler_webhooks_received_total[1m]))',
+      'sum by (operation, status) (increase(autoscaler_exoscale_api_requests_total[1m]))',
+    ]);
+    for (const expr of exprs.filter((e) => /pool:|instance:/.test(e)))
+      expect(expr).toContain('{pool=~"$pool"}');
     const cpu = dashboard.panels.find((p: { id: number }) => p.id === 1);
+    expect(cpu.targets[0].legendFormat).toBe('{{pool}}');
     expect(cpu.fieldConfig.defaults.thresholds.steps.map((s: { value: number | null }) => s.value)).toEqual([
       null,
       0.2,
