@@ -28,7 +28,11 @@ export interface ApiServerOptions {
    */
   clockOffsetMs?: number;
   /** Unsigned control endpoints under `/_emulator/` (loopback only): state, fault injection. */
-  admin?: (request: { method: string; path: string; body: unknown }) => { status: number; body: unknown };
+  admin?: (request: {
+    method: string;
+    path: string;
+    body: unknown;
+  }) => { status: number; body: unknown } | Promise<{ status: number; body: unknown }>;
 }
 
 export interface RecordedRequest {
@@ -116,9 +120,9 @@ export class EmulatorApiServer {
         operation: 'list-instances',
         handle: (_m, _b, query) => {
           const managerId = query.get('manager-id');
-          const list = [...zone.instances.values()].filter(
-            (i) => i.state !== 'destroyed' && (!managerId || i.poolId === managerId),
-          );
+          const list = managerId
+            ? zone.members(managerId)
+            : [...zone.instances.values()].filter((i) => i.state !== 'destroyed');
           return { instances: list.map((i) => this.instanceJson(i)) };
         },
       },
@@ -246,8 +250,12 @@ export class EmulatorApiServer {
       } catch {
         return send(400, { message: 'request body is not valid JSON' });
       }
-      const answer = this.options.admin({ method, path, body });
-      return send(answer.status, answer.body);
+      try {
+        const answer = await this.options.admin({ method, path, body });
+        return send(answer.status, answer.body);
+      } catch (error) {
+        return send(500, { message: error instanceof Error ? error.message : String(error) });
+      }
     }
     if (!route) return send(404, { message: `no such endpoint: ${method} ${path}` });
 

@@ -1,96 +1,80 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 
 import { adminHandler } from './admin';
 import { EmulatorApiServer } from './api-server';
-import { LocalLoadBalancer } from './load-balancer';
+import { Fleet } from './fleet';
+import { EmulatorOptionError, parseEmulatorOptions } from './options';
 import { ProcessRuntime } from './process-runtime';
+import { VirtualMembers } from './virtual-members';
 import { EmulatedZone } from './zone';
 
 /**
  * A local stand-in for one Exoscale zone: the API v2 subset on --api-port (signature-checked with the key and
- * secret from EXOSCALE_KEY/EXOSCALE_SECRET, never from argv), one instance pool whose members are slow-web
- * processes on 127.0.1.N, and the NLB on --nlb-port.
+ * secret from EXOSCALE_KEY/EXOSCALE_SECRET, never from argv), --pools instance pools (default 1) whose members are
+ * slow-web processes on 127.0.1.N, each behind its own NLB (--nlb-port, then the next ports, or --nlb-ports), and
+ * optionally virtual pools whose members are API objects only (--virtual, --virtual-pools; POST /_emulator/pools).
  */
-const DEFAULT_POOL_ID = '6f0b7a35-4f5e-4a53-9d3e-000000000001';
-
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      'api-port': { type: 'string', default: '8086' },
-      'nlb-port': { type: 'string', default: '8000' },
-      'pool-id': { type: 'string', default: DEFAULT_POOL_ID },
-      size: { type: 'string', default: '2' },
-      zone: { type: 'string', default: 'at-vie-1' },
-      'boot-delay-ms': { type: 'string', default: '10000' },
-      'load-seconds': { type: 'string', default: '10' },
-      'health-interval-ms': { type: 'string', default: '5000' },
-      'slow-web': { type: 'string', default: resolve(__dirname, '../slow-web/main.js') },
-    },
-  });
+  let options;
+  try {
+    options = parseEmulatorOptions(process.argv.slice(2), resolve(__dirname, '../slow-web/main.js'));
+  } catch (error) {
+    if (error instanceof EmulatorOptionError) fail(error.message);
+    throw error;
+  }
   const apiKey = process.env.EXOSCALE_KEY;
   const apiSecret = process.env.EXOSCALE_SECRET;
   if (!apiKey || !apiSecret)
     fail('EXOSCALE_KEY and EXOSCALE_SECRET must be set: the API accepts requests signed with them');
-  const number = (name: keyof typeof values, min: number) => {
-    const n = Number(values[name]);
-    if (!Number.isFinite(n) || n < min) fail(`--${name} must be a number >= ${min}`);
-    return n;
-  };
-  const healthIntervalMs = number('health-interval-ms', 100);
 
-  // The runtime, the zone and the NLB refer to each other; the callbacks only run once all three exist.
+  // The runtime, the zone and the fleet refer to each other; the callbacks only run once all three exist.
   const runtime = new ProcessRuntime({
-    slowWebMain: values['slow-web']!,
+    slowWebMain: options.slowWeb,
     appPort: 8080,
     metricsPort: 9100,
-    loadSeconds: number('load-seconds', 0.01),
+    loadSeconds: options.loadSeconds,
     onCrash: (id) => {
       process.stdout.write(`member ${id} crashed; the pool replaces it\n`);
       zone.memberDied(id);
     },
   });
-  const zone = new EmulatedZone(values.zone!, runtime, {
-    bootDelayMs: number('boot-delay-ms', 0),
+  const zone = new EmulatedZone(options.zone, runtime, {
+    bootDelayMs: options.bootDelayMs,
     stopDelayMs: 200,
   });
-  zone.healthOf = (ip) => nlb.healthOf(ip);
-  const pool = await zone.createPool({ id: values['pool-id'], name: 'local-pool', size: number('size', 0) });
-  const lb = zone.createLoadBalancer({
-    name: 'local-nlb',
-    poolId: pool.id,
-    port: number('nlb-port', 1),
+  const fleet = new Fleet(zone, new VirtualMembers(), {
+    firstPoolId: options.firstPoolId,
+    healthIntervalMs: options.healthIntervalMs,
     targetPort: 8080,
   });
-  lb.service.healthcheck.interval = Math.max(1, Math.round(healthIntervalMs / 1000));
-  const nlb = new LocalLoadBalancer(zone, {
-    poolId: pool.id,
-    listenHost: '127.0.0.1',
-    listenPort: number('nlb-port', 1),
-    targetPort: 8080,
-    healthcheck: {
-      port: 8080,
-      uri: '/health',
-      intervalMs: healthIntervalMs,
-      timeoutMs: Math.min(2000, healthIntervalMs),
-    },
-  });
+  zone.healthOf = (ip) => fleet.healthOf(ip);
+  for (const spec of options.pools) await fleet.addPool(spec);
   const api: EmulatorApiServer = new EmulatorApiServer({
     zone,
     credentials: { [apiKey]: apiSecret },
-    admin: adminHandler({ zone, runtime, nlb, api: () => api }),
+    admin: adminHandler({ fleet, runtime, api: () => api }),
   });
-  const endpoint = await api.listen(number('api-port', 1));
-  await nlb.start();
+  const endpoint = await api.listen(options.apiPort);
+  await fleet.startLoadBalancers();
+  const pools = fleet.list();
+  const first = pools[0];
+  // The first pool's fields as before (poolId, loadBalancerId, nlb), then every pool (`pools`). One line, however
+  // long: read up to its newline.
   process.stdout.write(
-    `${JSON.stringify({ msg: 'emulator ready', endpoint, poolId: pool.id, loadBalancerId: lb.id, nlb: `http://127.0.0.1:${values['nlb-port']}` })}\n`,
+    `${JSON.stringify({
+      msg: 'emulator ready',
+      endpoint,
+      poolId: first.id,
+      ...(first.loadBalancerId ? { loadBalancerId: first.loadBalancerId, nlb: first.nlb } : {}),
+      pools,
+    })}\n`,
   );
 
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await nlb.stop();
+    await fleet.stopLoadBalancers();
     await zone.shutdown();
     await api.close();
     process.exit(0);

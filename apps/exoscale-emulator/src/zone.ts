@@ -47,6 +47,8 @@ export interface EmulatedPool {
   shownSize?: number;
   /** Anti-affinity group ids (every member joins each). */
   antiAffinityGroupIds: string[];
+  /** Members are API objects only (no process, addresses in 10.0.0.0/8): for benchmarks with many pools. */
+  virtual: boolean;
 }
 
 export interface EmulatedOperation {
@@ -96,7 +98,10 @@ export class EmulatedZone {
       : 'failure';
 
   private nextHost = 1;
+  private nextVirtualHost = 1;
   private nextSeq = 1;
+  /** Each pool's member runtime (the zone's own unless the pool was given one). */
+  private readonly runtimes = new Map<string, MemberRuntime>();
   private readonly pending = new Map<string, Promise<void>>();
   private stopped = false;
   /** Cuts boot and stop delays short at shutdown. */
@@ -108,14 +113,21 @@ export class EmulatedZone {
     readonly timings: ZoneTimings = { bootDelayMs: 0, stopDelayMs: 0 },
   ) {}
 
-  /** Creates a pool and waits until its initial members run (without the boot delay). */
+  /**
+   * Creates a pool and waits until its initial members run (without the boot delay). A `virtual` pool's members
+   * are API objects only, with addresses in 10.0.0.0/8 (run by `runtime` when given, else by nothing).
+   */
   async createPool(options: {
     name: string;
     size: number;
     id?: string;
     instancePrefix?: string;
     antiAffinityGroupIds?: string[];
+    virtual?: boolean;
+    runtime?: MemberRuntime;
   }): Promise<EmulatedPool> {
+    if (options.id !== undefined && this.pools.has(options.id))
+      throw new ZoneConflictError(`instance pool ${options.id} exists already`);
     const pool: EmulatedPool = {
       id: options.id ?? randomUUID(),
       name: options.name,
@@ -126,17 +138,14 @@ export class EmulatedZone {
       instanceIds: [],
       labels: {},
       antiAffinityGroupIds: options.antiAffinityGroupIds ?? [],
+      virtual: options.virtual ?? false,
     };
     this.pools.set(pool.id, pool);
+    this.runtimes.set(pool.id, options.runtime ?? (pool.virtual ? NO_RUNTIME : this.runtime));
     // The pool exists before the stack starts, as after a `terraform apply`: its first members boot without delay.
-    const bootDelayMs = this.timings.bootDelayMs;
-    this.timings.bootDelayMs = 0;
-    try {
-      const operation = this.scale(pool.id, options.size);
-      await this.pending.get(operation.id);
-    } finally {
-      this.timings.bootDelayMs = bootDelayMs;
-    }
+    const operation = this.scale(pool.id, options.size, 0);
+    await this.pending.get(operation.id);
+    if (operation.state === 'failure') throw new Error(`pool ${pool.name}: ${operation.message}`);
     return pool;
   }
 
@@ -177,12 +186,17 @@ export class EmulatedZone {
     return pool;
   }
 
-  /** Members of a pool that are not destroyed yet. */
+  /** Members of a pool that are not destroyed yet, oldest first. */
   members(poolId: string): EmulatedInstance[] {
-    return [...this.instances.values()].filter((i) => i.poolId === poolId && i.state !== 'destroyed');
+    const pool = this.pools.get(poolId);
+    if (!pool) return [];
+    return pool.instanceIds
+      .map((id) => this.instances.get(id))
+      .filter((i): i is EmulatedInstance => i !== undefined && i.state !== 'destroyed');
   }
 
-  scale(poolId: string, size: number): EmulatedOperation {
+  /** `bootDelayMs` overrides the zone's boot delay for the members this call creates. */
+  scale(poolId: string, size: number, bootDelayMs = this.timings.bootDelayMs): EmulatedOperation {
     const pool = this.getPool(poolId);
     this.assertIdle(pool);
     const current = pool.instanceIds.length;
@@ -190,7 +204,7 @@ export class EmulatedZone {
     if (size === current) return this.finishedOperation(pool.id, 'scale');
     const members = pool.instanceIds.map((id) => this.instances.get(id)!);
     const removed = size < current ? [...members].sort(byNewestFirst).slice(0, current - size) : [];
-    return this.transition(pool, size > current ? size - current : 0, removed, 'scale');
+    return this.transition(pool, size > current ? size - current : 0, removed, 'scale', bootDelayMs);
   }
 
   evict(poolId: string, instanceIds: string[]): EmulatedOperation {
@@ -204,6 +218,7 @@ export class EmulatedZone {
       0,
       instanceIds.map((id) => this.instances.get(id)!),
       'evict',
+      this.timings.bootDelayMs,
     );
   }
 
@@ -217,7 +232,7 @@ export class EmulatedZone {
     if (!pool) return;
     pool.instanceIds = pool.instanceIds.filter((id) => id !== instanceId);
     if (pool.instanceIds.length < pool.size) {
-      void this.bootMember(pool).catch(() => undefined);
+      void this.bootMember(pool, this.timings.bootDelayMs).catch(() => undefined);
     }
   }
 
@@ -270,8 +285,16 @@ export class EmulatedZone {
     await Promise.all(
       [...this.instances.values()]
         .filter((i) => i.state !== 'destroyed')
-        .map((i) => this.runtime.stop(i).catch(() => undefined)),
+        .map((i) =>
+          this.runtimeOf(i.poolId)
+            .stop(i)
+            .catch(() => undefined),
+        ),
     );
+  }
+
+  private runtimeOf(poolId: string): MemberRuntime {
+    return this.runtimes.get(poolId) ?? this.runtime;
   }
 
   private assertIdle(pool: EmulatedPool): void {
@@ -292,6 +315,7 @@ export class EmulatedZone {
     add: number,
     remove: EmulatedInstance[],
     command: string,
+    bootDelayMs: number,
   ): EmulatedOperation {
     const op: EmulatedOperation = { id: randomUUID(), state: 'pending', referenceId: pool.id, command };
     this.operations.set(op.id, op);
@@ -301,7 +325,7 @@ export class EmulatedZone {
     const work = gate
       .then(() =>
         Promise.all([
-          ...Array.from({ length: add }, () => this.bootMember(pool)),
+          ...Array.from({ length: add }, () => this.bootMember(pool, bootDelayMs)),
           ...remove.map((member) => this.removeMember(pool, member)),
         ]),
       )
@@ -324,12 +348,12 @@ export class EmulatedZone {
     return op;
   }
 
-  private async bootMember(pool: EmulatedPool): Promise<void> {
+  private async bootMember(pool: EmulatedPool, bootDelayMs: number): Promise<void> {
     const instance: EmulatedInstance = {
       id: randomUUID(),
       name: `${pool.instancePrefix}-${randomUUID().slice(0, 5)}-${randomUUID().slice(0, 5)}`,
       state: 'starting',
-      publicIp: this.allocateIp(),
+      publicIp: pool.virtual ? this.allocateVirtualIp() : this.allocateIp(),
       poolId: pool.id,
       createdAt: new Date().toISOString(),
       seq: this.nextSeq++,
@@ -337,10 +361,7 @@ export class EmulatedZone {
     this.instances.set(instance.id, instance);
     pool.instanceIds.push(instance.id);
     try {
-      await Promise.all([
-        this.runtime.start(instance),
-        delay(this.timings.bootDelayMs, this.stopping.signal),
-      ]);
+      await Promise.all([this.runtimeOf(pool.id).start(instance), delay(bootDelayMs, this.stopping.signal)]);
     } catch (error) {
       instance.state = 'error';
       throw error;
@@ -350,7 +371,10 @@ export class EmulatedZone {
 
   private async removeMember(pool: EmulatedPool, member: EmulatedInstance): Promise<void> {
     member.state = 'stopping';
-    await Promise.all([this.runtime.stop(member), delay(this.timings.stopDelayMs, this.stopping.signal)]);
+    await Promise.all([
+      this.runtimeOf(pool.id).stop(member),
+      delay(this.timings.stopDelayMs, this.stopping.signal),
+    ]);
     member.state = 'destroyed';
     this.instances.delete(member.id);
     pool.instanceIds = pool.instanceIds.filter((id) => id !== member.id);
@@ -365,6 +389,15 @@ export class EmulatedZone {
       if (!used.has(ip)) return ip;
     }
     throw new Error('no free member address in 127.0.1.0/24');
+  }
+
+  /** A virtual member's address: 10.0.0.1 upwards (never bound, so never reused), skipping .0 and .255. */
+  private allocateVirtualIp(): string {
+    for (;;) {
+      const n = this.nextVirtualHost++;
+      if ((n & 255) === 0 || (n & 255) === 255) continue;
+      return `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+    }
   }
 }
 
