@@ -17,4 +17,5 @@ module "autoscaler" {
   zone                     = var.zone
   create_control_plane_key = var.create_control_plane_key
   scaling_policy           = var.scaling_policy
+  pools                    = var.pools
 }

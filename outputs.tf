@@ -37,12 +37,12 @@ output "grafana_url" {
 }
 
 output "instance_pool_id" {
-  description = "The instance pool the control plane scales"
+  description = "The instance pool the control plane scales (with several pools: the pool \"default\", else the first by name on port 80; every pool: the output pools)"
   value       = module.autoscaler.instance_pool_id
 }
 
 output "load_balancer_url" {
-  description = "The slow web app through the NLB"
+  description = "The slow web app through the NLB (with several pools: the pool \"default\", else the first by name on port 80; every pool: the output pools)"
   value       = module.autoscaler.load_balancer_url
 }
 
@@ -54,6 +54,11 @@ output "load_url" {
 output "monitor_ip" {
   description = "Public IP of the monitoring VM (Prometheus, Grafana, control plane)"
   value       = module.autoscaler.monitor_ip
+}
+
+output "pools" {
+  description = "Every pool by name: its instance pool id and name, its bounds and instance type, its port on the NLB, and the app's URLs through it"
+  value       = module.autoscaler.pools
 }
 
 output "prometheus_url" {

@@ -27,3 +27,16 @@ variable "scaling_policy" {
   type        = string
   default     = "step"
 }
+
+variable "pools" {
+  description = "The instance pools by name, each { min, max, size, instance_type, port, settings } (see ./terraform/variables.tf); null (the default): ./terraform's single pool named default."
+  type = map(object({
+    min           = number
+    max           = number
+    size          = optional(number)
+    instance_type = optional(string)
+    port          = optional(number, 80)
+    settings      = optional(map(string), {})
+  }))
+  default = null
+}

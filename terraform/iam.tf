@@ -14,9 +14,12 @@ locals {
     "get-load-balancer",
     "get-quota",
   ]
-  # Scoping to this pool relies on the CEL binding `parameters.id`, which Exoscale does not document. Inside an
-  # allow rule an unknown binding fails closed (scaling is denied, visibly), so it is opt-in.
-  pool_scope = var.iam_scope_to_pool ? " && (operation in ['get-instance-pool', 'scale-instance-pool'] ? parameters.id == '${exoscale_instance_pool.app.id}' : true)" : ""
+  # Every pool's calls are the same operations, so one rule serves them all (the role's description, kept from the
+  # single-pool days so that an existing role is not changed, still says "one instance pool"). Scoping to these
+  # pools relies on the CEL binding `parameters.id`, which Exoscale does not document. Inside an allow rule an
+  # unknown binding fails closed (scaling is denied, visibly), so it is opt-in.
+  pool_ids   = join(", ", [for name in sort(keys(local.pools)) : "'${exoscale_instance_pool.app[name].id}'"])
+  pool_scope = var.iam_scope_to_pool ? " && (operation in ['get-instance-pool', 'scale-instance-pool'] ? parameters.id in [${local.pool_ids}] : true)" : ""
 }
 
 resource "exoscale_iam_role" "control_plane" {

@@ -35,9 +35,7 @@ locals {
     exoscale_key     = var.create_control_plane_key ? exoscale_iam_api_key.control_plane[0].key : var.exoscale_key
     exoscale_secret  = var.create_control_plane_key ? exoscale_iam_api_key.control_plane[0].secret : var.exoscale_secret
     zone             = var.zone
-    pool_id          = exoscale_instance_pool.app.id
-    pool_min_size    = var.pool_min_size
-    pool_max_size    = var.pool_max_size
+    pools_file       = base64encode(local.pools_file)
     scaling_policy   = var.scaling_policy
     grafana_password = random_password.grafana_admin.result
     webhook_password = random_password.webhook.result
@@ -46,9 +44,21 @@ locals {
   }
 }
 
-check "pool_bounds" {
-  assert {
-    condition     = var.pool_min_size <= var.pool_max_size && var.pool_initial_size <= var.pool_max_size
-    error_message = "pool_min_size and pool_initial_size must not exceed pool_max_size."
-  }
+# The control plane's pools file (POOLS_FILE): one entry per pool, with the id Exoscale gave it. Written base64 in the
+# user-data (encoding: b64), so no setting's value can break the cloud-config around it.
+locals {
+  pools_file = yamlencode({
+    pools = [
+      for name, pool in local.pools : merge(
+        {
+          name = name
+          id   = exoscale_instance_pool.app[name].id
+          zone = var.zone
+          min  = pool.min
+          max  = pool.max
+        },
+        length(pool.settings) > 0 ? { settings = pool.settings } : {},
+      )
+    ]
+  })
 }

@@ -1,3 +1,5 @@
+# One load balancer (one public IP) with a service per pool on the pool's own port: an NLB holds up to 10 services,
+# each bound to an instance pool of its zone. The pool "default" keeps the service of before (http, port 80).
 resource "exoscale_nlb" "app" {
   zone        = var.zone
   name        = "${var.name_prefix}-nlb"
@@ -5,13 +7,15 @@ resource "exoscale_nlb" "app" {
 }
 
 resource "exoscale_nlb_service" "http" {
+  for_each = local.pools
+
   zone             = var.zone
-  name             = "http"
-  description      = "Port 80 to the pool's app on 8080"
+  name             = local.nlb_service_names[each.key]
+  description      = "Port ${each.value.port} to pool ${each.key}'s app on 8080"
   nlb_id           = exoscale_nlb.app.id
-  instance_pool_id = exoscale_instance_pool.app.id
+  instance_pool_id = exoscale_instance_pool.app[each.key].id
   protocol         = "tcp"
-  port             = 80
+  port             = each.value.port
   target_port      = 8080
   strategy         = "round-robin"
 
@@ -22,5 +26,18 @@ resource "exoscale_nlb_service" "http" {
     interval = 10
     timeout  = 3
     retries  = 1
+  }
+}
+
+moved {
+  from = exoscale_nlb_service.http
+  to   = exoscale_nlb_service.http["default"]
+}
+
+locals {
+  # The app of each pool through the load balancer (port 80 needs no port in the URL).
+  pool_urls = {
+    for name, pool in local.pools :
+    name => pool.port == 80 ? "http://${exoscale_nlb.app.ip_address}/" : "http://${exoscale_nlb.app.ip_address}:${pool.port}/"
   }
 }

@@ -1,11 +1,11 @@
 output "load_balancer_url" {
-  description = "The slow web app through the NLB"
-  value       = "http://${exoscale_nlb.app.ip_address}/"
+  description = "The slow web app through the NLB (with several pools: the pool \"default\", else the first by name on port 80; every pool: the output pools)"
+  value       = local.pool_urls[local.primary_pool]
 }
 
 output "load_url" {
   description = "Each GET keeps one member's CPU busy for 10 s: point the load test here"
-  value       = "http://${exoscale_nlb.app.ip_address}/load"
+  value       = "${local.pool_urls[local.primary_pool]}load"
 }
 
 output "grafana_url" {
@@ -34,8 +34,24 @@ output "deployed_source" {
 }
 
 output "instance_pool_id" {
-  description = "The instance pool the control plane scales"
-  value       = exoscale_instance_pool.app.id
+  description = "The instance pool the control plane scales (with several pools: the pool \"default\", else the first by name on port 80; every pool: the output pools)"
+  value       = exoscale_instance_pool.app[local.primary_pool].id
+}
+
+output "pools" {
+  description = "Every pool by name: its instance pool id and name, its bounds and instance type, its port on the NLB, and the app's URLs through it"
+  value = {
+    for name, pool in local.pools : name => {
+      id                 = exoscale_instance_pool.app[name].id
+      instance_pool_name = exoscale_instance_pool.app[name].name
+      min                = pool.min
+      max                = pool.max
+      instance_type      = pool.instance_type
+      port               = pool.port
+      load_balancer_url  = local.pool_urls[name]
+      load_url           = "${local.pool_urls[name]}load"
+    }
+  }
 }
 
 output "monitor_ip" {

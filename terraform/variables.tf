@@ -41,7 +41,7 @@ variable "template_name" {
 }
 
 variable "pool_instance_type" {
-  description = "Instance type of the pool members, as family.size."
+  description = "Instance type of the pool members, as family.size (also the default of each entry of pools)."
   type        = string
   default     = "standard.micro"
 
@@ -63,7 +63,7 @@ variable "monitor_instance_type" {
 }
 
 variable "pool_initial_size" {
-  description = "Members at creation. Afterwards the control plane owns the size (Terraform ignores it)."
+  description = "Members at creation. Afterwards the control plane owns the size (Terraform ignores it). Used when pools is null."
   type        = number
   default     = 2
 
@@ -74,7 +74,7 @@ variable "pool_initial_size" {
 }
 
 variable "pool_min_size" {
-  description = "Smallest size the control plane scales the pool to."
+  description = "Smallest size the control plane scales the pool to. Used when pools is null."
   type        = number
   default     = 1
 
@@ -85,13 +85,75 @@ variable "pool_min_size" {
 }
 
 variable "pool_max_size" {
-  description = "Largest size the control plane scales the pool to (mind the account's quota)."
+  description = "Largest size the control plane scales the pool to (mind the account's quota). Used when pools is null."
   type        = number
   default     = 15
 
   validation {
     condition     = var.pool_max_size >= 1 && var.pool_max_size <= 50 && floor(var.pool_max_size) == var.pool_max_size
     error_message = "pool_max_size must be a whole number between 1 and 50."
+  }
+}
+
+variable "pools" {
+  description = <<-EOT
+    The instance pools, by name (the pool's name in alerts, metrics and the control plane's URLs: a-z, 0-9 and '-').
+    Each gets its own instance pool and its own service on the one load balancer, on its own port (port, 80 unless
+    set; one NLB holds at most 10 services, so at most 10 pools), and an entry in the control plane's pools file:
+    min and max bound the size, size is the size at creation (min unless set), instance_type defaults to
+    pool_instance_type, settings are the control plane's per-pool overrides by their environment names, e.g.
+    { TARGET_UTILIZATION = "0.5", SCALING_POLICY = "step" }. null (the default): one pool named "default" from
+    pool_min_size, pool_max_size, pool_initial_size and pool_instance_type, exactly the single pool of before.
+  EOT
+  type = map(object({
+    min           = number
+    max           = number
+    size          = optional(number)
+    instance_type = optional(string)
+    port          = optional(number, 80)
+    settings      = optional(map(string), {})
+  }))
+  default = null
+
+  # Conditionals rather than ||, which does not short-circuit before Terraform 1.12 (length(null) would fail).
+  validation {
+    condition     = var.pools == null ? true : length(var.pools) >= 1 && length(var.pools) <= 10
+    error_message = "pools must hold 1 to 10 pools (the load balancer takes at most 10 services), or be null for the single pool of the pool_* variables."
+  }
+  validation {
+    condition     = var.pools == null ? true : alltrue([for name in keys(var.pools) : can(regex("^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$", name))])
+    error_message = "Each pool name must be 1-32 characters of a-z, 0-9 and '-', not starting or ending with '-'."
+  }
+  validation {
+    condition = var.pools == null ? true : alltrue([
+      for p in values(var.pools) :
+      p.min >= 1 && p.max <= 50 && p.min <= p.max && floor(p.min) == p.min && floor(p.max) == p.max
+    ])
+    error_message = "Each pool needs whole numbers 1 <= min <= max <= 50."
+  }
+  validation {
+    condition = var.pools == null ? true : alltrue([
+      for p in values(var.pools) : p.size == null ? true : p.size >= 1 && p.size <= p.max && floor(p.size) == p.size
+    ])
+    error_message = "A pool's size (at creation) must be a whole number between 1 and its max."
+  }
+  validation {
+    condition = var.pools == null ? true : alltrue([
+      for p in values(var.pools) : p.instance_type == null ? true : can(regex("^[a-z0-9]+\\.[a-z0-9-]+$", p.instance_type))
+    ])
+    error_message = "A pool's instance_type must look like standard.micro (family.size)."
+  }
+  validation {
+    condition = var.pools == null ? true : alltrue([
+      for p in values(var.pools) : p.port >= 1 && p.port <= 65535 && floor(p.port) == p.port
+    ]) && length(distinct([for p in values(var.pools) : p.port])) == length(var.pools)
+    error_message = "Each pool needs its own load balancer port (1-65535; port defaults to 80, so set it on all pools but one)."
+  }
+  validation {
+    condition = var.pools == null ? true : alltrue(flatten([
+      for p in values(var.pools) : [for key in keys(p.settings) : can(regex("^[A-Z][A-Z0-9_]*$", key))]
+    ]))
+    error_message = "A pool's settings are the control plane's environment names, such as TARGET_UTILIZATION."
   }
 }
 
@@ -146,7 +208,7 @@ variable "repository_ref" {
 }
 
 variable "iam_scope_to_pool" {
-  description = "Also restrict the control plane's key to this pool's id (uses an undocumented CEL binding; test before relying on it)."
+  description = "Also restrict the control plane's key to the ids of these pools (uses an undocumented CEL binding; test before relying on it)."
   type        = bool
   default     = false
 }

@@ -361,7 +361,7 @@ describe('docker-compose.monitor.yml', () => {
   const env = {
     EXOSCALE_KEY: 'EXOtest',
     EXOSCALE_SECRET: 'secret',
-    EXOSCALE_INSTANCEPOOL_ID: '6f0b7a35-4f5e-4a53-9d3e-000000000001',
+    POOLS_FILE: '/etc/autoscaler/pools/pools.yaml',
     WEBHOOK_USERNAME: 'grafana',
     WEBHOOK_PASSWORD: 'password',
     WEBHOOK_HMAC_SECRET: 'hmac',

@@ -23,6 +23,7 @@ type Hcl = {
   terraform?: Block[];
   provider?: Record<string, Block[]>;
   check?: Record<string, Block[]>;
+  moved?: Block[];
 };
 
 const files = readdirSync(DIR).filter((f) => f.endsWith('.tf'));
@@ -58,6 +59,10 @@ const one = (blocks: Block[] | undefined): Block => {
   return blocks![0];
 };
 const POOL = '6f0b7a35-4f5e-4a53-9d3e-000000000001';
+/** The pools file as monitoring.tf passes it (base64 of yamlencode's output). */
+const POOLS_FILE_SAMPLE = Buffer.from(
+  'pools:\n- id: 6f0b7a35-4f5e-4a53-9d3e-000000000001\n  max: 5\n  min: 1\n  name: default\n  zone: at-vie-1\n',
+).toString('base64');
 
 /** Renders a .tftpl the way templatefile() does for plain ${name} interpolations ($${ is a literal ${). */
 function render(template: string, vars: Record<string, string | number>): string {
@@ -131,6 +136,7 @@ describe('variables', () => {
       'repository_url',
       'repository_ref',
       'scaling_policy',
+      'pools',
     ];
     for (const name of validated)
       expect([name, Array.isArray(config.variable![name][0].validation)]).toEqual([name, true]);
@@ -168,18 +174,40 @@ describe('resources', () => {
   it('leaves the pool size to the control plane', () => {
     const pool = resource('exoscale_instance_pool', 'app');
     expect((pool.lifecycle as { ignore_changes: string[] }[])[0].ignore_changes).toContain('${size}');
-    expect(pool.instance_type).toBe('${var.pool_instance_type}');
+    expect(pool.instance_type).toBe('${each.value.instance_type}');
     expect(pool).not.toHaveProperty('service_offering');
     expect(pool.security_group_ids).toEqual(['${exoscale_security_group.pool.id}']);
   });
 
-  it('balances port 80 to 8080 with an HTTP health check on /health', () => {
+  it('builds an instance pool and a service on the one NLB per pool, and moves the single pool of before', () => {
+    const pool = resource('exoscale_instance_pool', 'app');
+    const service = resource('exoscale_nlb_service', 'http');
+    expect(pool.for_each).toBe('${local.pools}');
+    expect(service.for_each).toBe('${local.pools}');
+    expect(pool).toMatchObject({
+      name: '${local.pool_resource_names[each.key]}-pool',
+      instance_prefix: '${local.pool_resource_names[each.key]}-app',
+      size: '${each.value.size}',
+    });
+    expect(Object.keys(config.resource!.exoscale_nlb)).toEqual(['app']);
+    expect(resource('exoscale_nlb', 'app')).not.toHaveProperty('for_each');
+    // An existing single-pool state moves to the pool "default" (same names, same port): nothing is replaced.
+    expect(config.moved).toEqual(
+      expect.arrayContaining([
+        { from: '${exoscale_instance_pool.app}', to: '${exoscale_instance_pool.app["default"]}' },
+        { from: '${exoscale_nlb_service.http}', to: '${exoscale_nlb_service.http["default"]}' },
+      ]),
+    );
+  });
+
+  it("balances each pool's port (80 for the single pool) to 8080 with an HTTP health check on /health", () => {
     const service = resource('exoscale_nlb_service', 'http');
     expect(service).toMatchObject({
-      port: 80,
+      port: '${each.value.port}',
       target_port: 8080,
       protocol: 'tcp',
-      instance_pool_id: '${exoscale_instance_pool.app.id}',
+      nlb_id: '${exoscale_nlb.app.id}',
+      instance_pool_id: '${exoscale_instance_pool.app[each.key].id}',
     });
     expect((service.healthcheck as Block[])[0]).toMatchObject({ mode: 'http', port: 8080, uri: '/health' });
   });
@@ -236,6 +264,13 @@ describe('resources', () => {
       else called.add(operationOf.get(m[1]) ?? `unknown method ${m[1]}`);
     }
     expect(operations).toEqual([...called].sort());
+  });
+
+  it('scopes the key (when asked) to every pool', () => {
+    expect(locals().pool_ids).toBe(
+      `\${join(", ", [for name in sort(keys(local.pools)) : "'\${exoscale_instance_pool.app[name].id}'"])}`,
+    );
+    expect(locals().pool_scope).toContain('parameters.id in [${local.pool_ids}]');
   });
 
   it('hands the monitor the control plane key, and the admin key only when create_control_plane_key is false', () => {
@@ -335,12 +370,17 @@ describe('resources', () => {
       'load_balancer_url',
       'load_url',
       'monitor_ip',
+      'pools',
       'prometheus_url',
       'webhook_password',
     ]);
     for (const secret of ['api_token', 'grafana_admin_password', 'webhook_password'])
       expect(outputs[secret][0].sensitive).toBe(true);
-    expect(outputs.load_url[0].value).toBe('http://${exoscale_nlb.app.ip_address}/load');
+    // The single-pool outputs are the primary pool's ("default", as before); every pool is in `pools`.
+    expect(outputs.load_url[0].value).toBe('${local.pool_urls[local.primary_pool]}load');
+    expect(outputs.load_balancer_url[0].value).toBe('${local.pool_urls[local.primary_pool]}');
+    expect(outputs.instance_pool_id[0].value).toBe('${exoscale_instance_pool.app[local.primary_pool].id}');
+    expect(String(outputs.pools[0].value)).toMatch(/^\$\{\{\s*for name, pool in local.pools : name => \{/);
     expect(outputs.control_plane_url[0].value).toMatch(/:8090\/$/);
     expect(outputs.control_plane_health_url[0].value).toMatch(/:8090\/health$/);
     for (const [name, [block]] of Object.entries(outputs))
@@ -368,6 +408,142 @@ describe('resources', () => {
   });
 });
 
+describe('pools: the pools variable, evaluated by Terraform itself (when a terraform binary is present)', () => {
+  // variables.tf and pools.tf use no provider, so `terraform init` needs no download and `terraform console`
+  // evaluates local.pools, the validations and (with the instance pool ids stubbed) the pools file of monitoring.tf.
+  const hasTerraform = !spawnSync('terraform', ['version']).error;
+  let dir: string;
+  const tf = (args: string[], input?: string) => {
+    const result = spawnSync('terraform', args, {
+      cwd: dir,
+      input,
+      encoding: 'utf8',
+      env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null', TF_IN_AUTOMATION: '1', NO_COLOR: '1' },
+    });
+    return { status: result.status, output: `${result.stdout}${result.stderr}` };
+  };
+  /** local.pools, the names, the primary pool and the pools file for these -var arguments; or the error. */
+  const evaluate = (vars: string[]) => {
+    const result = tf(
+      ['console', '-no-color', '-var', 'exoscale_key=k', '-var', 'exoscale_secret=s', ...vars],
+      'jsonencode([local.pools, local.pool_resource_names, local.nlb_service_names, local.primary_pool, local.pools_file])\n',
+    );
+    if (result.status !== 0) return { error: result.output.replace(/\s+/g, ' ') };
+    const [pools, names, services, primary, file] = JSON.parse(JSON.parse(result.output.trim())) as [
+      Record<string, Record<string, unknown>>,
+      Record<string, string>,
+      Record<string, string>,
+      string,
+      string,
+    ];
+    return { pools, names, services, primary, file: parseYaml(file) as { pools: Record<string, unknown>[] } };
+  };
+
+  beforeAll(() => {
+    if (!hasTerraform) return;
+    dir = mkdtempSync(join(tmpdir(), 'pools-'));
+    for (const file of ['variables.tf', 'pools.tf']) copyFileSync(join(DIR, file), join(dir, file));
+    const poolsFile = (locals().pools_file as string)
+      .replace('exoscale_instance_pool.app[name].id', '"id-${name}"')
+      .replace(/^\$\{([\s\S]*)\}$/, '$1');
+    expect(poolsFile).toContain('"id-${name}"');
+    writeFileSync(join(dir, 'probe.tf'), `locals {\n  pools_file = ${poolsFile}\n}\n`);
+    const init = tf(['init', '-backend=false', '-input=false', '-no-color']);
+    expect(init.status).toBe(0);
+  });
+  const skip = () => {
+    if (hasTerraform) return false;
+    console.warn('terraform is not installed: the pools evaluation needs it');
+    return true;
+  };
+
+  it('is by default the single pool of the pool_* variables, named default, with the names of before', () => {
+    if (skip()) return;
+    const result = evaluate([]);
+    expect(result).toMatchObject({
+      pools: {
+        default: { min: 1, max: 15, size: 2, instance_type: 'standard.micro', port: 80, settings: {} },
+      },
+      names: { default: 'autoscaling' },
+      services: { default: 'http' },
+      primary: 'default',
+      file: { pools: [{ name: 'default', id: 'id-default', zone: 'at-vie-1', min: 1, max: 15 }] },
+    });
+    // Today's tfvars keep working: the pool_* variables still size it.
+    expect(
+      evaluate([
+        '-var',
+        'pool_min_size=2',
+        '-var',
+        'pool_max_size=5',
+        '-var',
+        'pool_instance_type=standard.small',
+      ]),
+    ).toMatchObject({ pools: { default: { min: 2, max: 5, instance_type: 'standard.small' } } });
+  });
+
+  it('builds two pools from tfvars, each with its own port, names, bounds and settings in the pools file', () => {
+    if (skip()) return;
+    const result = evaluate([
+      '-var',
+      'zone=ch-dk-2',
+      '-var',
+      'pools={web = {min = 1, max = 10, instance_type = "standard.small"}, api = {min = 2, max = 5, port = 8081, settings = {TARGET_UTILIZATION = 0.5}}}',
+    ]);
+    expect(result).toEqual({
+      pools: {
+        web: { min: 1, max: 10, size: 1, instance_type: 'standard.small', port: 80, settings: {} },
+        api: {
+          min: 2,
+          max: 5,
+          size: 2,
+          instance_type: 'standard.micro',
+          port: 8081,
+          settings: { TARGET_UTILIZATION: '0.5' },
+        },
+      },
+      names: { web: 'autoscaling-web', api: 'autoscaling-api' },
+      services: { web: 'http-web', api: 'http-api' },
+      // The single-pool outputs follow the pool on port 80.
+      primary: 'web',
+      file: {
+        pools: [
+          {
+            name: 'api',
+            id: 'id-api',
+            zone: 'ch-dk-2',
+            min: 2,
+            max: 5,
+            settings: { TARGET_UTILIZATION: '0.5' },
+          },
+          { name: 'web', id: 'id-web', zone: 'ch-dk-2', min: 1, max: 10 },
+        ],
+      },
+    });
+  });
+
+  it.each([
+    ['a bad name', '{Web_1 = {min = 1, max = 2}}', /Each pool name must be 1-32 characters/],
+    ['min above max', '{web = {min = 3, max = 2}}', /1 <= min <= max <= 50/],
+    ['a size above max', '{web = {min = 1, max = 2, size = 3}}', /size \(at creation\)/],
+    [
+      'two pools on port 80',
+      '{web = {min = 1, max = 2}, api = {min = 1, max = 2}}',
+      /its own load balancer port/,
+    ],
+    ['no pool', '{}', /1 to 10 pools/],
+    [
+      'a setting that is not an env name',
+      '{web = {min = 1, max = 2, settings = {target = "1"}}}',
+      /environment names/,
+    ],
+  ])('rejects %s', (_, pools, message) => {
+    if (skip()) return;
+    const result = evaluate(['-var', `pools=${pools}`]);
+    expect(result.error).toMatch(message);
+  });
+});
+
 describe('cloud-init templates', () => {
   const samples: Record<string, Record<string, string | number>> = {
     'pool-cloud-init.yaml.tftpl': {},
@@ -377,9 +553,7 @@ describe('cloud-init templates', () => {
       exoscale_key: 'EXO0123456789abcdef01234567',
       exoscale_secret: 'x'.repeat(43),
       zone: 'at-vie-1',
-      pool_id: '6f0b7a35-4f5e-4a53-9d3e-000000000001',
-      pool_min_size: 1,
-      pool_max_size: 5,
+      pools_file: POOLS_FILE_SAMPLE,
       scaling_policy: 'target',
       grafana_password: 'g'.repeat(24),
       webhook_password: 'w'.repeat(32),
@@ -439,13 +613,37 @@ describe('cloud-init templates', () => {
       'SCALING_POLICY',
       'EXOSCALE_KEY',
       'EXOSCALE_SECRET',
-      'EXOSCALE_INSTANCEPOOL_ID',
+      'POOLS_FILE',
       'WEBHOOK_PASSWORD',
       'API_TOKEN',
       'GRAFANA_ADMIN_PASSWORD',
     ]) {
       expect(settings.content).toMatch(new RegExp(`^${key}=.+$`, 'm'));
     }
+    // The pools come from the pools file only (the env shorthand's variables are not written).
+    expect(settings.content).not.toMatch(/^(EXOSCALE_INSTANCEPOOL_ID|POOL_MIN_SIZE|POOL_MAX_SIZE)=/m);
+    const poolsPath = /^POOLS_FILE=(.+)$/m.exec(settings.content)![1];
+    const pools = parsed.write_files.find((f) => f.path === poolsPath) as unknown as {
+      encoding: string;
+      content: string;
+      permissions: string;
+    };
+    expect(pools).toMatchObject({ encoding: 'b64', permissions: '0644' });
+    expect(parseYaml(Buffer.from(pools.content, 'base64').toString('utf8'))).toEqual({
+      pools: [{ name: 'default', id: POOL, zone: 'at-vie-1', min: 1, max: 5 }],
+    });
+    // The control plane's container sees it at the same path (its directory mounted read-only).
+    const compose = readFileSync(resolve(DIR, '../docker-compose.monitor.yml'), 'utf8');
+    const composed = parseYaml(compose) as {
+      services: Record<string, { environment: Record<string, string>; volumes: string[] }>;
+    };
+    const controlPlane = composed.services['control-plane'];
+    expect(controlPlane.environment.POOLS_FILE).toBe('${POOLS_FILE:?set in the env file}');
+    // The one-pool shorthand is refused beside a pools file: the compose file does not pass it.
+    for (const key of ['EXOSCALE_INSTANCEPOOL_ID', 'POOL_MIN_SIZE', 'POOL_MAX_SIZE', 'POOL_NAME'])
+      expect(controlPlane.environment).not.toHaveProperty(key);
+    const dir = poolsPath.slice(0, poolsPath.lastIndexOf('/'));
+    expect(controlPlane.volumes).toContain(`${dir}:${dir}:ro`);
     const unit = parsed.write_files.find((f) => f.path.endsWith('autoscaler-monitor.service'))!;
     expect(unit.content).toContain(
       'docker compose -f docker-compose.monitor.yml --env-file /etc/autoscaler/monitor.env up -d --build',
@@ -539,9 +737,7 @@ describe('deployment from a clone: the git source script', () => {
       exoscale_key: 'EXO0123456789abcdef01234567',
       exoscale_secret: 'x'.repeat(43),
       zone: 'at-vie-1',
-      pool_id: '6f0b7a35-4f5e-4a53-9d3e-000000000001',
-      pool_min_size: 1,
-      pool_max_size: 15,
+      pools_file: POOLS_FILE_SAMPLE,
       scaling_policy: 'step',
       grafana_password: 'g'.repeat(24),
       webhook_password: 'w'.repeat(32),
@@ -600,6 +796,14 @@ describe('the repository root: the course hand-in module', () => {
     for (const name of moduleRequired) expect(inputs).toHaveProperty(name, `\${var.${name}}`);
     // Every root variable reaches the module under its own name (none is declared and left unused).
     for (const name of Object.keys(root.variable!)) expect(inputs).toHaveProperty(name, `\${var.${name}}`);
+  });
+
+  it('takes the pools as ./terraform does (same type, null by default: its single pool)', () => {
+    expect(one(root.variable!.pools)).toMatchObject({
+      type: one(config.variable!.pools).type,
+      default: null,
+    });
+    expect(one(config.variable!.pools).default).toBeNull();
   });
 
   it("defaults to what the grader needs: no IAM resources, the course's one-step policy", () => {
