@@ -7,7 +7,7 @@ import { ControlPlaneView, renderRunReport } from './report';
 import { constantProfile, LoadProfile, ProfileError, rampProfile, stepProfile } from './profile';
 
 const USAGE = `usage: npm run load -- --url URL [--clients N] [--duration S] [--steps "0x30,8x60,0x30" | --ramp 1-20]
-                     [--control-plane URL] [--timeout-ms MS] [--keep-alive] [--json]
+                     [--control-plane URL [--pool NAME]] [--timeout-ms MS] [--keep-alive] [--json]
 
   --url            what to load, e.g. http://127.0.0.1:8000/load (the local NLB) or http://<nlb-ip>/load
   --clients        concurrent clients for a constant load (default 10)
@@ -15,6 +15,8 @@ const USAGE = `usage: npm run load -- --url URL [--clients N] [--duration S] [--
   --steps          CLIENTSxSECONDS segments, e.g. "0x30,8x60,0x30" (idle, load, idle)
   --ramp           FROM-TO clients, linear over --duration
   --control-plane  control-plane URL, e.g. http://127.0.0.1:8090: shows the pool size over time
+  --pool NAME      with --control-plane managing several pools: follow pool NAME (/pools/NAME) instead of /pool;
+                   --url is that pool's NLB. (npm run load -- --pool NAME alone: the local stack's pool NAME)
   --keep-alive     reuse connections (an L4 load balancer then pins each client to one member)
   --json           print the summary (with the per-second timeline) as JSON instead of tables
   --report FILE    write a self-contained HTML report (charts of load, latency and, with --control-plane, pool
@@ -29,6 +31,8 @@ function parse(): {
   url: string;
   profile: LoadProfile;
   controlPlane?: string;
+  /** The control plane's pool to follow (several pools); unset: its one pool (/pool). */
+  pool?: string;
   timeoutMs: number;
   json: boolean;
   keepAlive: boolean;
@@ -44,6 +48,7 @@ function parse(): {
         steps: { type: 'string' },
         ramp: { type: 'string' },
         'control-plane': { type: 'string' },
+        pool: { type: 'string' },
         'timeout-ms': { type: 'string', default: '60000' },
         json: { type: 'boolean', default: false },
         'keep-alive': { type: 'boolean', default: false },
@@ -65,6 +70,9 @@ function parse(): {
     fail(`--url ${JSON.stringify(values.url)} is not a URL`);
   }
   if (values.steps && values.ramp) fail('give --steps or --ramp, not both');
+  if (values.pool !== undefined && !values['control-plane']) fail('--pool needs --control-plane');
+  if (values.pool !== undefined && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(values.pool))
+    fail(`--pool ${JSON.stringify(values.pool)} is not a pool name (lowercase letters, digits and dashes)`);
   const duration = values.duration === undefined ? 60 : Number(values.duration);
   if (!Number.isFinite(duration)) fail('--duration must be a number of seconds');
   const timeoutMs = Number(values['timeout-ms']);
@@ -79,6 +87,7 @@ function parse(): {
       url: values.url,
       profile,
       controlPlane: values['control-plane'],
+      pool: values.pool,
       timeoutMs,
       json: values.json,
       keepAlive: values['keep-alive'],
@@ -132,7 +141,7 @@ async function main(): Promise<void> {
   const tty = process.stdout.isTTY && !options.json;
   const poolSize = options.controlPlane
     ? async () => {
-        const res = await fetch(new URL('/pool', options.controlPlane), {
+        const res = await fetch(new URL(poolPaths(options.pool).status, options.controlPlane), {
           signal: AbortSignal.timeout(2000),
         });
         if (!res.ok) return null;
@@ -157,23 +166,30 @@ async function main(): Promise<void> {
   if (options.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
   else printSummary(summary);
   if (options.report) {
-    const view = options.controlPlane ? await controlPlaneView(options.controlPlane) : null;
+    const view = options.controlPlane ? await controlPlaneView(options.controlPlane, options.pool) : null;
     writeFileSync(options.report, renderRunReport(summary, view));
     // On stderr with --json, so stdout stays one JSON document.
     (options.json ? process.stderr : process.stdout).write(`report: ${resolve(options.report)}\n`);
   }
 }
 
-async function controlPlaneView(base: string): Promise<ControlPlaneView | null> {
+/** Where the control plane shows its one pool, or one of several pools by name. */
+function poolPaths(pool: string | undefined): { status: string; history: string; events: string } {
+  if (pool === undefined) return { status: '/pool', history: '/pool/history', events: '/pool/events' };
+  return { status: `/pools/${pool}`, history: `/pool/history?pool=${pool}`, events: `/pools/${pool}/events` };
+}
+
+async function controlPlaneView(base: string, pool: string | undefined): Promise<ControlPlaneView | null> {
   try {
     const get = async <T>(path: string) => {
       const res = await fetch(new URL(path, base), { signal: AbortSignal.timeout(5000) });
       if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
       return (await res.json()) as T;
     };
+    const paths = poolPaths(pool);
     const [history, events] = await Promise.all([
-      get<ControlPlaneView['history']>('/pool/history'),
-      get<ControlPlaneView['events']>('/pool/events'),
+      get<ControlPlaneView['history']>(paths.history),
+      get<ControlPlaneView['events']>(paths.events),
     ]);
     return { history, events };
   } catch (error) {

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -74,6 +76,11 @@ describe('load-test CLI (e2e, built)', () => {
     [['--url', `http://127.0.0.1:${PORT}/load`, '--steps', '1x1', '--ramp', '1-2'], /not both/],
     [['--url', `http://127.0.0.1:${PORT}/load`, '--clients', 'many'], /--clients must be a whole number/],
     [['--bogus'], /Unknown option '--bogus'/],
+    [['--url', `http://127.0.0.1:${PORT}/load`, '--pool', 'web'], /--pool needs --control-plane/],
+    [
+      ['--url', `http://127.0.0.1:${PORT}/load`, '--control-plane', 'http://127.0.0.1:1', '--pool', 'Web!'],
+      /--pool "Web!" is not a pool name/,
+    ],
   ])('rejects bad arguments %j with exit 2 and a message', async (args, message) => {
     const result = await runCli(args as string[]);
     expect(result.status).toBe(2);
@@ -102,5 +109,44 @@ describe('load-test CLI (e2e, built)', () => {
     expect(html).toContain('p99');
     // Self-contained: no script and no external asset.
     expect(html).not.toMatch(/<script|src=|href="http|@import|url\(/);
+  });
+
+  it('follows one of several pools with --pool: its size, history and decisions by name', async () => {
+    const asked: string[] = [];
+    const controlPlane = createServer((req, res) => {
+      asked.push(req.url!);
+      res.setHeader('Content-Type', 'application/json');
+      if (req.url === '/pools/worker') return res.end(JSON.stringify({ name: 'worker', size: 3 }));
+      if (req.url === '/pool/history?pool=worker') return res.end('[]');
+      if (req.url === '/pools/worker/events') return res.end('[]');
+      res.statusCode = 404;
+      res.end('{}');
+    });
+    await new Promise<void>((r) => controlPlane.listen(0, '127.0.0.1', () => r()));
+    const base = `http://127.0.0.1:${(controlPlane.address() as AddressInfo).port}`;
+    try {
+      const file = join(mkdtempSync(join(tmpdir(), 'report-')), 'pool.html');
+      const result = await runCli([
+        '--url',
+        `http://127.0.0.1:${PORT}/load`,
+        '--steps',
+        '1x2',
+        '--control-plane',
+        base,
+        '--pool',
+        'worker',
+        '--json',
+        '--report',
+        file,
+      ]);
+      expect(result.status).toBe(0);
+      expect(JSON.parse(result.stdout).poolSize).toEqual({ start: 3, max: 3, end: 3 });
+      expect(result.stderr).not.toContain('no control-plane view');
+      expect(new Set(asked)).toEqual(
+        new Set(['/pools/worker', '/pool/history?pool=worker', '/pools/worker/events']),
+      );
+    } finally {
+      await new Promise((r) => controlPlane.close(r));
+    }
   });
 });

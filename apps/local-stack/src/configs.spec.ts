@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path';
 
 import { parse } from 'yaml';
 
-import { generateConfigs } from './configs';
-import { timingFor, TIMINGS } from './timings';
+import { generateConfigs, localPoolsFile } from './configs';
+import { POOL_ID, stackPools, timingFor, TIMINGS } from './timings';
 
 const ROOT = resolve(__dirname, '../../..');
 type Rule = { record?: string; alert?: string; expr: string; for?: string };
@@ -23,7 +23,7 @@ describe('local stack config generation', () => {
       if (rule.alert) expect(rule.for).toBe('5s');
     }
     expect(rules.find((r) => r.record === 'pool:node_cpu_utilisation:avg')!.expr).toBe(
-      'avg(instance:node_cpu_utilisation:rate5s)',
+      'avg by (pool) (instance:node_cpu_utilisation:rate5s)',
     );
   });
 
@@ -54,5 +54,24 @@ describe('local stack config generation', () => {
   it('derives the warm-up from a given boot time', () => {
     expect(timingFor(true, 10)).toMatchObject({ bootDelayMs: 10000, warmupSeconds: 16 });
     expect(timingFor(false)).toBe(TIMINGS.normal);
+  });
+
+  it("writes the pools file of --pools N: pool-K with the emulator's K-th id behind the NLB on 8000+K-1", () => {
+    const pools = stackPools(2);
+    expect(pools).toEqual([
+      { name: 'pool-1', id: POOL_ID, nlbPort: 8000 },
+      { name: 'pool-2', id: '6f0b7a35-4f5e-4a53-9d3e-000000000002', nlbPort: 8001 },
+    ]);
+    expect(parse(localPoolsFile(pools, { min: 1, max: 5 }))).toEqual({
+      pools: [
+        { name: 'pool-1', id: POOL_ID, zone: 'at-vie-1', min: 1, max: 5 },
+        { name: 'pool-2', id: pools[1].id, zone: 'at-vie-1', min: 1, max: 5 },
+      ],
+    });
+    const schedule = '[{name: soon, start: "* * * * *", duration: 10m, min: 3}]';
+    const withSchedule = parse(localPoolsFile(pools, { min: 1, max: 5, schedule })) as {
+      pools: { settings: { SCHEDULES: string } }[];
+    };
+    expect(withSchedule.pools.map((p) => p.settings.SCHEDULES)).toEqual([schedule, schedule]);
   });
 });

@@ -41,16 +41,27 @@ async function main(): Promise<void> {
   const width = Math.max(...Object.keys(stack.urls).map((k) => k.length));
   const mode = [
     options.fast ? '--fast' : '',
-    `pool ${options.size} within ${options.min}..${options.max}`,
+    stack.pools
+      ? `${stack.pools.length} pools (${stack.pools.map((p) => p.name).join(', ')}), each ${options.size} within ${options.min}..${options.max}`
+      : `pool ${options.size} within ${options.min}..${options.max}`,
     `policy ${options.policy}`,
   ]
     .filter(Boolean)
     .join(', ');
   console.log(`\nLocal autoscaling stack is up (${mode}):`);
   for (const [name, url] of Object.entries(stack.urls)) console.log(`  ${name.padEnd(width)}  ${url}`);
-  console.log(
-    `\nPut load on it:  npm run load -- --url http://127.0.0.1:${PORTS.nlb}/load --clients 8 --duration 300 --control-plane http://127.0.0.1:${PORTS.controlPlane} --report load-report.html`,
-  );
+  if (stack.pools) {
+    console.log(
+      `\nPut load on one pool:  npm run load -- --pool ${stack.pools[0].name} --clients 8 --duration 300`,
+    );
+    console.log(
+      `  (the same as: npm run load -- --url http://127.0.0.1:${stack.pools[0].nlbPort}/load --control-plane http://127.0.0.1:${PORTS.controlPlane} --pool ${stack.pools[0].name} ...)`,
+    );
+  } else {
+    console.log(
+      `\nPut load on it:  npm run load -- --url http://127.0.0.1:${PORTS.nlb}/load --clients 8 --duration 300 --control-plane http://127.0.0.1:${PORTS.controlPlane} --report load-report.html`,
+    );
+  }
   console.log('Stop with Ctrl-C.\n');
   let stopping = false;
   onSignal = (signal) => {

@@ -44,6 +44,7 @@ describe('local stack options', () => {
     expect(parse('--help')).toBe('help');
     const schedule = '[{name: soon, start: "* * * * *", duration: 10m, min: 3}]';
     expect(parse('--schedule', schedule)).toMatchObject({ schedule });
+    expect(parse('--pools', '2')).toMatchObject({ pools: 2, size: 2 });
   });
 
   it.each([
@@ -63,6 +64,9 @@ describe('local stack options', () => {
       /--schedule\[0\] \(a\)\.start .* must have 5 fields/,
     ],
     [['--schedule', '[]'], /--schedule must list at least one window/],
+    [['--pools', '5'], /--pools must be a whole number between 1 and 4, got "5"/],
+    [['--pools', '0'], /--pools must be a whole number between 1 and 4, got "0"/],
+    [['--pools', 'two'], /--pools must be a whole number between 1 and 4, got "two"/],
   ])('rejects %j naming the option', (argv, message) => {
     expect(() => parse(...argv)).toThrow(OptionError);
     expect(() => parse(...argv)).toThrow(message);

@@ -14,12 +14,20 @@ export interface StackOptions {
   boot?: number;
   /** SCHEDULES for the control plane (YAML or JSON), checked here with the same rules. */
   schedule?: string;
+  /**
+   * Several emulated pools (1..4), each behind its own NLB, managed by one control plane through a pools file
+   * (POOLS_FILE); unset: one pool and the control plane's environment shorthand, as before.
+   */
+  pools?: number;
   dir: string;
 }
 
+/** At most this many pools with --pools: their NLBs take ports 8000..8003. */
+export const MAX_POOLS = 4;
+
 export class OptionError extends Error {}
 
-export const USAGE = `usage: npm start -- [--fast] [--min N] [--max N] [--size N] [--policy target|step] [--boot SECONDS] [--schedule YAML] [--dir DIR]
+export const USAGE = `usage: npm start -- [--fast] [--min N] [--max N] [--size N] [--policy target|step] [--boot SECONDS] [--schedule YAML] [--pools N] [--dir DIR]
 
   --fast            compress every timing (tick 5 s, scrape 1 s, alerts after 5 s, boot 2 s, one /load = 1 s of CPU)
   --min N           smallest pool size the control plane keeps (default 1)
@@ -29,6 +37,8 @@ export const USAGE = `usage: npm start -- [--fast] [--min N] [--max N] [--size N
   --boot SECONDS    how long a new member takes to boot (default 20, 2 with --fast); the warm-up follows it
   --schedule YAML   scheduled capacity, passed as SCHEDULES (docs/architecture.md §4), e.g.
                     '[{name: soon, start: "* * * * *", duration: 10m, min: 3}]' (every minute: active at once)
+  --pools N         N pools (1..${MAX_POOLS}) named pool-1..pool-N, pool-K behind its own NLB on port 8000+K-1, one
+                    control plane given a pools file (<dir>/pools.yml); --min/--max/--size/--schedule apply to each
   --dir DIR         where generated configs, state, data and logs go (default .local/)
   --help            this text`;
 
@@ -58,6 +68,7 @@ export function parseOptions(argv: string[], root: string): StackOptions | 'help
         policy: { type: 'string' },
         boot: { type: 'string' },
         schedule: { type: 'string' },
+        pools: { type: 'string' },
         dir: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -88,6 +99,7 @@ export function parseOptions(argv: string[], root: string): StackOptions | 'help
     if (problems.length > 0) throw new OptionError(problems.join('; '));
     if (windows.length === 0) throw new OptionError('--schedule must list at least one window');
   }
+  const pools = str('pools') === undefined ? undefined : integer('pools', str('pools'), 1, 1, MAX_POOLS);
   const dir = str('dir');
   if (dir !== undefined && dir.trim() === '') throw new OptionError('--dir must not be empty');
   return {
@@ -98,6 +110,7 @@ export function parseOptions(argv: string[], root: string): StackOptions | 'help
     policy,
     ...(boot !== undefined ? { boot } : {}),
     ...(schedule !== undefined ? { schedule } : {}),
+    ...(pools !== undefined ? { pools } : {}),
     dir: resolve(dir ?? resolve(root, '.local')),
   };
 }

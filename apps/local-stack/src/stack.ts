@@ -1,18 +1,20 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { generateConfigs } from './configs';
+import { generateConfigs, localPoolsFile } from './configs';
 import { StackOptions } from './options';
 import { httpOk, portFree, StackError, waitFor } from './readiness';
 import { Supervisor } from './supervisor';
-import { PORTS, POOL_ID, Timing, timingFor } from './timings';
+import { PORTS, POOL_ID, StackPool, stackPools, Timing, timingFor } from './timings';
 
 export interface RunningStack {
   urls: Record<string, string>;
   timing: Timing;
   dir: string;
+  /** With --pools: every pool (name, id, NLB port); the pools file is `<dir>/pools.yml`. */
+  pools?: StackPool[];
   stop(): Promise<void>;
   /** Resolves when a process of the stack exits on its own. */
   exited: Promise<{ name: string; code: number | null; signal: NodeJS.Signals | null }>;
@@ -46,18 +48,35 @@ export async function startStack(
   const timing = timingFor(options.fast, options.boot);
   ensureMonitoringBinaries(root, log);
   if (signal?.aborted) throw new StackError('interrupted during start-up');
-  for (const [name, port] of Object.entries(PORTS)) {
+  const pools = options.pools === undefined ? undefined : stackPools(options.pools);
+  const ports: [string, number][] = [
+    ...Object.entries(PORTS),
+    ...(pools ?? []).slice(1).map((p): [string, number] => [`NLB of ${p.name}`, p.nlbPort]),
+  ];
+  for (const [name, port] of ports) {
     if (!(await portFree(port)))
       throw new StackError(`port ${port} (${name}) is in use: is another stack running?`);
   }
   const dir = options.dir;
-  for (const stale of ['prometheus-data', 'alertmanager-data', 'service-discovery', 'state'])
+  for (const stale of ['prometheus-data', 'alertmanager-data', 'service-discovery', 'state', 'pools.yml'])
     rmSync(join(dir, stale), { recursive: true, force: true });
   const sdDir = join(dir, 'service-discovery');
   const logDir = join(dir, 'logs');
   mkdirSync(logDir, { recursive: true });
   mkdirSync(sdDir, { recursive: true });
   const configs = generateConfigs(root, dir, timing, sdDir);
+  const poolsFile = join(dir, 'pools.yml');
+  if (pools) writeFileSync(poolsFile, localPoolsFile(pools, options));
+  // One pool: the control plane's environment shorthand, exactly as before. Several: the pools file, whose entries
+  // carry what the shorthand gave (the pool, its bounds, its schedule).
+  const poolSettings: Record<string, string> = pools
+    ? { POOLS_FILE: poolsFile }
+    : {
+        EXOSCALE_INSTANCEPOOL_ID: POOL_ID,
+        POOL_MIN_SIZE: String(options.min),
+        POOL_MAX_SIZE: String(options.max),
+        ...(options.schedule !== undefined ? { SCHEDULES: options.schedule } : {}),
+      };
 
   // A fresh credential per run: the emulator accepts only requests signed with it.
   const credentials = {
@@ -72,6 +91,9 @@ export async function startStack(
       [
         'dist/apps/exoscale-emulator/main.js',
         ...['--api-port', String(PORTS.api), '--nlb-port', String(PORTS.nlb), '--pool-id', POOL_ID],
+        ...(pools
+          ? ['--pools', String(pools.length), '--pool-names', pools.map((p) => p.name).join(',')]
+          : []),
         ...['--size', String(options.size), '--boot-delay-ms', String(timing.bootDelayMs)],
         ...[
           '--load-seconds',
@@ -83,6 +105,7 @@ export async function startStack(
       credentials,
     );
     await waitFor('the emulator', httpOk(`http://127.0.0.1:${PORTS.api}/_emulator/state`), emulator, signal);
+    if (pools) await checkEmulatedPools(pools);
 
     const controlPlane = supervisor.start(
       'control-plane',
@@ -91,7 +114,7 @@ export async function startStack(
       {
         ...credentials,
         EXOSCALE_ZONE: 'at-vie-1',
-        EXOSCALE_INSTANCEPOOL_ID: POOL_ID,
+        ...poolSettings,
         EXOSCALE_API_ENDPOINT: `http://127.0.0.1:${PORTS.api}/v2`,
         LISTEN_HOST: '127.0.0.1',
         LISTEN_PORT: String(PORTS.controlPlane),
@@ -106,9 +129,6 @@ export async function startStack(
         SCALING_POLICY: options.policy,
         // The utilisation is read fresh at each tick, as on the monitoring VM.
         PROMETHEUS_URL: `http://127.0.0.1:${PORTS.prometheus}`,
-        POOL_MIN_SIZE: String(options.min),
-        POOL_MAX_SIZE: String(options.max),
-        ...(options.schedule !== undefined ? { SCHEDULES: options.schedule } : {}),
       },
     );
     await waitFor(
@@ -143,13 +163,26 @@ export async function startStack(
   }
 
   const cp = `http://127.0.0.1:${PORTS.controlPlane}`;
+  const perPool: Record<string, string> = pools
+    ? {
+        ...Object.fromEntries(
+          pools.map((p) => [`NLB of ${p.name}`, `http://127.0.0.1:${p.nlbPort}/  (try /health and /load)`]),
+        ),
+        'control plane': `${cp}/pools  (each: /pools/<name>)`,
+        'Swagger UI': `${cp}/docs`,
+        ...Object.fromEntries(pools.map((p) => [`decisions of ${p.name}`, `${cp}/pools/${p.name}/events`])),
+        'pools file': poolsFile,
+      }
+    : {
+        'load balancer (NLB)': `http://127.0.0.1:${PORTS.nlb}/  (try /health and /load)`,
+        'control plane': `${cp}/pool`,
+        'Swagger UI': `${cp}/docs`,
+        'decision log': `${cp}/pool/events`,
+      };
   return {
     urls: {
       'status page': `${cp}/`,
-      'load balancer (NLB)': `http://127.0.0.1:${PORTS.nlb}/  (try /health and /load)`,
-      'control plane': `${cp}/pool`,
-      'Swagger UI': `${cp}/docs`,
-      'decision log': `${cp}/pool/events`,
+      ...perPool,
       'emulated Exoscale API': `http://127.0.0.1:${PORTS.api}/v2  (state: /_emulator/state)`,
       Prometheus: `http://127.0.0.1:${PORTS.prometheus}/  (targets: /targets, alerts: /alerts)`,
       Alertmanager: `http://127.0.0.1:${PORTS.alertmanager}/`,
@@ -157,7 +190,23 @@ export async function startStack(
     },
     timing,
     dir,
+    ...(pools ? { pools } : {}),
     stop: () => supervisor.stopAll(),
     exited: supervisor.firstExit(),
   };
+}
+
+/** The emulator runs the pools the pools file names, with the same ids (they are derived, so check once). */
+async function checkEmulatedPools(pools: StackPool[]): Promise<void> {
+  const res = await fetch(`http://127.0.0.1:${PORTS.api}/_emulator/pools`, {
+    signal: AbortSignal.timeout(5000),
+  });
+  const emulated = ((await res.json()) as { pools: { id: string; name: string; nlb?: string }[] }).pools;
+  for (const pool of pools) {
+    const found = emulated.find((e) => e.id === pool.id);
+    if (found?.name !== pool.name || found.nlb !== `http://127.0.0.1:${pool.nlbPort}`)
+      throw new StackError(
+        `the emulator's pools (${JSON.stringify(emulated)}) are not those of the pools file (${JSON.stringify(pools)})`,
+      );
+  }
 }

@@ -81,3 +81,24 @@ export const PORTS = {
   alertmanager: 9093,
 } as const;
 export const POOL_ID = '6f0b7a35-4f5e-4a53-9d3e-000000000001';
+
+/** One pool of `--pools N`: its name (as in the pools file and the `pool` label), the emulator's id, its NLB. */
+export interface StackPool {
+  name: string;
+  id: string;
+  nlbPort: number;
+}
+
+/**
+ * The pools of `--pools N`: pool-K has the id the emulator gives its K-th pool (POOL_ID's last group + K - 1) and
+ * its NLB on port 8000 + K - 1.
+ */
+export function stackPools(count: number): StackPool[] {
+  const prefix = POOL_ID.slice(0, POOL_ID.lastIndexOf('-') + 1);
+  const first = parseInt(POOL_ID.slice(prefix.length), 16);
+  return Array.from({ length: count }, (_, i) => ({
+    name: `pool-${i + 1}`,
+    id: `${prefix}${(first + i).toString(16).padStart(12, '0')}`,
+    nlbPort: PORTS.nlb + i,
+  }));
+}
