@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm run demo`: the local stack in --fast mode under an idle -> load -> idle profile, with a timeline of
 // load, pool-average CPU, pool size and each scaling decision. Ends when the pool is back at its minimum.
+// `npm run demo -- --pools 2`: two pools (the stack's --pools 2), the load on pool-1 only, pool-2 idle beside it;
+// the timeline shows both, and the end says whether pool-2 kept its size.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,15 +29,39 @@ function neededSize(clients) {
 }
 const GIVE_UP_AFTER_S = 300;
 
+/** `--pools 2` (the only option): the loaded pool and the idle one, by their names in the stack's pools file. */
+function parseArgs(argv) {
+  if (argv.length === 0) return null;
+  const value =
+    argv[0] === '--pools' ? argv[1] : argv[0].startsWith('--pools=') ? argv[0].slice(8) : undefined;
+  const rest = argv.slice(argv[0] === '--pools' ? 2 : 1);
+  if (value === undefined || rest.length > 0) {
+    console.error(
+      `demo: unknown option ${JSON.stringify(argv.join(' '))}; usage: npm run demo [-- --pools 2]`,
+    );
+    process.exit(2);
+  }
+  if (value !== '2') {
+    console.error(`demo: --pools must be 2 (one pool loaded, one idle), got ${JSON.stringify(value)}`);
+    process.exit(2);
+  }
+  return { loaded: 'pool-1', idle: 'pool-2' };
+}
+const TWO = parseArgs(process.argv.slice(2));
+
 const cp = `http://127.0.0.1:${PORTS.controlPlane}`;
 const json = async (url) => (await fetch(url, { signal: AbortSignal.timeout(3000) })).json();
+/** The control plane's view of one pool: its only one, or one of several by name. */
+const poolUrl = (name) => (name ? `${cp}/pools/${name}` : `${cp}/pool`);
+const eventsUrl = (name) => `${poolUrl(name)}/events?limit=20`;
 
-async function cpu() {
-  const q = encodeURIComponent('pool:node_cpu_utilisation:avg');
+async function cpu(name) {
+  const q = encodeURIComponent(`pool:node_cpu_utilisation:avg${name ? `{pool="${name}"}` : ''}`);
   const body = await json(`http://127.0.0.1:${PORTS.prometheus}/api/v1/query?query=${q}`);
   const v = body.data?.result?.[0]?.value?.[1];
   return v === undefined ? null : Number(v);
 }
+const percent = (usage) => (usage === null ? '     -' : `${(usage * 100).toFixed(0).padStart(5)}%`);
 
 function clientsAt(t) {
   let end = 0;
@@ -47,7 +73,7 @@ function clientsAt(t) {
 }
 
 async function main() {
-  console.log('starting the local stack (--fast) ...');
+  console.log(`starting the local stack (--fast${TWO ? ' --pools 2' : ''}) ...`);
   const interrupted = new AbortController();
   let onSignal = () => interrupted.abort();
   process.on('SIGINT', () => onSignal(130));
@@ -70,6 +96,7 @@ async function main() {
       String(MAX_SIZE),
       '--dir',
       DIR,
+      ...(TWO ? ['--pools', '2', '--size', String(MIN_SIZE)] : []),
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -105,10 +132,10 @@ async function main() {
   const REPORT = join(DIR, 'demo-report.html');
   const steps = STEPS.map((s) => `${s.clients}x${s.seconds}`).join(',');
   console.log(
-    `profile: ${STEPS.map((s) => `${s.seconds} s at ${s.clients} clients`).join(', ')}, then idle until the pool is back at ${MIN_SIZE}`,
+    `profile: ${STEPS.map((s) => `${s.seconds} s at ${s.clients} clients`).join(', ')}${TWO ? ` on ${TWO.loaded} (${TWO.idle} idle)` : ''}, then idle until the pool is back at ${MIN_SIZE}`,
   );
   console.log(
-    `status page ${cp}/   NLB http://127.0.0.1:${PORTS.nlb}/   Prometheus http://127.0.0.1:${PORTS.prometheus}\n`,
+    `status page ${cp}/   NLB http://127.0.0.1:${PORTS.nlb}/${TWO ? ` (${TWO.loaded}), http://127.0.0.1:${PORTS.nlb + 1}/ (${TWO.idle})` : ''}   Prometheus http://127.0.0.1:${PORTS.prometheus}\n`,
   );
   load = spawn(
     process.execPath,
@@ -121,6 +148,7 @@ async function main() {
       '--json',
       '--control-plane',
       cp,
+      ...(TWO ? ['--pool', TWO.loaded] : []),
       '--report',
       REPORT,
     ],
@@ -132,7 +160,15 @@ async function main() {
   let report = '';
   load.stdout.on('data', (d) => (report += d));
 
-  console.log('   time  load  need  pool CPU  size  serving  state          decision');
+  if (TWO)
+    console.log(
+      `   time  load  need  ${TWO.loaded}: CPU  size  serving  state          ${TWO.idle}: CPU  size  decisions`,
+    );
+  else console.log('   time  load  need  pool CPU  size  serving  state          decision');
+  // With two pools: the idle pool's sizes and decisions that changed it, to show that it was left alone.
+  const idleSizes = new Set();
+  const idleCalls = [];
+  let lastIdleEvent = 0;
   const started = Date.now();
   let lastEvent = 0;
   let sawScaleOut = false;
@@ -148,11 +184,18 @@ async function main() {
     const t = (now - started) / 1000;
     const clients = clientsAt(t);
     const needed = neededSize(clients);
-    const [usage, pool, events] = await Promise.all([
-      cpu().catch(() => null),
-      json(`${cp}/pool`).catch(() => null),
-      json(`${cp}/pool/events?limit=20`).catch(() => []),
+    const [usage, pool, events, idleUsage, idlePool, idleEvents] = await Promise.all([
+      cpu(TWO?.loaded).catch(() => null),
+      json(poolUrl(TWO?.loaded)).catch(() => null),
+      json(eventsUrl(TWO?.loaded)).catch(() => []),
+      TWO ? cpu(TWO.idle).catch(() => null) : null,
+      TWO ? json(poolUrl(TWO.idle)).catch(() => null) : null,
+      TWO ? json(eventsUrl(TWO.idle)).catch(() => []) : [],
     ]);
+    if (idlePool?.size !== undefined) idleSizes.add(idlePool.size);
+    const idleFresh = idleEvents.filter((e) => e.id > lastIdleEvent && e.outcome !== 'none').reverse();
+    if (idleEvents[0]) lastIdleEvent = Math.max(lastIdleEvent, idleEvents[0].id);
+    for (const e of idleFresh) if (e.outcome === 'scaled' || e.outcome === 'pending') idleCalls.push(e);
     const serving = pool?.members?.filter((m) => m.state === 'running' && m.health === 'success').length ?? 0;
     if (previous && t > LOAD_START_S && previous.t < LOAD_END_S) {
       const span = Math.min(t, LOAD_END_S) - Math.max(previous.t, LOAD_START_S);
@@ -176,14 +219,20 @@ async function main() {
     // A scale call is logged as `pending` when it is made and settled in place later: both count as made.
     const upCall = (e) => e.direction === 'up' && (e.outcome === 'scaled' || e.outcome === 'pending');
     for (const e of fresh) if (upCall(e)) upCalls.push(e);
-    const decision = fresh
-      .map((e) => `${e.outcome}${e.direction ? ` ${e.direction}` : ''} -> ${e.targetSize} (${e.code})`)
-      .join('; ');
+    const describe = (e) =>
+      `${e.outcome}${e.direction ? ` ${e.direction}` : ''} -> ${e.targetSize} (${e.code})`;
+    const decision = [
+      ...fresh.map((e) => (TWO ? `${TWO.loaded}: ${describe(e)}` : describe(e))),
+      ...idleFresh.map((e) => `${TWO.idle}: ${describe(e)}`),
+    ].join('; ');
     if (fresh.some(upCall)) sawScaleOut = true;
     if (Math.floor(t / 3) !== lastPrinted || decision) {
       lastPrinted = Math.floor(t / 3);
+      const idle = TWO
+        ? `${' '.repeat(TWO.idle.length - 2)}${percent(idleUsage)}  ${String(idlePool?.size ?? '-').padStart(4)}  `
+        : '';
       console.log(
-        `${String(Math.round(t)).padStart(6)}s  ${String(clients).padStart(4)}  ${String(needed).padStart(4)}  ${usage === null ? '     -' : `${(usage * 100).toFixed(0).padStart(5)}%`}  ${String(pool?.size ?? '-').padStart(4)}  ${String(serving).padStart(7)}  ${String(pool?.state ?? '-').padEnd(13)}  ${decision}`,
+        `${String(Math.round(t)).padStart(6)}s  ${String(clients).padStart(4)}  ${String(needed).padStart(4)}  ${TWO ? ' '.repeat(TWO.loaded.length - 3) : ''}${percent(usage)}  ${String(pool?.size ?? '-').padStart(4)}  ${String(serving).padStart(7)}  ${String(pool?.state ?? '-').padEnd(13)}  ${idle}${decision}`,
       );
     }
     if (t > LOAD_END_S && sawScaleOut && pool?.size === MIN_SIZE && pool?.state === 'running') break;
@@ -213,6 +262,12 @@ async function main() {
   console.log(
     `  scale-out after the load stopped:  ${lateScaleOuts.length === 0 ? 'none' : `${lateScaleOuts.length} call(s)`}`,
   );
+  if (TWO) {
+    const sizes = [...idleSizes].sort((a, b) => a - b);
+    console.log(
+      `${`  ${TWO.idle} (idle) beside it:`.padEnd(37)}${sizes.length === 1 && idleCalls.length === 0 ? `kept its size ${sizes[0]}, no scale call` : `sizes ${sizes.join(', ')}, ${idleCalls.length} scale call(s)`}`,
+    );
+  }
   try {
     const summary = JSON.parse(report);
     console.log(
