@@ -5,34 +5,45 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { GlobalExceptionFilter } from './common/global-exception.filter';
 import { ConfigModule } from './config/config.module';
 import { Settings } from './config/settings';
-import { DiscoveryModule } from './discovery/discovery.module';
-import { ExoscaleModule } from './exoscale/exoscale.module';
+import { FleetConfig } from './config/fleet-config';
+import { FleetModule } from './fleet/fleet.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PoolModule } from './pool/pool.module';
-import { ScalingModule } from './scaling/scaling.module';
 import { StatusModule } from './status/status.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 const FEATURES = [
   MetricsModule,
-  ExoscaleModule,
   ScheduleModule.forRoot(),
-  DiscoveryModule,
-  ScalingModule,
   WebhooksModule,
   PoolModule,
   HealthModule,
   StatusModule,
 ];
 
-/** The control plane, built around one validated settings object. */
+/** The control plane, built around one validated settings object and the pools it manages. */
 @Module({})
 export class AppModule {
-  static forSettings(settings: Settings): DynamicModule {
+  /**
+   * @param fleet the pools (loadFleetConfig); without it, the one pool the settings' shorthand names
+   */
+  static forSettings(settings: Settings, fleet?: FleetConfig): DynamicModule {
+    const config: FleetConfig = fleet ?? {
+      settings,
+      source: 'env',
+      pools: [
+        {
+          name: settings.POOL_NAME,
+          id: settings.EXOSCALE_INSTANCEPOOL_ID,
+          zone: settings.EXOSCALE_ZONE,
+          settings,
+        },
+      ],
+    };
     return {
       module: AppModule,
-      imports: [ConfigModule.forSettings(settings), ...FEATURES],
+      imports: [ConfigModule.forSettings(settings), FleetModule.forConfig(config), ...FEATURES],
       providers: [{ provide: APP_FILTER, useClass: GlobalExceptionFilter }],
     };
   }

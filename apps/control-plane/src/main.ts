@@ -6,8 +6,9 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
-import { loadSettings, Settings, SettingsError } from './config/settings';
-import { ScalingService } from './scaling/scaling.service';
+import { FleetConfig, loadFleetConfig } from './config/fleet-config';
+import { SettingsError } from './config/settings';
+import { Fleet } from './fleet/fleet.service';
 
 /**
  * A stop must end with exit 0 before Docker's default stop timeout (10 s; then SIGKILL, exit 137), which is what
@@ -16,9 +17,9 @@ import { ScalingService } from './scaling/scaling.service';
 const SHUTDOWN_DEADLINE_MS = 8_000;
 
 async function bootstrap(): Promise<void> {
-  let settings: Settings;
+  let fleet: FleetConfig;
   try {
-    settings = loadSettings(process.env);
+    fleet = loadFleetConfig(process.env);
   } catch (error) {
     if (error instanceof SettingsError) {
       process.stderr.write(`control-plane: ${error.message}\n`);
@@ -27,7 +28,8 @@ async function bootstrap(): Promise<void> {
     throw error;
   }
 
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forSettings(settings), {
+  const settings = fleet.settings;
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forSettings(settings, fleet), {
     rawBody: true,
     bufferLogs: true,
     logger: new ConsoleLogger({ json: true, colors: false }),
@@ -49,7 +51,7 @@ async function bootstrap(): Promise<void> {
     // First stop waiting for scale operations in flight: a manual POST /pool/scale that waits for its operation
     // would otherwise hold its connection, and app.close() waits for every open request. The request is answered
     // with the outcome as unknown (the next decision re-reads the pool), so no step is lost or doubled.
-    app.get(ScalingService).abort();
+    app.get(Fleet).abort();
     app.close().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -65,12 +67,17 @@ async function bootstrap(): Promise<void> {
   logger.log({
     msg: 'control plane listening',
     url: `http://${settings.LISTEN_HOST}:${settings.LISTEN_PORT}`,
-    pool: settings.EXOSCALE_INSTANCEPOOL_ID,
-    zone: settings.EXOSCALE_ZONE,
-    endpoint: settings.apiEndpoint,
-    sdFile: settings.SD_FILE,
-    bounds: { min: settings.POOL_MIN_SIZE, max: settings.POOL_MAX_SIZE },
-    dryRun: settings.DRY_RUN,
+    pools: fleet.pools.slice(0, 20).map((p) => ({
+      name: p.name,
+      id: p.id,
+      zone: p.zone,
+      endpoint: p.settings.apiEndpoint,
+      sdFile: p.settings.SD_FILE,
+      bounds: { min: p.settings.POOL_MIN_SIZE, max: p.settings.POOL_MAX_SIZE },
+      dryRun: p.settings.DRY_RUN,
+    })),
+    poolCount: fleet.pools.length,
+    ...(fleet.source === 'file' ? { poolsFile: settings.POOLS_FILE } : {}),
   });
 }
 

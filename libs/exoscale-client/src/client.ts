@@ -29,6 +29,12 @@ export interface ExoscaleClientOptions {
   retry?: Partial<RetryPolicy>;
   /** Called after every HTTP attempt, for metrics. */
   onRequest?: (event: ApiRequestEvent) => void;
+  /**
+   * At most this many HTTP requests of this client in flight at once (default: unbounded); the others queue in
+   * order. A zone's client is shared by every pool of the zone, so this bounds the calls one control plane makes
+   * to one zone's endpoint.
+   */
+  maxConcurrentRequests?: number;
   /** Receives one line per retried attempt. Lines never hold credentials. */
   logger?: { warn(message: string): void };
   /** Injected for tests; defaults to a timer. */
@@ -63,6 +69,33 @@ interface Call {
   body?: unknown;
 }
 
+/** A counting semaphore: at most `limit` tasks run at once, the rest wait in arrival order. */
+class Semaphore {
+  private running = 0;
+  private peak = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  get stats(): { inFlight: number; peak: number; queued: number } {
+    return { inFlight: this.running, peak: this.peak, queued: this.waiting.length };
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    this.peak = Math.max(this.peak, this.running);
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      // The slot passes straight to the next waiter, so the count never dips and lets a newcomer jump the queue.
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function segment(id: string, what: string): string {
@@ -78,6 +111,7 @@ export class ExoscaleClient {
   private readonly basePath: string;
   private readonly retryPolicy: RetryPolicy;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly slots: Semaphore | null;
 
   constructor(private readonly options: ExoscaleClientOptions) {
     if (!options.apiKey || !options.apiSecret) throw new TypeError('apiKey and apiSecret are required');
@@ -87,6 +121,10 @@ export class ExoscaleClient {
     this.basePath = new URL(this.endpoint).pathname.replace(/\/+$/, '');
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.sleep = options.sleep ?? defaultSleep;
+    const limit = options.maxConcurrentRequests;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+      throw new TypeError('maxConcurrentRequests must be a positive integer');
+    this.slots = limit === undefined ? null : new Semaphore(limit);
     this.http = axios.create({
       timeout: options.timeoutMs ?? 15_000,
       maxRedirects: 0,
@@ -97,6 +135,11 @@ export class ExoscaleClient {
       transformResponse: [(data: unknown) => data],
       validateStatus: () => true,
     });
+  }
+
+  /** Requests in flight now and at most so far (with maxConcurrentRequests, never above it). */
+  get concurrency(): { inFlight: number; peak: number; queued: number } {
+    return this.slots?.stats ?? { inFlight: 0, peak: 0, queued: 0 };
   }
 
   async getInstancePool(id: string): Promise<InstancePool> {
@@ -283,7 +326,8 @@ export class ExoscaleClient {
       let response: AxiosResponse<string> | undefined;
       let failure: { status: string; message: string } | undefined;
       try {
-        response = await this.http.request<string>({ method: call.method, url, data: body, headers });
+        const send = () => this.http.request<string>({ method: call.method, url, data: body, headers });
+        response = await (this.slots ? this.slots.run(send) : send());
       } catch (error) {
         failure = describeTransportError(error);
       }

@@ -26,8 +26,12 @@ import {
   Max,
   Min,
   validateSync,
+  ValidateIf,
   ValidationError,
 } from 'class-validator';
+
+/** A pool's name: a DNS label (it appears in URLs, file names, metric labels). */
+export const POOL_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Every setting of the control plane (docs/architecture.md §3), validated once at boot. Nothing else reads the environment. */
 
@@ -101,8 +105,31 @@ export class Settings {
   })
   EXOSCALE_ZONE = 'at-vie-1';
 
+  /** The one-pool shorthand (docs/architecture.md §3): the pool to manage, unless POOLS_FILE lists the pools. */
+  @ValidateIf((s: Settings) => !s.POOLS_FILE)
   @IsUUID('all', { message: 'EXOSCALE_INSTANCEPOOL_ID must be the UUID of the instance pool to manage' })
   EXOSCALE_INSTANCEPOOL_ID: string;
+
+  /** How the one pool of the shorthand is named in alerts (`pool` label), URLs, metrics and the status page. */
+  @Matches(POOL_NAME_PATTERN, {
+    message:
+      'POOL_NAME must be 1-63 lowercase letters, digits and dashes, starting and ending with a letter or digit',
+  })
+  POOL_NAME = 'default';
+
+  /** A YAML file listing the pools to manage (docs/architecture.md §3, "Many pools"); read by loadFleetConfig. */
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @Matches(/^\/.*[^/]$/, { message: 'POOLS_FILE must be an absolute file path' })
+  POOLS_FILE?: string;
+
+  /** At most this many Exoscale API requests in flight per zone (every pool of a zone shares one client). */
+  @IntSetting('API_CONCURRENCY_PER_ZONE', 'number of requests', 1, 256)
+  API_CONCURRENCY_PER_ZONE = 8;
+
+  /** A tick (or a discovery pass) works on at most this many pools at once; the others wait their turn. */
+  @IntSetting('POOL_CONCURRENCY', 'number of pools', 1, 1000)
+  POOL_CONCURRENCY = 32;
 
   @OptionalUrlSetting('EXOSCALE_API_ENDPOINT', 'https://api-at-vie-1.exoscale.com/v2')
   EXOSCALE_API_ENDPOINT?: string;
@@ -296,6 +323,14 @@ export class Settings {
       upCooldownSeconds: this.SCALE_UP_COOLDOWN_SECONDS,
       downCooldownSeconds: this.SCALE_DOWN_COOLDOWN_SECONDS,
     };
+  }
+
+  /**
+   * The labels that name this pool on its metrics and file_sd targets: `{pool: POOL_NAME}` in pools-file mode; none
+   * for the one-pool shorthand, whose series stay exactly as they were before pools files existed.
+   */
+  get poolLabels(): { pool?: string } {
+    return this.POOLS_FILE ? { pool: this.POOL_NAME } : {};
   }
 
   get apiEndpoint(): string {

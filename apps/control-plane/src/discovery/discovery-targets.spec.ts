@@ -18,17 +18,17 @@ describe('targetGroupsForMembers', () => {
         member('b', 'starting', '194.182.0.11'),
         member('c', 'running', null),
       ],
-      { poolId: 'p', zone: 'at-vie-1', targetPort: 9100 },
+      { poolId: 'p', zone: 'at-vie-1', pool: 'web', targetPort: 9100 },
     );
     expect(groups).toEqual([
       {
         targets: ['194.182.0.10:9100'],
-        labels: { instance_id: 'a', instance_name: 'pool-a', pool_id: 'p', zone: 'at-vie-1' },
+        labels: { instance_id: 'a', instance_name: 'pool-a', pool_id: 'p', zone: 'at-vie-1', pool: 'web' },
       },
     ]);
   });
 
   it('gives no groups for an empty pool', () => {
-    expect(targetGroupsForMembers([], { poolId: 'p', zone: 'z', targetPort: 1 })).toEqual([]);
+    expect(targetGroupsForMembers([], { poolId: 'p', zone: 'z', pool: 'web', targetPort: 1 })).toEqual([]);
   });
 });

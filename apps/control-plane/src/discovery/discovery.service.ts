@@ -92,6 +92,7 @@ export class DiscoveryService {
       const groups = targetGroupsForMembers(members, {
         poolId: this.settings.EXOSCALE_INSTANCEPOOL_ID,
         zone: this.settings.EXOSCALE_ZONE,
+        ...this.settings.poolLabels,
         targetPort: this.settings.TARGET_PORT,
       });
       // The members are known even when the file cannot be written: scaling still needs them.
@@ -102,6 +103,7 @@ export class DiscoveryService {
         if (result.written) {
           this.logger.log({
             msg: 'service discovery file updated',
+            ...this.settings.poolLabels,
             path: result.path,
             targets: groups.length,
           });
@@ -116,14 +118,15 @@ export class DiscoveryService {
         consecutiveFailures: 0,
         targets: groups.length,
       });
-      this.metrics.discoveryTargets.set(groups.length);
-      this.metrics.discoveryLastSuccess.set(Date.now() / 1000);
+      this.metrics.discoveryTargets.set(this.settings.poolLabels, groups.length);
+      this.metrics.discoveryLastSuccess.set(this.settings.poolLabels, Date.now() / 1000);
     } catch (error) {
       this.state.consecutiveFailures++;
       this.state.lastError = error instanceof Error ? error.message : String(error);
-      this.metrics.discoveryFailures.inc();
+      this.metrics.discoveryFailures.inc(this.settings.poolLabels);
       this.logger.warn({
         msg: 'discovery failed; the last good file is kept',
+        ...this.settings.poolLabels,
         error: this.state.lastError,
         consecutiveFailures: this.state.consecutiveFailures,
       });

@@ -1,10 +1,10 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 
-import { DiscoveryService, PartStatus } from '../discovery/discovery.service';
-import { ScalingService } from '../scaling/scaling.service';
-import { StateFile } from '../scaling/state-file.service';
+import { PartStatus } from '../discovery/discovery.service';
+import { Fleet } from '../fleet/fleet.service';
+import { PoolScope } from '../fleet/pool-scope';
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
@@ -27,71 +27,97 @@ export function exoscaleHint(lastError: string | null): string | null {
  * (the member list is fresh), `sdFile` (the service discovery file could be written), `stateFile` (the
  * state could be saved), `scalingTick` (ticks keep coming). One failing part never shows up as another's failure.
  */
+interface Part {
+  up: boolean;
+  details: Record<string, unknown>;
+}
+
+/** A pool's parts, each up or down with its details (see the controller's doc). */
+export function poolParts(scope: PoolScope): Record<string, Part> {
+  const part = (status: PartStatus, extra: Record<string, unknown> = {}): Part => ({
+    up: status.consecutiveFailures === 0 && status.lastSuccessAt !== null,
+    details: {
+      lastSuccessAt: iso(status.lastSuccessAt),
+      consecutiveFailures: status.consecutiveFailures,
+      lastError: status.lastError,
+      ...extra,
+    },
+  });
+  const { discovery, state, scaling } = scope;
+  const api = discovery.status.api;
+  return {
+    exoscale: part(api, api.lastError ? { hint: exoscaleHint(api.lastError) } : {}),
+    discovery: {
+      up: discovery.isFresh(),
+      details: {
+        lastSuccessAt: iso(discovery.status.lastSuccessAt),
+        targets: discovery.status.targets,
+        lastError: discovery.status.lastError,
+      },
+    },
+    sdFile: part(discovery.status.sdFile),
+    // Up until a write fails: a fresh control plane has nothing to save yet.
+    stateFile: {
+      up: state.status.consecutiveFailures === 0,
+      details: {
+        path: state.path,
+        lastSuccessAt: iso(state.status.lastSuccessAt),
+        lastError: state.status.lastError,
+      },
+    },
+    scalingTick: {
+      up: scaling.tickAlive(),
+      details: { lastTickAt: iso(scaling.lastTickAt), nextTickAt: iso(scaling.nextTickAt) },
+    },
+  };
+}
+
+/**
+ * Each part by its own name, with its last error: `exoscale` (the API answers discovery's calls; with a hint
+ * naming the clock when the API refused a request for its time, else the key or the endpoint), `discovery`
+ * (the member list is fresh), `sdFile` (the service discovery file could be written), `stateFile` (the
+ * state could be saved), `scalingTick` (ticks keep coming). One failing part never shows up as another's failure.
+ * With several pools (or `?pool=`), one entry per pool, named `pool:<name>`, holding its parts; down if any is.
+ */
 @ApiTags('operations')
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    private readonly discovery: DiscoveryService,
-    private readonly scaling: ScalingService,
-    private readonly state: StateFile,
+    private readonly fleet: Fleet,
   ) {}
 
   @Get()
   @HealthCheck()
   @ApiOperation({
     summary:
-      'Health of each part: exoscale (API), discovery (fresh members), sdFile (writable), scalingTick (alive); 503 if any is down',
+      'Health of each part: exoscale (API), discovery (fresh members), sdFile (writable), scalingTick (alive); 503 if any is down; by pool when several',
   })
-  check() {
-    const part = (key: string, status: PartStatus, extra: Record<string, unknown> = {}) => {
-      const indicator = this.indicators.check(key);
-      const details = {
-        lastSuccessAt: iso(status.lastSuccessAt),
-        consecutiveFailures: status.consecutiveFailures,
-        lastError: status.lastError,
-        ...extra,
-      };
-      return status.consecutiveFailures === 0 && status.lastSuccessAt
-        ? indicator.up(details)
-        : indicator.down(details);
-    };
-    return this.health.check([
-      () => {
-        const api = this.discovery.status.api;
-        return part('exoscale', api, api.lastError ? { hint: exoscaleHint(api.lastError) } : {});
-      },
-      () => {
-        const status = this.discovery.status;
-        const indicator = this.indicators.check('discovery');
+  @ApiQuery({ name: 'pool', required: false, description: "One pool's parts (name or id)" })
+  check(@Query('pool') pool?: string) {
+    if (pool !== undefined || this.fleet.size === 1) {
+      const parts = poolParts(this.fleet.resolve(pool));
+      return this.health.check(
+        Object.entries(parts).map(([key, { up, details }]) => () => {
+          const indicator = this.indicators.check(key);
+          return up ? indicator.up(details) : indicator.down(details);
+        }),
+      );
+    }
+    return this.health.check(
+      this.fleet.all().map((scope) => () => {
+        const parts = poolParts(scope);
+        const indicator = this.indicators.check(`pool:${scope.name}`);
+        const down = Object.entries(parts)
+          .filter(([, p]) => !p.up)
+          .map(([key]) => key);
         const details = {
-          lastSuccessAt: iso(status.lastSuccessAt),
-          targets: status.targets,
-          lastError: status.lastError,
+          down,
+          ...Object.fromEntries(Object.entries(parts).map(([k, p]) => [k, { up: p.up, ...p.details }])),
         };
-        return this.discovery.isFresh() ? indicator.up(details) : indicator.down(details);
-      },
-      () => part('sdFile', this.discovery.status.sdFile),
-      () => {
-        // Up until a write fails: a fresh control plane has nothing to save yet.
-        const status = this.state.status;
-        const indicator = this.indicators.check('stateFile');
-        const details = {
-          path: this.state.path,
-          lastSuccessAt: iso(status.lastSuccessAt),
-          lastError: status.lastError,
-        };
-        return status.consecutiveFailures === 0 ? indicator.up(details) : indicator.down(details);
-      },
-      () => {
-        const indicator = this.indicators.check('scalingTick');
-        const details = {
-          lastTickAt: iso(this.scaling.lastTickAt),
-          nextTickAt: iso(this.scaling.nextTickAt),
-        };
-        return this.scaling.tickAlive() ? indicator.up(details) : indicator.down(details);
-      },
-    ]);
+        return down.length === 0 ? indicator.up(details) : indicator.down(details);
+      }),
+    );
   }
 }

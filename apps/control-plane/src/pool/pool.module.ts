@@ -1,15 +1,12 @@
 import { Module } from '@nestjs/common';
 
-import { DiscoveryModule } from '../discovery/discovery.module';
-
-import { ScalingModule } from '../scaling/scaling.module';
 import { ApiTokenGuard } from './api-token.guard';
-import { PoolController } from './pool.controller';
+import { PoolController, PoolHandlers, PoolsController } from './pool.controller';
 import { PoolService } from './pool.service';
 
 @Module({
-  imports: [ScalingModule, DiscoveryModule],
-  controllers: [PoolController],
-  providers: [PoolService, ApiTokenGuard],
+  controllers: [PoolController, PoolsController],
+  providers: [PoolService, PoolHandlers, ApiTokenGuard],
+  exports: [PoolService],
 })
 export class PoolModule {}

@@ -8,6 +8,8 @@ export type EntryOutcome = 'scaled' | 'none' | 'deferred' | 'dry-run' | 'error' 
 
 export interface DecisionEntry {
   id: number;
+  /** The managed pool's name (see PoolConfig). */
+  poolName?: string;
   time: string;
   trigger: Trigger;
   policy: PolicyName;
@@ -52,9 +54,11 @@ export class DecisionLogService {
   private readonly logger = new Logger('DecisionLog');
   private readonly entries: DecisionEntry[] = [];
   private nextId = 1;
+  /** Set by the pool's scope: every entry carries it. */
+  poolName?: string;
 
   append(entry: Omit<DecisionEntry, 'id'>): DecisionEntry {
-    const full = { id: this.nextId++, ...entry };
+    const full = { id: this.nextId++, ...(this.poolName ? { poolName: this.poolName } : {}), ...entry };
     this.entries.push(full);
     if (this.entries.length > CAPACITY) this.entries.splice(0, this.entries.length - CAPACITY);
     this.logger.log({ msg: 'scaling decision', ...full });

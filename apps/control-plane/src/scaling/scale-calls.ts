@@ -80,7 +80,7 @@ export class ScaleCalls {
       return 'not-applied';
     }
     failpoint(this.settings.FAILPOINTS, 'after-intent-saved');
-    this.metrics.poolSize.set({ kind: 'target' }, call.to);
+    this.metrics.poolSize.set({ ...this.settings.poolLabels, kind: 'target' }, call.to);
 
     const record = this.record;
     const result = await this.executor.run(
@@ -95,7 +95,7 @@ export class ScaleCalls {
     if (result.kind === 'applied') {
       this.applied(record);
       this.lastPool = { size: record.to, state: 'running', at: Date.now() / 1000 };
-      this.metrics.poolSize.set({ kind: 'current' }, record.to);
+      this.metrics.poolSize.set({ ...this.settings.poolLabels, kind: 'current' }, record.to);
       this.settleEntry(entry, 'scaled', [], { id: result.operationId, outcome: 'success' });
       return 'applied';
     }
@@ -205,7 +205,12 @@ export class ScaleCalls {
         operation,
         settledAt: new Date().toISOString(),
       }) ?? entry;
-    this.metrics.scalingDecisions.inc({ trigger: updated.trigger, outcome, reason: updated.code });
+    this.metrics.scalingDecisions.inc({
+      ...this.settings.poolLabels,
+      trigger: updated.trigger,
+      outcome,
+      reason: updated.code,
+    });
     return updated;
   }
 
@@ -223,7 +228,7 @@ export class ScaleCalls {
   }
 
   observePool(pool: InstancePool, now: number): void {
-    this.metrics.poolSize.set({ kind: 'current' }, pool.size);
+    this.metrics.poolSize.set({ ...this.settings.poolLabels, kind: 'current' }, pool.size);
     this.lastPool = { size: pool.size, state: pool.state, at: now };
   }
 
@@ -239,7 +244,10 @@ export class ScaleCalls {
   /** The pending-signal gauges, after a change of the signals. */
   updateSignalGauges(): void {
     const snapshot = this.signals.snapshot();
-    this.metrics.pendingSignals.set({ direction: 'up' }, snapshot.up ? 1 : 0);
-    this.metrics.pendingSignals.set({ direction: 'down' }, snapshot.down ? 1 : 0);
+    this.metrics.pendingSignals.set({ ...this.settings.poolLabels, direction: 'up' }, snapshot.up ? 1 : 0);
+    this.metrics.pendingSignals.set(
+      { ...this.settings.poolLabels, direction: 'down' },
+      snapshot.down ? 1 : 0,
+    );
   }
 }

@@ -297,7 +297,13 @@ export class ScalingService {
     });
     let base = describeInputs(this.signals.signals(now));
     const finish = (outcome: EntryOutcome, rest: EntryBody) => {
-      if (outcome !== 'pending') this.metrics.scalingDecisions.inc({ trigger, outcome, reason: rest.code });
+      if (outcome !== 'pending')
+        this.metrics.scalingDecisions.inc({
+          ...this.settings.poolLabels,
+          trigger,
+          outcome,
+          reason: rest.code,
+        });
       return this.log.append({ ...base, ...rest, outcome, durationMs: Date.now() - started });
     };
     const unreadable = (error: unknown) =>

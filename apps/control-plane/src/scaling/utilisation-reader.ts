@@ -24,7 +24,14 @@ interface InstantVector {
 export class UtilisationReader {
   private readonly logger = new Logger(UtilisationReader.name);
 
-  constructor(private readonly settings: Settings) {}
+  /**
+   * @param pool the value of the `pool` label to select (pools-file mode); null reads the rules' first series, as
+   *   a one-pool deployment whose targets may carry no `pool` label does
+   */
+  constructor(
+    private readonly settings: Settings,
+    private readonly pool: string | null = null,
+  ) {}
 
   get enabled(): boolean {
     return Boolean(this.settings.PROMETHEUS_URL);
@@ -34,8 +41,8 @@ export class UtilisationReader {
     if (!this.settings.PROMETHEUS_URL) return null;
     try {
       const [utilisation, members] = await Promise.all([
-        this.query(UTILISATION_QUERY),
-        this.query(MEMBERS_QUERY),
+        this.query(this.select(UTILISATION_QUERY)),
+        this.query(this.select(MEMBERS_QUERY)),
       ]);
       if (utilisation === null) return { unavailable: `Prometheus has no value for ${UTILISATION_QUERY}` };
       if (utilisation < 0 || utilisation > 1)
@@ -53,6 +60,10 @@ export class UtilisationReader {
       this.logger.warn({ msg: 'cannot read the utilisation from Prometheus', error: reason });
       return { unavailable: `Prometheus: ${reason}` };
     }
+  }
+
+  private select(series: string): string {
+    return this.pool === null ? series : `${series}{pool="${this.pool}"}`;
   }
 
   private async query(query: string): Promise<number | null> {

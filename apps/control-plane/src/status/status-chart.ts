@@ -85,3 +85,51 @@ export function renderStatusChart(input: StatusChartInput): string {
     markers,
   });
 }
+
+/** The overview's chart of one pool: the last 15 minutes of requested and serving size, and the utilisation. */
+export function renderPoolSparkline(
+  now: number,
+  samples: HistorySample[],
+  bounds: { min: number; max: number },
+): string {
+  const points = (15 * 60) / SAMPLE_SECONDS + 1;
+  const requested: (number | null)[] = [];
+  const serving: (number | null)[] = [];
+  const utilisation: (number | null)[] = [];
+  let k = 0;
+  for (let i = 0; i < points; i++) {
+    const t = now - (points - 1 - i) * SAMPLE_SECONDS;
+    while (k + 1 < samples.length && samples[k + 1].t <= t + 1e-6) k++;
+    const s = samples[k];
+    const known = s !== undefined && s.t <= t + SAMPLE_SECONDS && s.t >= t - SAMPLE_SECONDS;
+    requested.push(known ? s.requested : null);
+    serving.push(known ? s.serving : null);
+    utilisation.push(known ? s.utilisation : null);
+  }
+  return renderChart({
+    title: '',
+    width: 420,
+    t0: -(points - 1) * SAMPLE_SECONDS,
+    dt: SAMPLE_SECONDS,
+    panels: [
+      {
+        title: 'size',
+        height: 50,
+        yMin: 0,
+        yMax: Math.max(bounds.max, ...requested.map((v) => v ?? 0)),
+        series: [
+          { name: 'requested', color: '#1565c0', values: requested, step: true },
+          { name: 'serving', color: '#2e7d32', values: serving, step: true, dash: '4 2' },
+        ],
+      },
+      {
+        title: 'utilisation',
+        height: 30,
+        yMin: 0,
+        yMax: 1,
+        format: (y) => `${Math.round(y * 100)}%`,
+        series: [{ name: 'utilisation', color: '#ef6c00', values: utilisation }],
+      },
+    ],
+  });
+}

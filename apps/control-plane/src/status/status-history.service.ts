@@ -1,5 +1,3 @@
-import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-
 import { Settings } from '../config/settings';
 import { DiscoveryService } from '../discovery/discovery.service';
 import { ScalingService } from '../scaling/scaling.service';
@@ -20,26 +18,14 @@ export const SAMPLE_SECONDS = 5;
 export const HISTORY_CAPACITY = 3600 / SAMPLE_SECONDS;
 
 /** The last hour of the pool, sampled every few seconds into a bounded ring, for the status page's chart. */
-@Injectable()
-export class StatusHistory implements OnApplicationBootstrap, OnApplicationShutdown {
+export class StatusHistory {
   private readonly ring: HistorySample[] = [];
-  private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly settings: Settings,
     private readonly discovery: DiscoveryService,
     private readonly scaling: ScalingService,
   ) {}
-
-  onApplicationBootstrap(): void {
-    this.sample();
-    this.timer = setInterval(() => this.sample(), SAMPLE_SECONDS * 1000);
-    this.timer.unref();
-  }
-
-  onApplicationShutdown(): void {
-    clearInterval(this.timer);
-  }
 
   /** Takes a sample into the ring. */
   sample(now = Date.now() / 1000): HistorySample {

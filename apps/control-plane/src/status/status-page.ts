@@ -77,15 +77,25 @@ export const STATUS_PAGE_SCRIPT = `'use strict';
   };
   const card = (k, v, cls) => { const c = el('div', undefined, 'card'); c.append(el('div', k, 'k'), el('div', v, 'v' + (cls ? ' ' + cls : ''))); return c; };
 
+  // One pool's page: /status/pools/NAME or /?pool=NAME (several pools), else the only pool.
+  const prefix = '/status/pools/';
+  const path = location.pathname;
+  const poolName = path.startsWith(prefix) ? decodeURIComponent(path.slice(prefix.length).split('/')[0]) : new URLSearchParams(location.search).get('pool');
+  const q = poolName ? 'pool=' + encodeURIComponent(poolName) : '';
+  if (poolName) {
+    const back = el('a', 'all pools'); back.href = '/'; document.querySelector('nav').prepend(back);
+    document.querySelectorAll('nav a').forEach((a) => { if (a.getAttribute('href').startsWith('/pool')) a.href = a.getAttribute('href') + '?' + q; });
+  }
+
   async function refresh() {
     try {
       const [pool, all, chart] = await Promise.all([
-        fetch('/pool').then((r) => { if (!r.ok) throw new Error('GET /pool: HTTP ' + r.status); return r.json(); }),
-        fetch('/pool/events?limit=200').then((r) => r.json()),
-        fetch('/status/chart.svg').then((r) => r.text()),
+        fetch('/pool' + (q ? '?' + q : '')).then((r) => { if (!r.ok) throw new Error('GET /pool: HTTP ' + r.status); return r.json(); }),
+        fetch('/pool/events?limit=200' + (q ? '&' + q : '')).then((r) => r.json()),
+        fetch('/status/chart.svg' + (q ? '?' + q : '')).then((r) => r.text()),
       ]);
       $('error').textContent = '';
-      $('title').textContent = 'Autoscaler: pool ' + pool.name;
+      $('title').textContent = 'Autoscaler: pool ' + (pool.pool && pool.pool !== pool.name ? pool.pool + ' (' + pool.name + ')' : pool.name);
       $('subtitle').textContent = pool.zone + ', pool ' + pool.id + ', refreshed ' + new Date().toLocaleTimeString();
       const p = pool.policy;
       $('cards').replaceChildren(
@@ -134,6 +144,67 @@ export const STATUS_PAGE_SCRIPT = `'use strict';
         return [el('td', clock(d.time)), el('td', d.trigger), el('td', d.outcome, d.outcome === 'error' ? 'bad' : d.outcome === 'scaled' ? 'ok' : ''), code,
           el('td', d.pool ? d.pool.size + (d.targetSize !== null && d.targetSize !== d.pool.size ? ' -> ' + d.targetSize : '') : '-'), reasons];
       });
+    } catch (error) {
+      $('error').textContent = 'cannot refresh: ' + (error && error.message ? error.message : error);
+    }
+  }
+  refresh();
+  setInterval(refresh, REFRESH_MS);
+})();
+`;
+
+/** With several pools, the page at / lists them all; each row links to the pool's own page. */
+export const OVERVIEW_PAGE_HTML =
+  STATUS_PAGE_HTML.slice(0, STATUS_PAGE_HTML.indexOf('<body>'))
+    .replace('<title>Autoscaler status</title>', '<title>Autoscaler: all pools</title>')
+    .replace('</style>', '  img.spark { width: 420px; max-width: 100%; height: auto; }\n</style>') +
+  `<body>
+<h1>Autoscaler: all pools</h1>
+<div class="sub"><span id="subtitle">loading ...</span> <span id="error"></span></div>
+<nav><a href="/docs">Swagger UI</a><a href="/pools">pools (JSON)</a><a href="/metrics">metrics</a><a href="/health">health</a></nav>
+<h2>Pools</h2>
+<table id="pools"><thead><tr><th>pool</th><th>zone</th><th>size</th><th>bounds</th><th>running</th><th>state</th><th>utilisation</th><th>signals</th><th>last decision</th><th>last 15 minutes</th></tr></thead><tbody></tbody></table>
+<script src="/status/overview.js"></script>
+</body>
+</html>
+`;
+
+export const OVERVIEW_PAGE_SCRIPT = `'use strict';
+(function () {
+  const REFRESH_MS = 5000;
+  /** Charts are drawn for this many pools at most (each is one small request). */
+  const CHARTS = 50;
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, text, cls) => {
+    const e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  };
+  const pct = (v) => (v === null || v === undefined ? '-' : Math.round(v * 100) + ' %');
+  let round = 0;
+  async function refresh() {
+    try {
+      const r = await fetch('/pools');
+      if (!r.ok) throw new Error('GET /pools: HTTP ' + r.status);
+      const pools = await r.json();
+      round++;
+      $('error').textContent = '';
+      $('subtitle').textContent = pools.length + ' pools, refreshed ' + new Date().toLocaleTimeString();
+      const body = $('pools').tBodies[0];
+      body.replaceChildren(...pools.map((p, i) => {
+        const tr = el('tr');
+        const name = el('td'); const a = el('a', p.name); a.href = '/status/pools/' + encodeURIComponent(p.name); name.append(a);
+        const signals = [p.pending.up ? 'up pending' : '', p.pending.down ? 'down pending' : '', p.firing ? p.firing + ' firing' : ''].filter(Boolean).join(', ') || '-';
+        const last = el('td');
+        if (p.lastDecision) { last.append(el('span', p.lastDecision.code, 'code'), document.createTextNode(' ' + p.lastDecision.outcome + (p.lastDecision.targetSize !== null ? ' -> ' + p.lastDecision.targetSize : '') + ' at ' + new Date(p.lastDecision.time).toLocaleTimeString())); }
+        else last.textContent = '-';
+        const chart = el('td');
+        if (i < CHARTS) { const img = el('img', undefined, 'spark'); img.alt = 'size of ' + p.name; img.loading = 'lazy'; img.src = '/status/pools/' + encodeURIComponent(p.name) + '/spark.svg?r=' + round; chart.append(img); }
+        tr.append(name, el('td', p.zone), el('td', p.size === null ? '-' : p.size), el('td', p.min + ' .. ' + p.max), el('td', p.members),
+          el('td', p.state || '-', p.state === 'running' ? 'ok' : 'warm'), el('td', pct(p.utilisation)), el('td', signals, signals === '-' ? '' : 'warm'), last, chart);
+        return tr;
+      }));
     } catch (error) {
       $('error').textContent = 'cannot refresh: ' + (error && error.message ? error.message : error);
     }

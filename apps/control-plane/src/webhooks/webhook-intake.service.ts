@@ -1,14 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 
-import { Settings } from '../config/settings';
-import { MetricsService } from '../metrics/metrics.service';
-import { ScalingService } from '../scaling/scaling.service';
 import { Direction } from '@app/scaling-policy';
 
+import { Settings } from '../config/settings';
+import { Fleet } from '../fleet/fleet.service';
+import { PoolScope } from '../fleet/pool-scope';
+import { MetricsService } from '../metrics/metrics.service';
 import { canonicalJson, DeliveryLedger } from '../scaling/delivery-ledger';
-import { SignalStore } from '../scaling/signal-store';
-import { StateFile } from '../scaling/state-file.service';
 import { mapPayloadToSignals, ParsedPayload } from './alert-signals';
+import { AlertDto } from './dto/alert-group-payload.dto';
 import { WebhookResultDto } from './dto/webhook-result.dto';
 import { parseWebhookBody, WebhookSource } from './webhook-payload';
 
@@ -24,28 +24,36 @@ export interface IntakeRequest {
   direction?: Direction;
   /** Absent for a bare request (no body). */
   body?: unknown;
+  /** `?pool=`: the pool (name or id) every alert of the request is for. */
+  pool?: string;
 }
 
-/** Turns a webhook into signal changes. Validation happens before any change, so a rejected request records nothing. */
+/** The label (or legacy Grafana tag) that names an alert's pool: its name or its id. */
+export const POOL_LABEL = 'pool';
+
+/**
+ * Turns a webhook into signal changes of the pools it is for. Validation and routing happen before any change,
+ * so a rejected request records nothing in any pool. Routing (docs/architecture.md §4, "Many pools"): `?pool=`,
+ * else each alert's `pool` label (or the notification's common/group label; legacy Grafana: the `pool` tag), else
+ * the only pool; an alert naming no pool among several, or a pool not managed here, is a 400 with the reason.
+ */
 @Injectable()
 export class WebhookIntakeService {
   private readonly logger = new Logger(WebhookIntakeService.name);
 
   constructor(
     private readonly settings: Settings,
-    private readonly signals: SignalStore,
-    private readonly scaling: ScalingService,
+    private readonly fleet: Fleet,
     private readonly metrics: MetricsService,
-    private readonly state: StateFile,
-    private readonly deliveries: DeliveryLedger,
   ) {}
 
-  /** Applies a webhook and saves the state before answering, so an acknowledged signal survives a crash. */
+  /** Applies a webhook and saves each touched pool's state before answering: an acknowledged signal survives a crash. */
   async receive(request: IntakeRequest): Promise<WebhookResultDto> {
     const metricSource = request.source === 'any' ? 'bare' : request.source;
-    let result: WebhookResultDto;
+    const results: { scope: PoolScope; result: WebhookResultDto }[] = [];
     try {
-      result = this.apply(request);
+      for (const { scope, parsed } of this.route(request))
+        results.push({ scope, result: new PoolIntake(scope, this.fleet.size > 1).apply(request, parsed) });
     } catch (error) {
       this.metrics.webhooksReceived.inc({
         source: metricSource,
@@ -54,30 +62,152 @@ export class WebhookIntakeService {
       });
       throw error;
     }
-    const directions = [...new Set(result.changes.map((c) => c.direction))];
-    this.metrics.webhooksReceived.inc({
-      source: metricSource,
-      direction:
-        directions.length === 1
-          ? directions[0]
-          : directions.length > 1
-            ? 'both'
-            : (request.direction ?? 'none'),
-      outcome: result.status,
-    });
-    this.logger.log({ msg: 'webhook received', source: metricSource, ...result });
-    this.scaling.updateSignalGauges();
-    if (result.changes.length > 0 || result.duplicateOf) await this.state.save();
-    return result;
+    for (const { scope, result } of results) {
+      const directions = [...new Set(result.changes.map((c) => c.direction))];
+      this.metrics.webhooksReceived.inc({
+        ...scope.settings.poolLabels,
+        source: metricSource,
+        direction:
+          directions.length === 1
+            ? directions[0]
+            : directions.length > 1
+              ? 'both'
+              : (request.direction ?? 'none'),
+        outcome: result.status,
+      });
+      this.logger.log({ msg: 'webhook received', pool: scope.name, source: metricSource, ...result });
+      scope.scaling.updateSignalGauges();
+    }
+    await Promise.all(
+      results
+        .filter(({ result }) => result.changes.length > 0 || result.duplicateOf)
+        .map(({ scope }) => scope.state.save()),
+    );
+    return merge(results, this.fleet.size > 1);
   }
 
-  private apply(request: IntakeRequest): WebhookResultDto {
-    if (request.body === undefined) {
+  /** Which pool each part of the request is for; throws InvalidWebhookError naming the problem. */
+  private route(request: IntakeRequest): { scope: PoolScope; parsed?: ParsedPayload }[] {
+    const named = request.pool !== undefined && request.pool !== '' ? this.named(request.pool) : undefined;
+    if (request.body === undefined) return [{ scope: named ?? this.only('the request') }];
+    const parsed = parseWebhookBody(request.body, request.source === 'bare' ? 'any' : request.source);
+    if ('errors' in parsed) throw new InvalidWebhookError(parsed.errors);
+    if (parsed.kind === 'grafana-legacy') {
+      const p = parsed.payload;
+      const tags = [p.tags?.[POOL_LABEL], ...(p.evalMatches ?? []).map((m) => m.tags?.[POOL_LABEL])].filter(
+        (t): t is string => typeof t === 'string' && t !== '',
+      );
+      const scopes = new Set(tags.map((t) => this.named(t, `the notification's pool tag`)));
+      if (scopes.size > 1)
+        throw new InvalidWebhookError([
+          `the notification's pool tags name several pools (${[...new Set(tags)].join(', ')}): send one per pool`,
+        ]);
+      return [
+        {
+          scope: this.agree(named, [...scopes][0], 'the notification') ?? this.only('the notification'),
+          parsed,
+        },
+      ];
+    }
+    const p = parsed.payload;
+    const common = p.commonLabels?.[POOL_LABEL] ?? p.groupLabels?.[POOL_LABEL];
+    const byScope = new Map<PoolScope, AlertDto[]>();
+    const problems: string[] = [];
+    for (const alert of p.alerts) {
+      const what = `alert ${JSON.stringify(alert.labels?.alertname ?? alert.fingerprint ?? 'unnamed')}`;
+      try {
+        const label = alert.labels?.[POOL_LABEL] ?? common;
+        const labelled =
+          label !== undefined && label !== '' ? this.named(label, `${what}'s pool label`) : undefined;
+        const scope = this.agree(named, labelled, what) ?? this.only(what);
+        byScope.set(scope, [...(byScope.get(scope) ?? []), alert]);
+      } catch (error) {
+        if (!(error instanceof InvalidWebhookError)) throw error;
+        problems.push(...error.reasons);
+      }
+    }
+    if (problems.length > 0) throw new InvalidWebhookError([...new Set(problems)]);
+    if (byScope.size === 0) {
+      const scope =
+        named ??
+        (common ? this.named(common, `the notification's pool label`) : this.only('the notification'));
+      return [{ scope, parsed }];
+    }
+    if (byScope.size === 1) return [{ scope: [...byScope.keys()][0], parsed }];
+    // One notification for several pools (a route that does not group by pool): each pool gets its own alerts,
+    // as a whole notification of the group for that pool.
+    return [...byScope].map(([scope, alerts]) => ({
+      scope,
+      parsed: {
+        kind: 'alert-group' as const,
+        payload: Object.assign(Object.create(Object.getPrototypeOf(p) as object) as typeof p, p, { alerts }),
+      },
+    }));
+  }
+
+  private named(key: string, what = '?pool='): PoolScope {
+    // The one-pool shorthand acts on its pool whatever the alerts' labels say, exactly as before pools existed.
+    if (what !== '?pool=' && this.fleet.source === 'env') return this.fleet.first();
+    const scope = this.fleet.find(key);
+    if (!scope)
+      throw new InvalidWebhookError([
+        `${what} names pool ${JSON.stringify(key)}, which this control plane does not manage (${this.fleet.names()})`,
+      ]);
+    return scope;
+  }
+
+  private agree(
+    named: PoolScope | undefined,
+    labelled: PoolScope | undefined,
+    what: string,
+  ): PoolScope | undefined {
+    if (named && labelled && named !== labelled)
+      throw new InvalidWebhookError([
+        `${what} is labelled for pool ${labelled.name} but the request names pool ${named.name} (?pool=)`,
+      ]);
+    return named ?? labelled;
+  }
+
+  private only(what: string): PoolScope {
+    if (this.fleet.size === 1) return this.fleet.first();
+    throw new InvalidWebhookError([
+      `${what} names no pool and several are managed (${this.fleet.names()}): give the alert the label pool=NAME or call with ?pool=NAME`,
+    ]);
+  }
+}
+
+/** One request's answer from the answers of the pools it touched (one pool: that pool's answer as it is). */
+function merge(results: { scope: PoolScope; result: WebhookResultDto }[], multi: boolean): WebhookResultDto {
+  if (results.length === 1) {
+    const [{ scope, result }] = results;
+    return multi ? { pool: scope.name, ...result } : result;
+  }
+  const duplicates = results.filter(({ result }) => result.duplicateOf);
+  return {
+    status: results.some(({ result }) => result.status === 'accepted') ? 'accepted' : 'ignored',
+    pools: results.map(({ scope }) => scope.name),
+    changes: results.flatMap(({ scope, result }) => result.changes.map((c) => ({ pool: scope.name, ...c }))),
+    ignored: results.flatMap(({ result }) => result.ignored),
+    reasons: results.flatMap(({ scope, result }) => result.reasons.map((r) => `${scope.name}: ${r}`)),
+    inForce: results.flatMap(({ result }) => result.inForce),
+    ...(duplicates.length === results.length ? { duplicateOf: duplicates[0].result.duplicateOf } : {}),
+  };
+}
+
+/** One pool's part of a webhook: the signal changes in that pool (validated and routed by the caller). */
+class PoolIntake {
+  constructor(
+    private readonly scope: PoolScope,
+    private readonly multi: boolean,
+  ) {}
+
+  apply(request: IntakeRequest, parsed: ParsedPayload | undefined): WebhookResultDto {
+    if (parsed === undefined) {
       if (!request.direction)
         throw new InvalidWebhookError([
           'a bare request needs a direction (/up, /down or ?direction=up|down)',
         ]);
-      this.signals.record(request.direction, 'bare');
+      this.scope.signals.record(request.direction, 'bare');
       return {
         status: 'accepted',
         changes: [
@@ -88,9 +218,7 @@ export class WebhookIntakeService {
         inForce: this.inForce(),
       };
     }
-    const parsed = parseWebhookBody(request.body, request.source === 'bare' ? 'any' : request.source);
-    if ('errors' in parsed) throw new InvalidWebhookError(parsed.errors);
-    const mapping = mapPayloadToSignals(parsed, request.direction, this.settings.SCALING_POLICY);
+    const mapping = mapPayloadToSignals(parsed, request.direction, this.scope.settings.SCALING_POLICY);
     if (mapping.undirected.length > 0) {
       throw new InvalidWebhookError([
         `cannot determine the scaling direction of ${mapping.undirected.map((a) => JSON.stringify(a)).join(', ')}: ` +
@@ -100,7 +228,10 @@ export class WebhookIntakeService {
     const ignoredReasons = mapping.ignored.map((i) => `${JSON.stringify(i.alert)} ignored: ${i.reason}`);
     if (mapping.changes.length > 0) {
       const now = Date.now() / 1000;
-      const seen = this.deliveries.check(DeliveryLedger.key(deliveryContent(parsed, request.direction)), now);
+      const seen = this.scope.deliveries.check(
+        DeliveryLedger.key(deliveryContent(parsed, request.direction)),
+        now,
+      );
       if (seen.duplicate) {
         const firstAt = new Date(seen.firstAt * 1000).toISOString();
         return {
@@ -108,7 +239,7 @@ export class WebhookIntakeService {
           changes: [],
           ignored: mapping.ignored,
           reasons: [
-            `duplicate delivery: the same notification was received at ${firstAt} (within WEBHOOK_DEDUP_SECONDS = ${this.settings.WEBHOOK_DEDUP_SECONDS}): nothing recorded`,
+            `duplicate delivery: the same notification was received at ${firstAt} (within WEBHOOK_DEDUP_SECONDS = ${this.scope.settings.WEBHOOK_DEDUP_SECONDS}): nothing recorded`,
             ...ignoredReasons,
           ],
           inForce: this.inForce(),
@@ -122,7 +253,7 @@ export class WebhookIntakeService {
       a.action === b.action ? 0 : a.action === 'clear' ? -1 : 1,
     );
     for (const change of ordered) {
-      this.signals.notify({
+      this.scope.signals.notify({
         direction: change.direction,
         alert: change.alert,
         id: change.id,
@@ -134,7 +265,7 @@ export class WebhookIntakeService {
     }
     const implicitlyResolved =
       mapping.group?.complete && mapping.changes.length > 0
-        ? this.signals.resolveAbsent(
+        ? this.scope.signals.resolveAbsent(
             mapping.group.key,
             mapping.changes
               .filter((c) => c.action === 'record')
@@ -169,8 +300,9 @@ export class WebhookIntakeService {
     };
   }
 
-  private inForce(): WebhookResultDto['inForce'] {
-    return this.signals.firing().map((a) => ({
+  inForce(): WebhookResultDto['inForce'] {
+    return this.scope.signals.firing().map((a) => ({
+      ...(this.multi ? { pool: this.scope.name } : {}),
       direction: a.direction,
       alert: a.alert,
       id: a.id ?? a.alert,

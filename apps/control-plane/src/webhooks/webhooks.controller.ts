@@ -89,6 +89,12 @@ function parseDirection(value: string | undefined): Direction | undefined {
 @ApiUnauthorizedResponse({ description: 'Webhook authentication is configured and failed' })
 @ApiResponse({ status: 413, description: 'Body larger than 1 MiB' })
 @ApiResponse({ status: 415, description: 'A body that is not application/json' })
+@ApiQuery({
+  name: 'pool',
+  required: false,
+  description:
+    "The pool (name or id) the notification is for; else each alert's `pool` label, else the only pool",
+})
 @UseGuards(WebhookAuthGuard)
 @Controller()
 export class WebhooksController {
@@ -166,10 +172,14 @@ export class WebhooksController {
     }
     if (!withBody && bodyRequired) throw new BadRequestException(['a JSON notification body is required']);
     try {
+      const pool = req.query.pool;
+      if (pool !== undefined && typeof pool !== 'string')
+        throw new BadRequestException(['pool must be given once, as ?pool=NAME']);
       const result = await this.intake.receive({
         source,
         direction,
         body: withBody ? (req.body as unknown) : undefined,
+        ...(pool !== undefined ? { pool } : {}),
       });
       res.status(result.status === 'accepted' ? 202 : 200);
       return result;

@@ -259,8 +259,15 @@ export class PoolStatusDto {
   @ApiProperty({ example: 'a02baf5a-a3e4-49a0-857b-8a08d276c1c0' })
   id: string;
 
-  @ApiProperty({ example: 'autoscaling' })
+  @ApiProperty({ example: 'autoscaling', description: "The instance pool's name at Exoscale" })
   name: string;
+
+  @ApiProperty({
+    example: 'web',
+    description:
+      "The managed pool's name here (POOL_NAME, or the pools file): its URLs, `pool` label, metrics",
+  })
+  pool: string;
 
   @ApiProperty({ example: 'at-vie-1' })
   zone: string;
@@ -307,4 +314,74 @@ export class PoolStatusDto {
       'Scheduled capacity, when SCHEDULES is set: the active windows (their bounds are in `bounds`)',
   })
   schedules?: ScheduleStatusDto;
+}
+
+export class LastDecisionDto {
+  @ApiProperty({ example: 12 })
+  id: number;
+
+  @ApiProperty({ example: '2026-11-30T10:01:00.000Z' })
+  time: string;
+
+  @ApiProperty({ example: 'scaled' })
+  outcome: string;
+
+  @ApiProperty({ example: 'Saturated' })
+  code: string;
+
+  @ApiProperty({ example: 4, nullable: true })
+  targetSize: number | null;
+}
+
+/** One pool of GET /pools: what the control plane knows without calling the API. */
+export class PoolSummaryDto {
+  @ApiProperty({ example: 'web' })
+  name: string;
+
+  @ApiProperty({ example: 'a02baf5a-a3e4-49a0-857b-8a08d276c1c0' })
+  id: string;
+
+  @ApiProperty({ example: 'at-vie-1' })
+  zone: string;
+
+  @ApiProperty({
+    example: 3,
+    nullable: true,
+    description: 'The size as last read (or requested); null before any read',
+  })
+  size: number | null;
+
+  @ApiProperty({ example: 'running', nullable: true })
+  state: string | null;
+
+  @ApiProperty({ example: 1, description: 'The minimum in force (schedules included)' })
+  min: number;
+
+  @ApiProperty({ example: 10, description: 'The maximum in force (schedules included)' })
+  max: number;
+
+  @ApiProperty({ example: 3, description: 'Running members, as discovery last listed them' })
+  members: number;
+
+  @ApiProperty({
+    example: 0.62,
+    nullable: true,
+    description: 'The utilisation the last decision saw, while recent',
+  })
+  utilisation: number | null;
+
+  @ApiProperty({ type: PendingDto })
+  pending: PendingDto;
+
+  @ApiProperty({ example: 1, description: 'Alerts firing now' })
+  firing: number;
+
+  @ApiProperty({ example: 'target' })
+  policy: string;
+
+  @ApiProperty({ type: LastDecisionDto, nullable: true })
+  lastDecision: LastDecisionDto | null;
+
+  @ApiProperty({ example: '2026-11-30T10:02:00.000Z', nullable: true })
+  nextTickAt: string | null;
 }

@@ -1,6 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
 export class SignalChangeDto {
+  @ApiPropertyOptional({ example: 'web', description: 'The pool (when several are managed)' })
+  pool?: string;
+
   @ApiProperty({ enum: ['up', 'down'] })
   direction: 'up' | 'down';
 
@@ -35,6 +38,9 @@ export class IgnoredAlertDto {
 }
 
 export class AlertInForceDto {
+  @ApiPropertyOptional({ example: 'web', description: 'The pool (when several are managed)' })
+  pool?: string;
+
   @ApiProperty({ enum: ['up', 'down'] })
   direction: 'up' | 'down';
 
@@ -52,6 +58,15 @@ export class AlertInForceDto {
 }
 
 export class WebhookResultDto {
+  @ApiPropertyOptional({ example: 'web', description: 'The pool the notification was for' })
+  pool?: string;
+
+  @ApiPropertyOptional({
+    example: ['web', 'worker'],
+    description: 'A notification whose alerts were for several pools: each pool got its own alerts',
+  })
+  pools?: string[];
+
   @ApiProperty({
     enum: ['accepted', 'ignored'],
     description: 'accepted (202): a signal was recorded; ignored (200): nothing recorded',

@@ -1,0 +1,204 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+import { isUUID } from 'class-validator';
+import { parse as parseYaml } from 'yaml';
+
+import { loadSettings, POOL_NAME_PATTERN, Settings, SettingsError } from './settings';
+
+/** One managed pool: who it is, and its own settings (the environment's, with the pool's fields and overrides). */
+export interface PoolConfig {
+  /** The pool's name: the `pool` label of its targets and alerts, its URLs (/pools/{name}), its metrics. */
+  name: string;
+  /** The instance pool's UUID. */
+  id: string;
+  zone: string;
+  settings: Settings;
+}
+
+/** The control plane's configuration: process-wide settings and the pools it manages (at least one). */
+export interface FleetConfig {
+  settings: Settings;
+  pools: PoolConfig[];
+  /** `env`: the one-pool shorthand (EXOSCALE_INSTANCEPOOL_ID ...); `file`: POOLS_FILE. */
+  source: 'env' | 'file';
+}
+
+/**
+ * The settings a pool may override in the pools file's `settings:` map; the others are process-wide (ports, keys,
+ * files, webhook credentials). Names and values are those of the environment (docs/architecture.md §3).
+ */
+export const POOL_SETTINGS = [
+  'SCALING_POLICY',
+  'TARGET_UTILIZATION',
+  'SCALE_IN_UTILIZATION',
+  'WARMUP_SECONDS',
+  'SCALE_ON_EVERY_READING',
+  'TRACKING_UTILIZATION',
+  'SCALE_UP_COOLDOWN_SECONDS',
+  'SCALE_DOWN_COOLDOWN_SECONDS',
+  'ALERT_TTL_SECONDS',
+  'SCHEDULES',
+  'TARGET_PORT',
+  'DRY_RUN',
+  'HEALTH_REPLACEMENT',
+  'HEALTH_GRACE_SECONDS',
+  'HEALTH_FAILURE_READS',
+  'HEALTH_FAILURE_SECONDS',
+  'HEALTH_STARTUP_TIMEOUT_SECONDS',
+  'HEALTH_MAX_UNHEALTHY_PERCENT',
+] as const;
+
+const ENTRY_FIELDS = ['name', 'id', 'zone', 'min', 'max', 'settings'];
+/** Environment settings that name the one pool of the shorthand: meaningless beside a pools file. */
+const SHORTHAND_ONLY = ['EXOSCALE_INSTANCEPOOL_ID', 'POOL_NAME', 'POOL_MIN_SIZE', 'POOL_MAX_SIZE'];
+const ZONE_PATTERN = /^[a-z]{2}-[a-z]{2,4}-\d+$/;
+const MAX_POOLS = 5000;
+
+/** The pool's file_sd file in pools-file mode: one per pool, beside SD_FILE (Prometheus globs `*.json` there). */
+export const poolSdFile = (sdFile: string, name: string) => join(dirname(sdFile), `pool-${name}.json`);
+/** The pool's state directory in pools-file mode. */
+export const poolStateDir = (stateDir: string, name: string) => join(stateDir, 'pools', name);
+
+function scalar(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return undefined;
+}
+
+/**
+ * Builds the fleet from an environment: without POOLS_FILE, the one pool of the shorthand (settings exactly as
+ * loadSettings gives them); with it, every pool of the YAML file
+ * `{pools: [{name, id, zone?, min, max, settings?: {SETTING: value}}]}` (zone defaults to EXOSCALE_ZONE).
+ * @throws SettingsError listing every problem; a pool's problems name it and the field (`pools[1] (web): max ...`).
+ */
+export function loadFleetConfig(
+  env: Record<string, string | undefined>,
+  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): FleetConfig {
+  const settings = loadSettings(env);
+  if (!settings.POOLS_FILE) {
+    return {
+      settings,
+      source: 'env',
+      pools: [
+        {
+          name: settings.POOL_NAME,
+          id: settings.EXOSCALE_INSTANCEPOOL_ID,
+          zone: settings.EXOSCALE_ZONE,
+          settings,
+        },
+      ],
+    };
+  }
+  const file = settings.POOLS_FILE;
+  const problems: string[] = [];
+  for (const key of SHORTHAND_ONLY) {
+    if (env[key] !== undefined && env[key] !== '')
+      problems.push(`${key} is the one-pool shorthand: with POOLS_FILE, give each pool's values in the file`);
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(readFile(file), { prettyErrors: true, uniqueKeys: true });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    const code = (error as { code?: string }).code;
+    throw new SettingsError([
+      code === 'ENOENT' || code === 'EACCES'
+        ? `POOLS_FILE ${file} cannot be read (${code})`
+        : `POOLS_FILE ${file} is not valid YAML: ${reason}`,
+    ]);
+  }
+  const list = (document as { pools?: unknown } | null)?.pools;
+  if (typeof document !== 'object' || document === null || Array.isArray(document))
+    throw new SettingsError([`POOLS_FILE ${file} must be a mapping with a "pools" list`]);
+  const extra = Object.keys(document).filter((k) => k !== 'pools');
+  if (extra.length > 0) problems.push(`POOLS_FILE: unknown top-level field(s) ${extra.join(', ')}`);
+  if (!Array.isArray(list) || list.length === 0)
+    throw new SettingsError([...problems, `POOLS_FILE ${file} must have a non-empty "pools" list`]);
+  if (list.length > MAX_POOLS) problems.push(`POOLS_FILE lists ${list.length} pools; at most ${MAX_POOLS}`);
+
+  const pools: PoolConfig[] = [];
+  const names = new Map<string, number>();
+  const ids = new Map<string, number>();
+  list.forEach((raw: unknown, index) => {
+    const entry = (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {}) as Record<
+      string,
+      unknown
+    >;
+    const label = `pools[${index}]${typeof entry.name === 'string' ? ` (${entry.name})` : ''}`;
+    const local: string[] = [];
+    if (entry !== raw) {
+      problems.push(`${label}: must be a mapping with name, id, min and max`);
+      return;
+    }
+    for (const key of Object.keys(entry))
+      if (!ENTRY_FIELDS.includes(key))
+        local.push(
+          `unknown field "${key}" (fields: ${ENTRY_FIELDS.join(', ')}; settings go under settings:)`,
+        );
+    const name = entry.name;
+    if (typeof name !== 'string' || !POOL_NAME_PATTERN.test(name))
+      local.push(
+        'name must be 1-63 lowercase letters, digits and dashes, starting and ending with a letter or digit',
+      );
+    else if (names.has(name)) local.push(`name "${name}" is already used by pools[${names.get(name)}]`);
+    else names.set(name, index);
+    const id = entry.id;
+    if (typeof id !== 'string' || !isUUID(id)) local.push('id must be the UUID of the instance pool');
+    else if (ids.has(id.toLowerCase()))
+      local.push(`id ${id} is already managed as pools[${ids.get(id.toLowerCase())}]`);
+    else ids.set(id.toLowerCase(), index);
+    const zone = entry.zone ?? settings.EXOSCALE_ZONE;
+    if (typeof zone !== 'string' || !ZONE_PATTERN.test(zone))
+      local.push('zone must be an Exoscale zone name such as at-vie-1, ch-dk-2 or de-fra-1');
+    for (const bound of ['min', 'max'] as const) {
+      const v = entry[bound];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1000)
+        local.push(`${bound} must be a whole number between 1 and 1000`);
+    }
+    if (local.length === 0 && (entry.min as number) > (entry.max as number))
+      local.push(`min (${String(entry.min)}) must not exceed max (${String(entry.max)})`);
+    const overrides: Record<string, string> = {};
+    const given = entry.settings ?? {};
+    if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+      local.push('settings must be a mapping of setting names to values');
+    } else {
+      for (const [key, value] of Object.entries(given)) {
+        if (!(POOL_SETTINGS as readonly string[]).includes(key)) {
+          local.push(`settings.${key} is not a per-pool setting (per-pool: ${POOL_SETTINGS.join(', ')})`);
+          continue;
+        }
+        const text =
+          key === 'SCHEDULES' && typeof value === 'object' && value !== null
+            ? JSON.stringify(value)
+            : scalar(value);
+        if (text === undefined) local.push(`settings.${key} must be a single value`);
+        else overrides[key] = text;
+      }
+    }
+    if (local.length > 0) {
+      problems.push(...local.map((p) => `${label}: ${p}`));
+      return;
+    }
+    try {
+      const poolSettings = loadSettings({
+        ...env,
+        POOL_NAME: name as string,
+        EXOSCALE_INSTANCEPOOL_ID: id as string,
+        EXOSCALE_ZONE: zone as string,
+        POOL_MIN_SIZE: String(entry.min),
+        POOL_MAX_SIZE: String(entry.max),
+        SD_FILE: poolSdFile(settings.SD_FILE, name as string),
+        STATE_DIR: poolStateDir(settings.STATE_DIR, name as string),
+        ...overrides,
+      });
+      pools.push({ name: name as string, id: id as string, zone: zone as string, settings: poolSettings });
+    } catch (error) {
+      if (!(error instanceof SettingsError)) throw error;
+      problems.push(...error.problems.map((p) => `${label}: ${p}`));
+    }
+  });
+  if (problems.length > 0) throw new SettingsError(problems);
+  return { settings, pools, source: 'file' };
+}

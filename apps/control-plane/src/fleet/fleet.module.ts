@@ -1,0 +1,59 @@
+import { DynamicModule, Global, Module, Provider, Type } from '@nestjs/common';
+
+import { ExoscaleClient } from '@app/exoscale-client';
+
+import { FleetConfig } from '../config/fleet-config';
+import { MetricsService } from '../metrics/metrics.service';
+import { DiscoveryService } from '../discovery/discovery.service';
+import { MemberHealthService } from '../discovery/member-health.service';
+import { DecisionLogService } from '../scaling/decision-log.service';
+import { DeliveryLedger } from '../scaling/delivery-ledger';
+import { ScaleCalls } from '../scaling/scale-calls';
+import { ScalingService } from '../scaling/scaling.service';
+import { SignalStore } from '../scaling/signal-store';
+import { StateFile } from '../scaling/state-file.service';
+import { UtilisationReader } from '../scaling/utilisation-reader';
+import { StatusHistory } from '../status/status-history.service';
+import { FleetScheduler } from './fleet.scheduler';
+import { Fleet } from './fleet.service';
+import { PoolScope } from './pool-scope';
+
+/**
+ * The first pool's parts under their own class tokens: what the one-pool code paths (and the tests written for
+ * one pool) resolve. With several pools these are the first pool's; everything pool-aware goes through Fleet.
+ */
+const FIRST_POOL: [Type<unknown>, (scope: PoolScope) => unknown][] = [
+  [SignalStore, (s) => s.signals],
+  [DecisionLogService, (s) => s.log],
+  [DeliveryLedger, (s) => s.deliveries],
+  [StateFile, (s) => s.state],
+  [DiscoveryService, (s) => s.discovery],
+  [MemberHealthService, (s) => s.health],
+  [UtilisationReader, (s) => s.utilisation],
+  [ScaleCalls, (s) => s.calls],
+  [ScalingService, (s) => s.scaling],
+  [StatusHistory, (s) => s.history],
+  [ExoscaleClient, (s) => s.exoscale],
+];
+
+/** The managed pools (one scope each), their scheduler, and the one-pool aliases. */
+@Global()
+@Module({})
+export class FleetModule {
+  static forConfig(config: FleetConfig): DynamicModule {
+    const aliases: Provider[] = FIRST_POOL.map(([token, part]) => ({
+      provide: token,
+      inject: [Fleet],
+      useFactory: (fleet: Fleet) => part(fleet.first()),
+    }));
+    return {
+      module: FleetModule,
+      providers: [
+        { provide: Fleet, inject: [MetricsService], useFactory: (m: MetricsService) => new Fleet(config, m) },
+        FleetScheduler,
+        ...aliases,
+      ],
+      exports: [Fleet, FleetScheduler, ...FIRST_POOL.map(([token]) => token)],
+    };
+  }
+}

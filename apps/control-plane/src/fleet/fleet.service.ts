@@ -1,0 +1,101 @@
+import { BadRequestException, Injectable, Logger, NotFoundException } from '@nestjs/common';
+
+import { ExoscaleClient } from '@app/exoscale-client';
+
+import { FleetConfig } from '../config/fleet-config';
+import { MetricsService } from '../metrics/metrics.service';
+import { PoolScope } from './pool-scope';
+
+/** API requests time out after this long (the settlement's grace in libs/scaling-policy counts on it). */
+export const API_TIMEOUT_MS = 15_000;
+
+/**
+ * The managed pools, by name: one {@link PoolScope} each, and one API client per zone (a zone's endpoint is its
+ * own: https://api-<zone>.exoscale.com/v2), each allowing API_CONCURRENCY_PER_ZONE requests in flight.
+ */
+@Injectable()
+export class Fleet {
+  private readonly logger = new Logger(Fleet.name);
+  private readonly byName = new Map<string, PoolScope>();
+  private readonly byId = new Map<string, PoolScope>();
+  readonly clients = new Map<string, ExoscaleClient>();
+  readonly source: FleetConfig['source'];
+
+  constructor(config: FleetConfig, metrics: MetricsService) {
+    this.source = config.source;
+    const { settings } = config;
+    for (const pool of config.pools) {
+      let client = this.clients.get(pool.zone);
+      if (!client) {
+        const zone = pool.zone;
+        // Labelled by zone in pools-file mode; the one-pool shorthand keeps its series as they were.
+        const zoneLabel = config.source === 'file' ? { zone } : {};
+        client = new ExoscaleClient({
+          apiKey: settings.EXOSCALE_KEY,
+          apiSecret: settings.EXOSCALE_SECRET,
+          zone,
+          endpoint: pool.settings.apiEndpoint,
+          timeoutMs: API_TIMEOUT_MS,
+          maxConcurrentRequests: settings.API_CONCURRENCY_PER_ZONE,
+          logger: { warn: (line) => this.logger.warn({ msg: line, zone }) },
+          onRequest: (event) => {
+            metrics.apiRequests.inc({ ...zoneLabel, operation: event.operation, status: event.status });
+            metrics.apiLatency.observe({ ...zoneLabel, operation: event.operation }, event.durationMs / 1000);
+          },
+        });
+        this.clients.set(zone, client);
+      }
+      const scope = new PoolScope(pool, client, metrics, config.source === 'file');
+      this.byName.set(pool.name, scope);
+      this.byId.set(pool.id.toLowerCase(), scope);
+    }
+  }
+
+  /** Every pool, in the configured order. */
+  all(): PoolScope[] {
+    return [...this.byName.values()];
+  }
+
+  get size(): number {
+    return this.byName.size;
+  }
+
+  /** The pool named `key` (its name, or its UUID), or undefined. */
+  find(key: string): PoolScope | undefined {
+    return this.byName.get(key) ?? this.byId.get(key.trim().toLowerCase());
+  }
+
+  /**
+   * The pool a request names (by name or id), or the only pool when it names none.
+   * @throws NotFoundException for a pool not managed here; BadRequestException when none is named among several
+   */
+  resolve(key: string | undefined): PoolScope {
+    if (key !== undefined && key !== '') {
+      const scope = this.find(key);
+      if (!scope)
+        throw new NotFoundException([`no managed pool is named ${JSON.stringify(key)} (${this.names()})`]);
+      return scope;
+    }
+    if (this.byName.size === 1) return this.all()[0];
+    throw new BadRequestException([
+      `several pools are managed (${this.names()}): name one with ?pool=NAME or /pools/NAME`,
+    ]);
+  }
+
+  /** The first pool: what the one-pool aliases (/pool, bare /up) act on when only one is managed. */
+  first(): PoolScope {
+    return this.all()[0];
+  }
+
+  names(): string {
+    const names = [...this.byName.keys()];
+    return names.length <= 10
+      ? names.join(', ')
+      : `${names.slice(0, 10).join(', ')}, ... ${names.length} pools`;
+  }
+
+  /** Stops every pool's waits for operations in flight (shutdown). */
+  abort(): void {
+    for (const scope of this.all()) scope.scaling.abort();
+  }
+}
