@@ -379,4 +379,45 @@ describe('ExoscaleClient', () => {
     expect(text).not.toMatch(/signature=/);
     expect(text).toContain('[redacted]');
   });
+  it('keeps at most maxConcurrentRequests requests in flight; the others wait their turn in order', async () => {
+    const held: { respond: () => void }[] = [];
+    let arrived = 0;
+    let waiter: (() => void) | null = null;
+    const plain: Server = createServer((_req, res) => {
+      arrived++;
+      held.push({
+        respond: () => res.setHeader('Content-Type', 'application/json').end('{"instance-pools":[]}'),
+      });
+      waiter?.();
+    });
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    const until = (count: number) =>
+      new Promise<void>((resolve) => {
+        waiter = () => arrived >= count && resolve();
+        waiter();
+      });
+    try {
+      const limited = client({
+        endpoint: `http://127.0.0.1:${(plain.address() as AddressInfo).port}/v2`,
+        timeoutMs: 10_000,
+        maxConcurrentRequests: 3,
+      });
+      const all = Promise.all(Array.from({ length: 10 }, () => limited.listInstancePools()));
+      await until(3);
+      expect(held).toHaveLength(3);
+      expect(limited.concurrency).toEqual({ inFlight: 3, peak: 3, queued: 7 });
+      for (let served = 0; served < 10; served++) {
+        held[served].respond();
+        if (served + 3 < 10) await until(served + 4);
+        expect(arrived - (served + 1)).toBeLessThanOrEqual(3);
+      }
+      expect(await all).toHaveLength(10);
+      expect(limited.concurrency).toEqual({ inFlight: 0, peak: 3, queued: 0 });
+      expect(() => client({ maxConcurrentRequests: 0 })).toThrow(
+        'maxConcurrentRequests must be a positive integer',
+      );
+    } finally {
+      await new Promise((resolve) => plain.close(resolve));
+    }
+  });
 });

@@ -152,12 +152,11 @@ export function loadFleetConfig(
     const zone = entry.zone ?? settings.EXOSCALE_ZONE;
     if (typeof zone !== 'string' || !ZONE_PATTERN.test(zone))
       local.push('zone must be an Exoscale zone name such as at-vie-1, ch-dk-2 or de-fra-1');
-    for (const bound of ['min', 'max'] as const) {
-      const v = entry[bound];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1000)
-        local.push(`${bound} must be a whole number between 1 and 1000`);
-    }
-    if (local.length === 0 && (entry.min as number) > (entry.max as number))
+    const isBound = (v: unknown): v is number =>
+      typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 1000;
+    for (const bound of ['min', 'max'] as const)
+      if (!isBound(entry[bound])) local.push(`${bound} must be a whole number between 1 and 1000`);
+    if (isBound(entry.min) && isBound(entry.max) && entry.min > entry.max)
       local.push(`min (${String(entry.min)}) must not exceed max (${String(entry.max)})`);
     const overrides: Record<string, string> = {};
     const given = entry.settings ?? {};

@@ -1,0 +1,136 @@
+import { loadFleetConfig, poolSdFile } from './fleet-config';
+import { SettingsError } from './settings';
+
+const WEB = '6f0b7a35-1b3c-4d5e-8f90-123456789abc';
+const WORKER = '7a1c8b46-2c4d-4e6f-9a01-23456789abcd';
+const BASE = { EXOSCALE_KEY: 'EXOkey', EXOSCALE_SECRET: 'secret', POOLS_FILE: '/etc/autoscaler/pools.yaml' };
+
+function load(yaml: string, env: Record<string, string> = {}) {
+  return loadFleetConfig({ ...BASE, ...env }, (path) => {
+    expect(path).toBe('/etc/autoscaler/pools.yaml');
+    return yaml;
+  });
+}
+function problems(yaml: string, env: Record<string, string> = {}): string[] {
+  try {
+    load(yaml, env);
+  } catch (error) {
+    if (error instanceof SettingsError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a SettingsError');
+}
+
+describe('loadFleetConfig', () => {
+  it('keeps the one-pool shorthand without POOLS_FILE: the environment is the pool', () => {
+    const fleet = loadFleetConfig({
+      EXOSCALE_KEY: 'k',
+      EXOSCALE_SECRET: 's',
+      EXOSCALE_INSTANCEPOOL_ID: WEB,
+      POOL_MAX_SIZE: '7',
+    });
+    expect(fleet.source).toBe('env');
+    expect(fleet.pools).toHaveLength(1);
+    expect(fleet.pools[0]).toMatchObject({ name: 'default', id: WEB, zone: 'at-vie-1' });
+    expect(fleet.pools[0].settings).toBe(fleet.settings);
+    expect(fleet.settings.poolLabels).toEqual({});
+  });
+
+  it('builds each pool with its bounds, zone, files and overrides over the environment', () => {
+    const fleet = load(
+      [
+        'pools:',
+        `  - {name: web, id: ${WEB}, zone: at-vie-1, min: 1, max: 10}`,
+        `  - name: worker`,
+        `    id: ${WORKER}`,
+        `    zone: ch-gva-2`,
+        `    min: 2`,
+        `    max: 4`,
+        `    settings:`,
+        `      TARGET_UTILIZATION: 0.5`,
+        `      SCALING_POLICY: step`,
+        `      SCHEDULES: [{name: office, start: "0 8 * * 1-5", duration: 10h, timezone: Europe/Vienna, min: 3}]`,
+      ].join('\n'),
+      { TARGET_UTILIZATION: '0.6', SD_FILE: '/srv/sd/config.json', STATE_DIR: '/var/lib/as' },
+    );
+    expect(fleet.source).toBe('file');
+    const [web, worker] = fleet.pools;
+    expect(web).toMatchObject({ name: 'web', id: WEB, zone: 'at-vie-1' });
+    expect(web.settings.TARGET_UTILIZATION).toBe(0.6);
+    expect(web.settings.POOL_MAX_SIZE).toBe(10);
+    expect(web.settings.SD_FILE).toBe('/srv/sd/pool-web.json');
+    expect(web.settings.STATE_DIR).toBe('/var/lib/as/pools/web');
+    expect(web.settings.poolLabels).toEqual({ pool: 'web' });
+    expect(worker.zone).toBe('ch-gva-2');
+    expect(worker.settings.apiEndpoint).toBe('https://api-ch-gva-2.exoscale.com/v2');
+    expect(worker.settings.TARGET_UTILIZATION).toBe(0.5);
+    expect(worker.settings.SCALING_POLICY).toBe('step');
+    expect(worker.settings.schedules.map((w) => w.name)).toEqual(['office']);
+    expect(worker.settings.policySettings.bounds).toEqual({ min: 2, max: 4 });
+    expect(poolSdFile('/srv/sd/config.json', 'x')).toBe('/srv/sd/pool-x.json');
+  });
+
+  it('takes the zone from EXOSCALE_ZONE when a pool gives none', () => {
+    const fleet = load(`pools: [{name: a, id: ${WEB}, min: 1, max: 2}]`, { EXOSCALE_ZONE: 'de-fra-1' });
+    expect(fleet.pools[0].zone).toBe('de-fra-1');
+  });
+
+  it('names the pool and the field of every problem, all at once', () => {
+    expect(
+      problems(
+        [
+          'pools:',
+          `  - {name: Web, id: ${WEB}, min: 1, max: 2}`,
+          `  - {name: b, id: not-a-uuid, min: 0, max: 2}`,
+          `  - {name: c, id: ${WORKER}, min: 3, max: 2, size: 2}`,
+          `  - {name: d, id: ${WEB.toUpperCase()}, min: 1, max: 2, zone: mars}`,
+          `  - {name: b, id: 11111111-2222-4333-8444-555555555555, min: 1, max: 2}`,
+          `  - {name: e, id: 21111111-2222-4333-8444-555555555555, min: 1, max: 2, settings: {LISTEN_PORT: 80}}`,
+          `  - {name: f, id: 31111111-2222-4333-8444-555555555555, min: 1, max: 2, settings: {TARGET_UTILIZATION: 2}}`,
+          `  - just a string`,
+        ].join('\n'),
+      ),
+    ).toEqual([
+      'pools[0] (Web): name must be 1-63 lowercase letters, digits and dashes, starting and ending with a letter or digit',
+      'pools[1] (b): id must be the UUID of the instance pool',
+      'pools[1] (b): min must be a whole number between 1 and 1000',
+      'pools[2] (c): unknown field "size" (fields: name, id, zone, min, max, settings; settings go under settings:)',
+      'pools[2] (c): min (3) must not exceed max (2)',
+      `pools[3] (d): id ${WEB.toUpperCase()} is already managed as pools[0]`,
+      'pools[3] (d): zone must be an Exoscale zone name such as at-vie-1, ch-dk-2 or de-fra-1',
+      'pools[4] (b): name "b" is already used by pools[1]',
+      expect.stringMatching(/^pools\[5\] \(e\): settings\.LISTEN_PORT is not a per-pool setting/),
+      'pools[6] (f): TARGET_UTILIZATION must be a number between 0.1 and 0.95',
+      'pools[7]: must be a mapping with name, id, min and max',
+    ]);
+  });
+
+  it('refuses the one-pool shorthand beside a pools file', () => {
+    expect(
+      problems(`pools: [{name: a, id: ${WEB}, min: 1, max: 2}]`, {
+        EXOSCALE_INSTANCEPOOL_ID: WORKER,
+        POOL_MIN_SIZE: '2',
+      }),
+    ).toEqual([
+      "EXOSCALE_INSTANCEPOOL_ID is the one-pool shorthand: with POOLS_FILE, give each pool's values in the file",
+      "POOL_MIN_SIZE is the one-pool shorthand: with POOLS_FILE, give each pool's values in the file",
+    ]);
+  });
+
+  it.each([
+    ['not YAML', 'pools: [a, b', /POOLS_FILE \/etc\/autoscaler\/pools.yaml is not valid YAML/],
+    ['a list at the top', '- a', /must be a mapping with a "pools" list/],
+    ['no pools', 'pools: []', /must have a non-empty "pools" list/],
+    ['a duplicated key', `pools: [{name: a, name: b, id: ${WEB}, min: 1, max: 2}]`, /not valid YAML/],
+  ])('refuses a file that is %s', (_what, yaml, message) => {
+    expect(problems(yaml).join('\n')).toMatch(message);
+  });
+
+  it('says when the file cannot be read, naming the setting', () => {
+    expect(() =>
+      loadFleetConfig(BASE, () => {
+        throw Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' });
+      }),
+    ).toThrow('POOLS_FILE /etc/autoscaler/pools.yaml cannot be read (ENOENT)');
+  });
+});
