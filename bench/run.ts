@@ -16,6 +16,7 @@ import { parseWebhookBody } from '../apps/control-plane/src/webhooks/webhook-pay
 import { DecisionLogService } from '../apps/control-plane/src/scaling/decision-log.service';
 import { signRequest } from '../libs/exoscale-client/src/signing';
 import { FileSdWriter, renderTargetGroups, TargetGroup } from '../libs/prometheus-sd/src';
+import { benchFleet } from './fleet';
 
 interface Result {
   name: string;
@@ -151,7 +152,13 @@ async function main(): Promise<void> {
   unbounded.length = 0;
 }
 
-main().catch((error: unknown) => {
+async function run(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (!args.includes('--fleet-only')) await main();
+  if (!args.includes('--skip-fleet')) await benchFleet();
+}
+
+run().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

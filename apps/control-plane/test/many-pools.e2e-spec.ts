@@ -126,8 +126,10 @@ describe('many pools (e2e)', () => {
     ]) {
       const groups = await eventually(
         async () =>
-          JSON.parse(await readFile(join(dir, 'sd', `pool-${name}.json`), 'utf8').catch(() => '[]')),
-        (g: unknown[]) => g.length === fake.zone.members(id).length,
+          JSON.parse(await readFile(join(dir, 'sd', `pool-${name}.json`), 'utf8').catch(() => '[]')) as {
+            labels: Record<string, string>;
+          }[],
+        (g) => g.length === fake.zone.members(id).length,
       );
       for (const g of groups) expect(g.labels).toMatchObject({ pool: name, pool_id: id, zone: 'at-vie-1' });
     }

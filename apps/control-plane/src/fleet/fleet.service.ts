@@ -41,6 +41,8 @@ export class Fleet {
           onRequest: (event) => {
             metrics.apiRequests.inc({ ...zoneLabel, operation: event.operation, status: event.status });
             metrics.apiLatency.observe({ ...zoneLabel, operation: event.operation }, event.durationMs / 1000);
+            const peak = this.clients.get(zone)?.concurrency.peak;
+            if (peak !== undefined) metrics.apiInFlightPeak.set(zoneLabel, peak);
           },
         });
         this.clients.set(zone, client);

@@ -70,6 +70,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly apiInFlightPeak = new Gauge({
+    name: 'autoscaler_exoscale_api_requests_in_flight_peak',
+    help: 'The most Exoscale API requests in flight at once so far (bounded by API_CONCURRENCY_PER_ZONE)',
+    labelNames: ['zone'] as const,
+    registers: [this.registry],
+  });
+
   readonly pools = new Gauge({
     name: 'autoscaler_pools',
     help: 'Pools this control plane manages',
