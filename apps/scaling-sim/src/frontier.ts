@@ -1,4 +1,4 @@
-import { measure, RunMetrics } from './metrics';
+import { measureArrays, RunMetrics } from './metrics';
 import { ModelSettings, RuleModel, Timeline } from './model';
 import { demandFor, Trace } from './traces';
 
@@ -48,6 +48,7 @@ export function reactiveTimeline(
   const { bounds, boot, tickInterval } = settings;
   // Ready times of the members, kept sorted ascending (booting members last).
   let ready: number[] = Array.from({ length: bounds.min }, () => -Infinity);
+  let serving = 0;
   const timeline: Timeline = {
     clients: [],
     demand: [],
@@ -66,8 +67,9 @@ export function reactiveTimeline(
       else if (wanted < from) ready = ready.slice(0, wanted);
       if (wanted !== from) timeline.calls.push({ t, from, to: wanted, code: 'Frontier' });
     }
-    let serving = 0;
-    for (const r of ready) if (r <= t) serving++;
+    // `ready` is sorted (members are added in call order, removed from the end): count the ones serving by t.
+    if (serving > ready.length) serving = ready.length;
+    while (serving < ready.length && ready[serving] <= t) serving++;
     timeline.clients.push(clients);
     timeline.demand.push(demandFor(clients, bounds));
     timeline.requested.push(ready.length);
@@ -77,7 +79,44 @@ export function reactiveTimeline(
   return timeline;
 }
 
-/** Every headroom's under-provisioning and cost on a trace (`FRONTIER_HEADROOMS`). */
+/**
+ * `reactiveTimeline`'s run measured as it goes (`measure`'s metrics), on the trace's load and demand per second.
+ * @param buffers the load and demand of every second, and a buffer as long for the serving members
+ */
+export function reactiveMetrics(
+  buffers: { clients: Float64Array; demand: Int32Array; serving: Int32Array },
+  settings: Pick<ModelSettings, 'bounds' | 'boot' | 'tickInterval'>,
+  delay: number,
+  headroom: number,
+  from = 0,
+): RunMetrics {
+  const { bounds, boot, tickInterval } = settings;
+  const { clients, demand, serving } = buffers;
+  const n = clients.length;
+  let ready: number[] = Array.from({ length: bounds.min }, () => -Infinity);
+  let count = 0;
+  const requested = new Int32Array(n);
+  const calls: { t: number; from: number; to: number }[] = [];
+  for (let t = 0; t < n; t++) {
+    if (t % tickInterval === 0 && t >= delay) {
+      const wanted = demandFor(headroom * clients[t - delay], bounds);
+      const size = ready.length;
+      if (wanted > size) for (let i = size; i < wanted; i++) ready.push(t + boot);
+      else if (wanted < size) ready = ready.slice(0, wanted);
+      if (wanted !== size) calls.push({ t, from: size, to: wanted });
+    }
+    if (count > ready.length) count = ready.length;
+    while (count < ready.length && ready[count] <= t) count++;
+    serving[t] = count;
+    requested[t] = ready.length;
+  }
+  return measureArrays({ demand, serving, requested, calls }, from);
+}
+
+/**
+ * Every headroom's under-provisioning and cost on a trace (`FRONTIER_HEADROOMS`).
+ * @param from measure from this second on (the runs start at 0)
+ */
 export function reactiveFrontier(
   trace: Trace,
   settings: Pick<
@@ -85,12 +124,24 @@ export function reactiveFrontier(
     'bounds' | 'boot' | 'tickInterval' | 'rateWindow' | 'scrapeInterval' | 'rules'
   >,
   delay = detectionDelay(settings),
+  from = 0,
 ): Frontier {
+  // 101 runs of the same trace: its load and demand are read once, and each run is measured as it goes, without
+  // a timeline (a multi-day trace has hundreds of thousands of seconds). `reactiveMetrics` gives what
+  // measure(reactiveTimeline(...)) gives (a unit test checks it).
+  const n = Math.max(0, Math.ceil(trace.duration));
+  const clients = new Float64Array(n);
+  const demand = new Int32Array(n);
+  for (let t = 0; t < n; t++) {
+    clients[t] = trace.clientsAt(t);
+    demand[t] = demandFor(clients[t], settings.bounds);
+  }
+  const serving = new Int32Array(n);
   return {
     delay,
     points: FRONTIER_HEADROOMS.map((headroom) => ({
       headroom,
-      metrics: measure(reactiveTimeline(trace, settings, delay, headroom)),
+      metrics: reactiveMetrics({ clients, demand, serving }, settings, delay, headroom, from),
     })),
   };
 }

@@ -2,33 +2,51 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { DEFAULT_POLICY_SETTINGS, parseSchedules, ScheduleWindow } from '@app/scaling-policy';
+import {
+  DAY_SECONDS,
+  DEFAULT_FORECAST_SETTINGS,
+  DEFAULT_POLICY_SETTINGS,
+  ForecastCombine,
+  ForecastMode,
+  FORECAST_MODES,
+  ForecastSettings,
+  parseSchedules,
+  ScheduleWindow,
+} from '@app/scaling-policy';
 
 import { renderSimulationChart } from './chart';
 import { FRONTIER_BUDGET, frontierAt, reactiveFrontier, reactiveTimeline } from './frontier';
 import { measure, RunMetrics } from './metrics';
 import { ModelSettings, simulate, SimPolicy, Timeline } from './model';
+import { PERIODIC_FAMILIES, PeriodicFamily, periodicTrace, periodicTraces } from './periodic';
 import { SettingsFileError, shippedCloudSettings } from './shipped-settings';
 import { suiteWithPublic } from './suite';
-import { parseTraceCsv, PUBLIC_TRACES, Trace, TraceError } from './traces';
+import { cachedTrace, parseTraceCsv, PUBLIC_TRACES, Trace, TraceError } from './traces';
 
 /** The wall-clock time of a trace's second 0 with --schedule: a Monday, 08:00 in Vienna. */
 const DEFAULT_START = '2026-11-30T07:00:00Z';
 
-const USAGE = `usage: npm run simulate -- [--trace step|ramp|spike|diurnal|FILE] [--policy target|step|reference|frontier|all]
-                         [--duration S] [--boot S] [--noise SIGMA] [--seed N] [--min N] [--max N]
-                         [--up-for S] [--set NAME=VALUE] [--schedule YAML [--start ISO]] [--json] [--chart FILE.svg]
+const USAGE = `usage: npm run simulate -- [--trace step|ramp|spike|diurnal|business|daily|weekly|FILE]
+                         [--policy target|step|reference|frontier|all] [--duration S|36h|3d] [--boot S]
+                         [--noise SIGMA] [--seed N] [--min N] [--max N] [--up-for S] [--set NAME=VALUE]
+                         [--predict off|forecast-only|on [--margin M] [--lead S] [--combine max|week-first]]
+                         [--schedule YAML [--start ISO]] [--json] [--chart FILE.svg]
        npm run simulate -- --suite [--seed N] [--count N] [--noise SIGMA] [--noise-seed N] [--boot S] [--up-for S]
+                         [--predict ...]
+       npm run simulate -- --suite periodic [--seed N] [--count N] [--noise SIGMA] [--margin M] [--lead S] ...
 
   Replays a load trace through a model of the shipped cloud pipeline (Grafana rules and notification policy,
   Prometheus scrape and rate window, the control plane's settings on the monitoring VM, all read from this
   project's files) and the real scaling policy of libs/scaling-policy, beside the course's reference policy.
 
-  --trace     a public trace or a CSV file of "seconds,clients" rows (default: every public trace)
+  --trace     a public trace, a multi-day periodic trace (business: office hours, daily: a daily sine, both 3 days;
+              weekly: office hours and a quiet weekend, 9 days from a Monday; parameters and load noise drawn from
+              --seed), or a CSV file of "seconds,clients" rows (default: every public trace)
   --policy    target (ours), step (one step per signal), reference (the course's), frontier (the best any
               reactive policy can do with the same detection delay at a cost of at most ${FRONTIER_BUDGET}x the
               oracle's), all (default)
-  --duration  seconds to simulate (default: the trace's, 3600 for the public ones)
+  --duration  time to simulate: seconds, or with units (90m, 36h, 3d, 1d12h) (default: the trace's, 3600 for the
+              public ones)
   --boot      seconds from a scale-up call until the member serves (default 120)
   --noise     multiply every scraped CPU sample by 1 + N(0, SIGMA), clamped to [0, 1] (default 0)
   --seed      seed of the noise (default 1); with --suite, the seed of the suite's trace parameters
@@ -36,7 +54,21 @@ const USAGE = `usage: npm run simulate -- [--trace step|ramp|spike|diurnal|FILE]
   --suite     run the trace suite (8 families of seeded random load shapes, then the four public traces) with
               the target and reference policies and the frontier; one line per trace, then a summary of the goal:
               cost <= 1.15 (1.20 with noise), under-provisioned <= frontier + 5 points and <= the reference's; exit status 3 when a trace misses it
-  --count     with --suite: how many generated traces (default 48)
+  --count     with --suite: how many generated traces (default 48); with --suite periodic: traces per family
+              (default 2)
+  --predict   predictive pre-scaling (libs/scaling-policy forecast.ts): off (default here), forecast-only (the
+              control plane's default: forecast recorded and charted, not acted on) or on (the size is the larger
+              of the reactive and the forecast size, scale-out only). The model's own recorded load, a day and a
+              week back, is the history
+  --margin    the forecast's safety margin (default ${DEFAULT_FORECAST_SETTINGS.margin})
+  --lead      seconds the forecast looks ahead (default ${DEFAULT_FORECAST_SETTINGS.leadSeconds})
+  --combine   day and week peaks: max (default) or week-first
+  --forecast-target  the utilisation the forecast sizes for (default ${DEFAULT_FORECAST_SETTINGS.targetUtilisation})
+  --agreement  a day (week) is left out when the last ${DEFAULT_FORECAST_SETTINGS.checkSeconds / 60} min were below this share of it (default
+              ${DEFAULT_FORECAST_SETTINGS.agreement}; 0: never)
+  --suite periodic  the periodic multi-day traces (business, daily, weekly) with the reactive (target) policy, the
+              frontier at ${FRONTIER_BUDGET} and the target policy with --predict on (default on); the goal: under-provisioned
+              below the frontier at cost <= ${FRONTIER_BUDGET} (1.20 with noise); exit status 3 when a trace misses it
   --set       NAME=VALUE: override a policy setting (e.g. --set trendSeconds=120), repeatable
   --timeline  S: print every run's timeline (clients, demand, requested, serving, utilisation, calls) every S s
   --up-for    override the \`for\` of the up rules (seconds), to measure a change of the monitoring rules
@@ -69,6 +101,12 @@ export interface SimOptions {
   /** `--schedule`: windows applied at every tick from the wall-clock time `startAt` (Unix seconds) + t. */
   schedules?: ScheduleWindow[];
   startAt?: number;
+  /** `--predict`, `--margin`, `--lead`, `--combine`: predictive pre-scaling (absent or mode off: none). */
+  prediction?: ForecastSettings;
+  /** `--suite periodic`: the multi-day periodic suite. */
+  periodic?: boolean;
+  /** Measure from this second on (the periodic suite: from the second day, when the forecast has history). */
+  scoreFrom?: number;
   json: boolean;
   chart?: string;
 }
@@ -112,10 +150,25 @@ function policyOverrides(items: string[]): Record<string, number | boolean> {
   return out;
 }
 
+/** `--duration`: whole seconds, or a duration with units d, h, m, s (`3d`, `36h`, `1d12h`, `90m`). */
+export function durationOption(raw: string): number {
+  const text = raw.trim();
+  if (/^\d+$/.test(text) && Number(text) >= 1) return Number(text);
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(d|h|m|s)/g)];
+  const unit = { d: DAY_SECONDS, h: 3600, m: 60, s: 1 } as const;
+  const seconds = Math.round(parts.reduce((a, p) => a + Number(p[1]) * unit[p[2] as keyof typeof unit], 0));
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text || seconds < 1)
+    throw new UsageError(
+      `--duration must be seconds (e.g. 3600) or a duration such as 90m, 36h, 3d or 1d12h, got ${JSON.stringify(raw)}`,
+    );
+  return seconds;
+}
+
 export function parseOptions(argv: string[]): SimOptions | 'help' {
   let values: Record<string, string | boolean | string[] | undefined>;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: argv,
       options: {
         trace: { type: 'string' },
@@ -136,10 +189,16 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
         chart: { type: 'string' },
         schedule: { type: 'string' },
         start: { type: 'string' },
+        predict: { type: 'string' },
+        margin: { type: 'string' },
+        lead: { type: 'string' },
+        combine: { type: 'string' },
+        'forecast-target': { type: 'string' },
+        agreement: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
-      allowPositionals: false,
+      allowPositionals: true,
     }));
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
@@ -148,14 +207,33 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
   const str = (k: string) => values[k] as string | undefined;
   const traceArg = str('trace');
   const suite = values.suite === true;
+  const periodic = suite && positionals.length === 1 && positionals[0] === 'periodic';
+  if (positionals.length > 0 && !periodic)
+    throw new UsageError(
+      `unexpected argument ${JSON.stringify(positionals.join(' '))} (only --suite takes one: periodic)`,
+    );
   const seed = number('seed', str('seed'), 1, 0, true);
+  const duration = str('duration') === undefined ? undefined : durationOption(str('duration')!);
   let traces: Trace[];
-  if (suite) {
+  if (periodic) {
+    if (traceArg !== undefined) throw new UsageError('--suite and --trace exclude each other');
+    if (duration !== undefined) throw new UsageError('--suite periodic sets its own durations');
+    traces = periodicTraces(seed, number('count', str('count'), 2, 1, true));
+  } else if (suite) {
     if (traceArg !== undefined) throw new UsageError('--suite and --trace exclude each other');
     traces = suiteWithPublic(seed, number('count', str('count'), 48, 1, true));
   } else if (str('count') !== undefined) throw new UsageError('--count needs --suite');
   else if (traceArg === undefined) traces = Object.values(PUBLIC_TRACES);
   else if (traceArg in PUBLIC_TRACES) traces = [PUBLIC_TRACES[traceArg as keyof typeof PUBLIC_TRACES]];
+  else if ((PERIODIC_FAMILIES as readonly string[]).includes(traceArg))
+    traces = [
+      periodicTrace(
+        traceArg as PeriodicFamily,
+        seed,
+        1,
+        duration === undefined ? undefined : Math.ceil(duration / DAY_SECONDS),
+      ),
+    ];
   else {
     let text: string;
     try {
@@ -168,11 +246,13 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
     traces = [parseTraceCsv(basename(traceArg), text)];
   }
   const policyArg = str('policy')!;
-  const policies: RunPolicy[] = suite
-    ? ['target', 'reference', 'frontier']
-    : policyArg === 'all'
-      ? [...RUN_POLICIES]
-      : (policyArg.split(',') as RunPolicy[]);
+  const policies: RunPolicy[] = periodic
+    ? ['target', 'frontier']
+    : suite
+      ? ['target', 'reference', 'frontier']
+      : policyArg === 'all'
+        ? [...RUN_POLICIES]
+        : (policyArg.split(',') as RunPolicy[]);
   for (const p of policies)
     if (!RUN_POLICIES.includes(p))
       throw new UsageError(
@@ -199,15 +279,49 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
     throw new UsageError(
       `--start must be an ISO date and time such as ${DEFAULT_START}, got ${JSON.stringify(str('start'))}`,
     );
+  const predict = str('predict') ?? (periodic ? 'on' : 'off');
+  if (!(FORECAST_MODES as readonly string[]).includes(predict))
+    throw new UsageError(`--predict must be off, forecast-only or on, got ${JSON.stringify(predict)}`);
+  const combine = str('combine') ?? DEFAULT_FORECAST_SETTINGS.combine;
+  if (combine !== 'max' && combine !== 'week-first')
+    throw new UsageError(`--combine must be max or week-first, got ${JSON.stringify(combine)}`);
+  if (
+    predict === 'off' &&
+    ['margin', 'lead', 'combine', 'forecast-target', 'agreement'].some((k) => str(k) !== undefined)
+  )
+    throw new UsageError(
+      '--margin, --lead, --combine, --forecast-target and --agreement need --predict forecast-only or on',
+    );
+  const forecastTarget = number(
+    'forecast-target',
+    str('forecast-target'),
+    DEFAULT_FORECAST_SETTINGS.targetUtilisation,
+    0.05,
+  );
+  if (forecastTarget > 1) throw new UsageError('--forecast-target must be between 0.05 and 1');
+  const prediction =
+    predict === 'off'
+      ? undefined
+      : {
+          mode: predict as ForecastMode,
+          margin: number('margin', str('margin'), DEFAULT_FORECAST_SETTINGS.margin, 0),
+          leadSeconds: number('lead', str('lead'), DEFAULT_FORECAST_SETTINGS.leadSeconds, 1, true),
+          combine: combine as ForecastCombine,
+          targetUtilisation: forecastTarget,
+          agreement: number('agreement', str('agreement'), DEFAULT_FORECAST_SETTINGS.agreement, 0),
+          checkSeconds: DEFAULT_FORECAST_SETTINGS.checkSeconds,
+        };
   return {
     traces,
     policies,
     suite,
+    ...(periodic ? { periodic } : {}),
+    ...(prediction ? { prediction } : {}),
     noiseSeed: number('noise-seed', str('noise-seed'), seed, 0, true),
     timelineStep: str('timeline') === undefined ? undefined : number('timeline', str('timeline'), 0, 1, true),
     policyOverrides: policyOverrides((values.set as string[] | undefined) ?? []),
     upFor: str('up-for') === undefined ? undefined : number('up-for', str('up-for'), 0, 0, true),
-    duration: str('duration') === undefined ? undefined : number('duration', str('duration'), 0, 1, true),
+    duration,
     boot: number('boot', str('boot'), 120, 0, true),
     noise,
     seed,
@@ -238,21 +352,27 @@ export interface SimResult {
   metrics: RunMetrics;
   timeline: Timeline;
   frontier: FrontierSummary;
+  /** The prediction mode of the run, when not off (`--predict`). */
+  prediction?: ForecastMode;
+  /** With `scoreFrom`: the metrics of the whole run (`metrics` are from `scoreFrom` on). */
+  wholeMetrics?: RunMetrics;
 }
 
 export function modelSettings(
   options: Pick<SimOptions, 'boot' | 'noise' | 'seed' | 'bounds'> &
-    Partial<Pick<SimOptions, 'upFor' | 'policyOverrides' | 'schedules' | 'startAt'>>,
+    Partial<Pick<SimOptions, 'upFor' | 'policyOverrides' | 'schedules' | 'startAt' | 'prediction'>>,
 ): ModelSettings {
   const shipped = shippedCloudSettings(ROOT);
   const rules =
     options.upFor === undefined
       ? shipped.rules
       : shipped.rules.map((r) => (r.direction === 'up' ? { ...r, forSeconds: options.upFor! } : r));
+  const policy = { ...shipped.policy, ...options.policyOverrides, bounds: options.bounds };
   return {
     ...shipped,
     rules,
-    policy: { ...shipped.policy, ...options.policyOverrides, bounds: options.bounds },
+    policy,
+    ...(options.prediction ? { prediction: options.prediction } : {}),
     bounds: options.bounds,
     boot: options.boot,
     noise: options.noise,
@@ -268,8 +388,9 @@ export function run(options: Omit<SimOptions, 'suite' | 'noiseSeed'> & Partial<S
   });
   const results: SimResult[] = [];
   for (const base of options.traces) {
-    const trace = options.duration ? { ...base, duration: options.duration } : base;
-    const all = reactiveFrontier(trace, settings);
+    const trace = cachedTrace(options.duration ? { ...base, duration: options.duration } : base);
+    const from = options.scoreFrom ?? 0;
+    const all = reactiveFrontier(trace, settings, undefined, from);
     const best = frontierAt(all, FRONTIER_BUDGET);
     const frontier: FrontierSummary = {
       budget: FRONTIER_BUDGET,
@@ -289,13 +410,114 @@ export function run(options: Omit<SimOptions, 'suite' | 'noiseSeed'> & Partial<S
         description: trace.description,
         policy,
         settings,
-        metrics: measure(timeline),
+        metrics: measure(timeline, from),
+        ...(from > 0 ? { wholeMetrics: measure(timeline) } : {}),
         timeline,
         frontier,
+        ...(settings.prediction && policy !== 'frontier' && policy !== 'reference'
+          ? { prediction: settings.prediction.mode }
+          : {}),
       });
     }
   }
   return results;
+}
+
+/** One trace of the periodic suite: the reactive policy, the frontier at the budget, and the predictive run. */
+export interface PeriodicVerdict {
+  trace: string;
+  description?: string;
+  reactive: RunMetrics;
+  frontier: FrontierSummary;
+  predictive: RunMetrics;
+  /** The predictive run over the whole trace, its first day (no history yet: reactive) included. */
+  predictiveWhole?: RunMetrics;
+  met: boolean;
+  failures: string[];
+}
+
+/**
+ * The periodic suite (`--suite periodic`): every trace with the target policy as shipped (reactive), the frontier,
+ * and the target policy with prediction (`options.prediction`, mode on unless told otherwise).
+ */
+export function runPeriodic(options: SimOptions): SimResult[] {
+  const prediction = options.prediction ?? { ...DEFAULT_FORECAST_SETTINGS, mode: 'on' as const };
+  const scoreFrom = options.scoreFrom ?? DAY_SECONDS;
+  const reactive = run({ ...options, scoreFrom, prediction: undefined, policies: ['target', 'frontier'] });
+  const predictive = run({ ...options, scoreFrom, prediction, policies: ['target'] });
+  return options.traces.flatMap((t) => [
+    ...reactive.filter((r) => r.trace === t.name),
+    ...predictive.filter((r) => r.trace === t.name),
+  ]);
+}
+
+/**
+ * The goal of predictive pre-scaling (issue 14, part 4) on one periodic trace: under-provisioned below the reactive
+ * frontier at cost <= 1.15 (1.20 with noise), the frontier being the least under-provisioned any reactive policy
+ * can be within 1.15.
+ */
+export function judgePeriodic(results: SimResult[], noise: number): PeriodicVerdict[] {
+  const budget = noise > 0 ? 1.2 : FRONTIER_BUDGET;
+  const verdicts: PeriodicVerdict[] = [];
+  for (const trace of [...new Set(results.map((r) => r.trace))]) {
+    const reactive = results.find((r) => r.trace === trace && r.policy === 'target' && !r.prediction);
+    const predictive = results.find((r) => r.trace === trace && r.policy === 'target' && r.prediction);
+    if (!reactive || !predictive) continue;
+    const m = predictive.metrics;
+    const f = reactive.frontier;
+    const failures: string[] = [];
+    if (m.costRatio > budget) failures.push(`cost ${fixed(m.costRatio, 2)} > ${budget}`);
+    if (m.underProvisionedPct >= f.underProvisionedPct)
+      failures.push(
+        `under ${fixed(m.underProvisionedPct, 1)} >= frontier ${fixed(f.underProvisionedPct, 1)}`,
+      );
+    verdicts.push({
+      trace,
+      description: reactive.description,
+      reactive: reactive.metrics,
+      frontier: f,
+      predictive: m,
+      ...(predictive.wholeMetrics ? { predictiveWhole: predictive.wholeMetrics } : {}),
+      met: failures.length === 0,
+      failures,
+    });
+  }
+  return verdicts;
+}
+
+/** One line per periodic trace (reactive, frontier, predictive: under-provisioned % and cost), then the summary. */
+export function formatPeriodic(results: SimResult[], noise: number): string {
+  const verdicts = judgePeriodic(results, noise);
+  const w = Math.max(...verdicts.map((v) => v.trace.length));
+  const cell = (under: number, cost: number) => `${fixed(under, 1).padStart(5)} % ${fixed(cost, 2)}`;
+  const lines = [
+    `from day 2 on (the forecast's first day has no history): under-provisioned % and cost ratio`,
+    `${''.padEnd(5 + w)}  reactive       frontier(${FRONTIER_BUDGET})         predictive     predictive, whole trace`,
+    ...verdicts.map(
+      (v) =>
+        `${v.met ? 'ok  ' : 'FAIL'} ${v.trace.padEnd(w)}  ${cell(v.reactive.underProvisionedPct, v.reactive.costRatio)}` +
+        `   ${cell(v.frontier.underProvisionedPct, v.frontier.costRatio)} k ${fixed(v.frontier.headroom, 2)}` +
+        `   ${cell(v.predictive.underProvisionedPct, v.predictive.costRatio)}` +
+        `   ${v.predictiveWhole ? cell(v.predictiveWhole.underProvisionedPct, v.predictiveWhole.costRatio) : '-'.padEnd(12)}` +
+        `  (${v.description ?? ''})${v.failures.length ? `  <- ${v.failures.join('; ')}` : ''}`,
+    ),
+  ];
+  const met = verdicts.filter((v) => v.met).length;
+  const worst = verdicts.reduce((a, b) =>
+    b.predictive.underProvisionedPct - b.frontier.underProvisionedPct >
+    a.predictive.underProvisionedPct - a.frontier.underProvisionedPct
+      ? b
+      : a,
+  );
+  const worstCost = verdicts.reduce((a, b) => (b.predictive.costRatio > a.predictive.costRatio ? b : a));
+  const d = worst.predictive.underProvisionedPct - worst.frontier.underProvisionedPct;
+  lines.push(
+    '',
+    `predictive below the frontier at its cost budget on ${met} of ${verdicts.length} traces; ` +
+      `closest to the frontier ${d >= 0 ? '+' : ''}${fixed(d, 1)} points (${worst.trace}); ` +
+      `worst cost ${fixed(worstCost.predictive.costRatio, 2)} (${worstCost.trace})`,
+  );
+  return lines.join('\n') + '\n';
 }
 
 /** The goal of issue 14 for one trace, from its target and reference runs. */
@@ -392,7 +614,7 @@ export function formatTable(results: SimResult[]): string {
     const lines = rows.map((r) => {
       const m = r.metrics;
       const cells = [
-        r.policy,
+        r.prediction ? `${r.policy}, predict ${r.prediction}` : r.policy,
         fixed(m.underProvisionedPct, 1),
         fixed(m.costRatio, 2),
         String(m.scaleCalls),
@@ -448,7 +670,7 @@ export function formatTimelines(results: SimResult[], step: number): string {
 function chartPath(base: string, result: SimResult, many: boolean): string {
   if (!many) return base;
   const stem = base.replace(/\.svg$/i, '');
-  return `${stem}-${result.trace}-${result.policy}.svg`;
+  return `${stem}-${result.trace}-${result.policy}${result.prediction ? `-predict-${result.prediction}` : ''}.svg`;
 }
 
 export function main(argv: string[]): number {
@@ -468,7 +690,7 @@ export function main(argv: string[]): number {
   }
   let results: SimResult[];
   try {
-    results = run(options);
+    results = options.periodic ? runPeriodic(options) : run(options);
   } catch (error) {
     if (error instanceof SettingsFileError) {
       process.stderr.write(`simulate: the shipped settings cannot be read: ${error.message}\n`);
@@ -487,13 +709,13 @@ export function main(argv: string[]): number {
     const out = results.map((r) => ({
       trace: r.trace,
       policy: r.policy,
+      ...(r.prediction ? { prediction: r.prediction } : {}),
       settings: { ...r.settings, policy: { ...r.settings.policy, policy: r.policy } },
       metrics: r.metrics,
       frontier: r.frontier,
     }));
-    process.stdout.write(
-      `${JSON.stringify(options.suite ? { runs: out, goal: judge(results, options.noise) } : out, null, 2)}\n`,
-    );
+    const goal = options.periodic ? judgePeriodic(results, options.noise) : judge(results, options.noise);
+    process.stdout.write(`${JSON.stringify(options.suite ? { runs: out, goal } : out, null, 2)}\n`);
   } else {
     const s = results[0].settings;
     process.stdout.write(
@@ -506,8 +728,15 @@ export function main(argv: string[]): number {
         `target policy: target ${s.policy.targetUtilisation}, scale-in limit ${s.policy.scaleInUtilisation}, warm-up ${s.policy.warmupSeconds} s\n\n`,
     );
     if (options.timelineStep) process.stdout.write(formatTimelines(results, options.timelineStep));
-    process.stdout.write(options.suite ? formatSuite(results, options.noise) : formatTable(results));
+    process.stdout.write(
+      options.periodic
+        ? formatPeriodic(results, options.noise)
+        : options.suite
+          ? formatSuite(results, options.noise)
+          : formatTable(results),
+    );
   }
+  if (options.periodic) return judgePeriodic(results, options.noise).some((v) => !v.met) ? 3 : 0;
   if (options.suite && judge(results, options.noise).some((v) => !v.met)) return 3;
   return 0;
 }

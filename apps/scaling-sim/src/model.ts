@@ -1,11 +1,19 @@
 import {
+  applyForecast,
+  DAY_SECONDS,
   decideScaling,
   Direction,
+  forecastPool,
+  ForecastSettings,
+  LoadSample,
   Measurement,
   PolicySettings,
   ScheduleWindow,
   scheduledBounds,
+  seasonalMean,
+  seasonalPeak,
   SignalBook,
+  WEEK_SECONDS,
 } from '@app/scaling-policy';
 
 import { Random } from './random';
@@ -50,6 +58,12 @@ export interface ModelSettings {
   /** Scheduled capacity (the control plane's SCHEDULES), applied at every tick; `startAt` is second 0's Unix time. */
   schedules?: ScheduleWindow[];
   startAt?: number;
+  /**
+   * Predictive pre-scaling (libs/scaling-policy `forecast.ts`): the model records the pool's load at every scrape
+   * (what Prometheus' `pool:node_cpu_utilisation:sum` would hold) and every tick forecasts from it a day and a week
+   * back. Absent or mode `off`: nothing is recorded or forecast.
+   */
+  prediction?: ForecastSettings;
 }
 
 export type SimPolicy = 'target' | 'step' | 'reference';
@@ -70,6 +84,8 @@ export interface Timeline {
   utilisation: (number | null)[];
   calls: ScaleCall[];
   notifications: { t: number; rule: string; status: 'firing' | 'resolved' }[];
+  /** With prediction: the forecast size of the latest tick (null: no forecast), per second. */
+  forecast?: (number | null)[];
 }
 
 interface Member {
@@ -191,6 +207,15 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
     return { min, max };
   };
 
+  const prediction =
+    policy !== 'reference' && settings.prediction && settings.prediction.mode !== 'off'
+      ? settings.prediction
+      : null;
+  // What Prometheus would hold: the pool's load (utilisation x the members it covers) at every scrape.
+  const loads: LoadSample[] = [];
+  let forecastSize: number | null = null;
+  if (prediction) timeline.forecast = [];
+
   let current: { value: number; members: number } | null = null;
   // The control plane's readings of earlier ticks (PolicyInput.history): the last 10 minutes.
   const readings: Measurement[] = [];
@@ -214,6 +239,7 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
         m.accSeconds = 0;
       }
       current = utilisation(t);
+      if (prediction && current !== null) loads.push({ t, load: current.value * current.members });
     }
 
     if (t % settings.evaluationInterval === 0) {
@@ -286,7 +312,8 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
           ? { utilisation: current.value, members: current.members, measuredAt: t, source: 'prometheus' }
           : null;
       const snapshot = { up: book.pendingStep('up'), down: book.pendingStep('down') };
-      const decision = decideScaling({
+      const bounds = settings.schedules ? scheduledAt(t) : settings.bounds;
+      const reactive = decideScaling({
         now: t,
         request: { kind: 'tick' },
         pool: { size: members.length, state: 'running' },
@@ -296,8 +323,34 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
         lastScaledAt,
         history: readings.filter((r) => r.measuredAt >= t - 600),
         // The control plane's effectiveBounds: the windows active at this tick's wall-clock time.
-        settings: settings.schedules ? { ...policySettings, bounds: scheduledAt(t) } : policySettings,
+        settings: settings.schedules ? { ...policySettings, bounds } : policySettings,
       });
+      let decision = reactive;
+      if (prediction) {
+        const lead = prediction.leadSeconds;
+        const forecast = forecastPool(
+          {
+            day: seasonalPeak(loads, t, DAY_SECONDS, lead),
+            week: seasonalPeak(loads, t, WEEK_SECONDS, lead),
+            recent: {
+              now: seasonalMean(loads, t, 0, prediction.checkSeconds),
+              day: seasonalMean(loads, t, DAY_SECONDS, prediction.checkSeconds),
+              week: seasonalMean(loads, t, WEEK_SECONDS, prediction.checkSeconds),
+            },
+          },
+          prediction,
+          bounds,
+        );
+        forecastSize = forecast.forecastSize;
+        decision = applyForecast(reactive, forecast, { kind: 'tick' });
+        // Prometheus keeps 15 days: so does the model (a week and the look-ahead is all the forecast reads).
+        const keep = t - WEEK_SECONDS - lead - 60;
+        if (loads.length > 20000 && loads[0].t < keep) {
+          let drop = 0;
+          while (drop < loads.length && loads[drop].t < keep) drop++;
+          loads.splice(0, drop);
+        }
+      }
       if (measurement) readings.push(measurement);
       while (readings.length > 0 && readings[0].measuredAt < t - 600) readings.shift();
       for (const d of decision.consumes) book.consume(d, snapshot[d]);
@@ -309,6 +362,7 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
     timeline.requested.push(members.length);
     timeline.serving.push(members.filter((m) => m.readyAt <= t).length);
     timeline.utilisation.push(current?.value ?? null);
+    timeline.forecast?.push(forecastSize);
   }
   return timeline;
 }

@@ -79,3 +79,16 @@ export function demandFor(clients: number, bounds: { min: number; max: number },
   const needed = clients > 0 ? Math.floor(clients / threshold + 1e-9) + 1 : bounds.min;
   return Math.min(bounds.max, Math.max(bounds.min, needed));
 }
+
+/**
+ * The trace with its load read once per whole second of its duration (a multi-day trace's load function may be
+ * costly, and the frontier reads it 200 times per second of the trace); other times are read from the trace.
+ */
+export function cachedTrace(trace: Trace): Trace {
+  const values = new Float64Array(Math.max(0, Math.ceil(trace.duration)));
+  for (let t = 0; t < values.length; t++) values[t] = trace.clientsAt(t);
+  return {
+    ...trace,
+    clientsAt: (t) => (Number.isInteger(t) && t >= 0 && t < values.length ? values[t] : trace.clientsAt(t)),
+  };
+}

@@ -4,3 +4,4 @@ export * from './types';
 export * from './settlement';
 export * from './member-health';
 export * from './schedule';
+export * from './forecast';

@@ -48,6 +48,7 @@ export const REASON_CODES = [
   'Tracking',
   'Trend',
   'Scheduled',
+  'Forecast',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 
