@@ -4,6 +4,7 @@ const moduleNameMapper = {
   '^@app/prometheus-sd(|/.*)$': '<rootDir>/libs/prometheus-sd/src/$1',
   '^@app/scaling-policy(|/.*)$': '<rootDir>/libs/scaling-policy/src/$1',
   '^@app/charts(|/.*)$': '<rootDir>/libs/charts/src/$1',
+  '^@app/state-store(|/.*)$': '<rootDir>/libs/state-store/src/$1',
 };
 
 module.exports = {
