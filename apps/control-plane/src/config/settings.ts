@@ -1,6 +1,9 @@
 import { applyDecorators } from '@nestjs/common';
 import {
+  DEFAULT_FORECAST_SETTINGS,
   DEFAULT_HEALTH_SETTINGS,
+  FORECAST_MODES,
+  ForecastMode,
   DEFAULT_POLICY_SETTINGS,
   HealthSettings,
   parseSchedules,
@@ -218,6 +221,26 @@ export class Settings {
   /** A firing alert not re-notified within this long expires (a lost "resolved" cannot scale forever). */
   @IntSetting('ALERT_TTL_SECONDS', 'number of seconds', 1, 86400)
   ALERT_TTL_SECONDS = 420;
+
+  /**
+   * Predictive pre-scaling (docs/architecture.md §4): `off`; `forecast-only` (the default: the forecast from the
+   * pool's load a day and a week back is logged and shown, never acted on); `on` (a tick's size is the larger of
+   * the reactive size and the forecast: scale-out only). Needs PROMETHEUS_URL.
+   */
+  @IsIn(FORECAST_MODES, { message: `FORECAST_MODE must be one of ${FORECAST_MODES.join(', ')}` })
+  FORECAST_MODE: ForecastMode = DEFAULT_FORECAST_SETTINGS.mode;
+
+  /** The forecast sizes for the peak load x (1 + this). */
+  @FractionSetting('FORECAST_MARGIN', 0, 1)
+  FORECAST_MARGIN = DEFAULT_FORECAST_SETTINGS.margin;
+
+  /** How far ahead of the same time a day (a week) ago the forecast looks: at least boot + warm-up + a tick. */
+  @IntSetting('FORECAST_LEAD_SECONDS', 'number of seconds', 60, 7200)
+  FORECAST_LEAD_SECONDS = DEFAULT_FORECAST_SETTINGS.leadSeconds;
+
+  /** The utilisation the forecast sizes the pool for (the peak of the window, so above TARGET_UTILIZATION). */
+  @FractionSetting('FORECAST_TARGET_UTILIZATION', 0.1, 0.95)
+  FORECAST_TARGET_UTILIZATION = DEFAULT_FORECAST_SETTINGS.targetUtilisation;
 
   /** Optional: read the pool utilisation fresh from this Prometheus at each decision. */
   @OptionalUrlSetting('PROMETHEUS_URL', 'http://prometheus:9090')

@@ -12,6 +12,8 @@ import { ScalingService } from '../scaling/scaling.service';
 import { SignalStore } from '../scaling/signal-store';
 import { StateFile } from '../scaling/state-file.service';
 import { UtilisationReader } from '../scaling/utilisation-reader';
+import { ForecastReader } from '../scaling/forecast-reader';
+import { PrometheusQuery } from '../scaling/prometheus-query';
 import { StatusHistory } from '../status/status-history.service';
 
 /**
@@ -31,6 +33,7 @@ export class PoolScope {
   readonly discovery: DiscoveryService;
   readonly health: MemberHealthService;
   readonly utilisation: UtilisationReader;
+  readonly forecast: ForecastReader;
   readonly calls: ScaleCalls;
   readonly scaling: ScalingService;
   readonly history: StatusHistory;
@@ -55,6 +58,11 @@ export class PoolScope {
     this.discovery = new DiscoveryService(settings, exoscale, metrics);
     this.health = new MemberHealthService(settings, exoscale);
     this.utilisation = new UtilisationReader(settings, selectByLabel ? config.name : null);
+    this.forecast = new ForecastReader(
+      settings,
+      new PrometheusQuery(settings),
+      selectByLabel ? config.name : null,
+    );
     const executor = new ScaleExecutor(settings, exoscale);
     this.calls = new ScaleCalls(
       settings,
@@ -76,6 +84,7 @@ export class PoolScope {
       this.utilisation,
       this.health,
       this.calls,
+      this.forecast,
     );
     this.history = new StatusHistory(settings, this.discovery, this.scaling);
   }

@@ -121,6 +121,18 @@ export class PoolService {
       dryRun: settings.DRY_RUN,
       lastDecision: decisions.latest() ?? null,
       ...(settings.schedules.length > 0 ? { schedules: this.schedules(scope, now / 1000) } : {}),
+      ...(scaling.lastForecast
+        ? {
+            forecast: {
+              mode: scaling.lastForecast.mode,
+              size: scaling.lastForecast.forecastSize,
+              load: scaling.lastForecast.forecastLoad,
+              source: scaling.lastForecast.source,
+              reason: scaling.lastForecast.reason.text,
+              at: iso(scaling.lastForecast.at),
+            },
+          }
+        : {}),
     };
   }
 }

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 
 import { ExoscaleClient, InstancePool } from '@app/exoscale-client';
 import {
+  applyForecast,
   decideScaling,
   Decision,
   Direction,
@@ -22,6 +23,7 @@ import { AlertSeen, DecisionEntry, DecisionLogService, EntryOutcome, Trigger } f
 import { Mutex } from './mutex';
 import { ScaleCalls } from './scale-calls';
 import { describeError } from './scale-executor';
+import { ForecastReader } from './forecast-reader';
 import { ReplacementRunner } from './replacement';
 import { ReplacementState, ScaleRecord } from './scale-record';
 import { SignalStore } from './signal-store';
@@ -100,11 +102,17 @@ export class ScalingService {
     private readonly utilisation: UtilisationReader,
     private readonly health: MemberHealthService,
     private readonly calls: ScaleCalls,
+    private readonly forecast: ForecastReader,
   ) {}
 
   /** The pool as last read (or as last scaled), for the status page. */
   get lastPool(): ScaleCalls['lastPool'] {
     return this.calls.lastPool;
+  }
+
+  /** The last forecast (predictive pre-scaling), for the status page; null with FORECAST_MODE=off. */
+  get lastForecast(): ForecastReader['last'] {
+    return this.forecast.last;
   }
 
   /** A member's replacement in progress, if any. */
@@ -373,7 +381,7 @@ export class ScalingService {
         ? 1
         : 0;
     const bounds = this.effectiveBounds(pool, now);
-    const decision: Decision = decideScaling({
+    const reactive: Decision = decideScaling({
       now,
       request,
       pool: { size: pool.size - surge, state: pool.state },
@@ -390,6 +398,11 @@ export class ScalingService {
       lastScaledAt: this.calls.lastScaledAt,
       settings: { ...this.settings.policySettings, bounds },
     });
+    // Predictive pre-scaling: only a tick's decision, scale-out only (libs/scaling-policy's applyForecast).
+    const decision =
+      request.kind === 'tick' && this.settings.FORECAST_MODE !== 'off' && this.settings.PROMETHEUS_URL
+        ? applyForecast(reactive, await this.forecast.read(bounds, now), request)
+        : reactive;
     const common = {
       pool: { size: pool.size, state: pool.state },
       decision: decision.outcome,

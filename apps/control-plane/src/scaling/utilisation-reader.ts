@@ -3,18 +3,13 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Measurement } from '@app/scaling-policy';
 
 import { Settings } from '../config/settings';
+import { PrometheusQuery } from './prometheus-query';
 
 /** The recording rules of monitoring/prometheus/rules: the same PromQL the alert rules use. */
 export const UTILISATION_QUERY = 'pool:node_cpu_utilisation:avg';
 export const MEMBERS_QUERY = 'pool:node_cpu_utilisation:members';
 
 export type UtilisationReading = { measurement: Measurement } | { unavailable: string };
-
-interface InstantVector {
-  status: string;
-  data?: { resultType: string; result: { value: [number, string] }[] };
-  error?: string;
-}
 
 /**
  * Reads the pool-average utilisation fresh from Prometheus at decision time (PROMETHEUS_URL). Never throws: a
@@ -28,10 +23,14 @@ export class UtilisationReader {
    * @param pool the value of the `pool` label to select (pools-file mode); null reads the rules' first series, as
    *   a one-pool deployment whose targets may carry no `pool` label does
    */
+  private readonly prometheus: PrometheusQuery;
+
   constructor(
     private readonly settings: Settings,
     private readonly pool: string | null = null,
-  ) {}
+  ) {
+    this.prometheus = new PrometheusQuery(settings);
+  }
 
   get enabled(): boolean {
     return Boolean(this.settings.PROMETHEUS_URL);
@@ -41,8 +40,8 @@ export class UtilisationReader {
     if (!this.settings.PROMETHEUS_URL) return null;
     try {
       const [utilisation, members] = await Promise.all([
-        this.query(this.select(UTILISATION_QUERY)),
-        this.query(this.select(MEMBERS_QUERY)),
+        this.prometheus.scalar(this.select(UTILISATION_QUERY)),
+        this.prometheus.scalar(this.select(MEMBERS_QUERY)),
       ]);
       if (utilisation === null) return { unavailable: `Prometheus has no value for ${UTILISATION_QUERY}` };
       if (utilisation < 0 || utilisation > 1)
@@ -64,19 +63,5 @@ export class UtilisationReader {
 
   private select(series: string): string {
     return this.pool === null ? series : `${series}{pool="${this.pool}"}`;
-  }
-
-  private async query(query: string): Promise<number | null> {
-    const url = new URL('api/v1/query', this.settings.PROMETHEUS_URL!.replace(/\/?$/, '/'));
-    url.searchParams.set('query', query);
-    const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    const body = (await response.json().catch(() => null)) as InstantVector | null;
-    if (!response.ok || body?.status !== 'success')
-      throw new Error(
-        `query ${query} failed: HTTP ${response.status}${body?.error ? ` (${body.error})` : ''}`,
-      );
-    const sample = body.data?.result?.[0]?.value?.[1];
-    const value = sample === undefined ? NaN : Number(sample);
-    return Number.isFinite(value) ? value : null;
   }
 }

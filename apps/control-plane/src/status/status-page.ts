@@ -106,6 +106,9 @@ export const STATUS_PAGE_SCRIPT = `'use strict';
         card('utilisation source', p.readsPrometheus ? 'Prometheus' : 'notifications'),
         card('next tick', clock(pool.nextTickAt)), card('dry run', pool.dryRun ? 'yes' : 'no', pool.dryRun ? 'warm' : ''),
         card('load balancer', pool.loadBalancer ? pool.loadBalancer.healthy + ' / ' + pool.loadBalancer.total + ' healthy' : '-'),
+        ...(pool.forecast ? [
+          card('forecast (' + pool.forecast.mode + ')', pool.forecast.size === null ? 'no history' : pool.forecast.size + ' members (' + pool.forecast.source + ')', pool.forecast.mode === 'on' ? 'warm' : ''),
+        ] : []),
         ...(pool.schedules ? [
           card('scheduled', pool.schedules.active.length === 0 ? 'none active' : pool.schedules.active.map((w) => w.name + (w.min !== undefined ? ' min ' + w.min : '') + (w.max !== undefined ? ' max ' + w.max : '')).join(', '), pool.schedules.active.length > 0 ? 'warm' : ''),
           card('next window', pool.schedules.next ? pool.schedules.next.name + ' at ' + new Date(pool.schedules.next.at).toLocaleString() : '-'),

@@ -255,6 +255,30 @@ export class ScheduleStatusDto {
   configured: BoundsDto;
 }
 
+export class ForecastDto {
+  @ApiProperty({ enum: ['off', 'forecast-only', 'on'], description: 'FORECAST_MODE' })
+  mode: string;
+
+  @ApiProperty({
+    example: 5,
+    nullable: true,
+    description: 'The forecast size (null: no history to forecast from)',
+  })
+  size: number | null;
+
+  @ApiProperty({ example: 3.9, nullable: true, description: "The load forecast, in members' worth of CPU" })
+  load: number | null;
+
+  @ApiProperty({ enum: ['day', 'week', 'both', 'none'], description: 'Which history the forecast came from' })
+  source: string;
+
+  @ApiProperty({ example: 'forecast 5 members for a load of 3.9 (the peak a day back)' })
+  reason: string;
+
+  @ApiProperty({ example: '2026-11-30T10:01:00.000Z', description: 'When the last tick made it' })
+  at: string;
+}
+
 export class PoolStatusDto {
   @ApiProperty({ example: 'a02baf5a-a3e4-49a0-857b-8a08d276c1c0' })
   id: string;
@@ -314,6 +338,13 @@ export class PoolStatusDto {
       'Scheduled capacity, when SCHEDULES is set: the active windows (their bounds are in `bounds`)',
   })
   schedules?: ScheduleStatusDto;
+
+  @ApiPropertyOptional({
+    type: ForecastDto,
+    description:
+      "Predictive pre-scaling (FORECAST_MODE not off, PROMETHEUS_URL set): the last tick's forecast",
+  })
+  forecast?: ForecastDto;
 }
 
 export class LastDecisionDto {

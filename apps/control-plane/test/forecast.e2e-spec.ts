@@ -1,0 +1,117 @@
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import request from 'supertest';
+
+import { ScalingService } from '../src/scaling/scaling.service';
+import { eventually, startApp, TestApp } from './support/app';
+import { FakeExoscale, startFakeExoscale } from './support/fake-exoscale';
+import { freePort } from './support/process';
+
+/**
+ * Predictive pre-scaling against a real Prometheus whose TSDB holds the pool's load of yesterday (backfilled with
+ * promtool from OpenMetrics, as `pool:node_cpu_utilisation:sum` would have been recorded): a peak of 4.2 members'
+ * worth of CPU a day ago, a few minutes ahead of now, and nothing since.
+ */
+describe('predictive pre-scaling (e2e, real Prometheus)', () => {
+  let prometheus: ChildProcess;
+  let prometheusUrl: string;
+  let fake: FakeExoscale;
+  let t: TestApp | undefined;
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cp-forecast-'));
+    const now = Math.floor(Date.now() / 1000);
+    const day = 86_400;
+    const lines = ['# TYPE pool:node_cpu_utilisation:sum gauge'];
+    // From 25 h to 23 h ago, one sample a minute: 0.5, and 4.2 from a day ago to 10 minutes after it.
+    for (let t = now - day - 3600; t <= now - day + 3600; t += 60) {
+      const peak = t >= now - day - 60 && t <= now - day + 600;
+      lines.push(`pool:node_cpu_utilisation:sum ${peak ? 4.2 : 0.5} ${t}`);
+    }
+    lines.push('# EOF');
+    writeFileSync(join(dir, 'history.om'), `${lines.join('\n')}\n`);
+    const backfill = spawnSync(
+      'promtool',
+      ['tsdb', 'create-blocks-from', 'openmetrics', '-q', join(dir, 'history.om'), join(dir, 'data')],
+      { encoding: 'utf8' },
+    );
+    if (backfill.status !== 0) throw new Error(`promtool backfill failed: ${backfill.stderr}`);
+    writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 15s\n');
+    const port = await freePort();
+    prometheusUrl = `http://127.0.0.1:${port}`;
+    prometheus = spawn(
+      'prometheus',
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--storage.tsdb.retention.time=15d',
+      ],
+      { stdio: 'ignore' },
+    );
+    await eventually(
+      async () => {
+        const url = `${prometheusUrl}/api/v1/query?query=${encodeURIComponent('max_over_time(pool:node_cpu_utilisation:sum[7m] offset 23h53m)')}`;
+        const body = (await fetch(url)
+          .then((r) => r.json())
+          .catch(() => null)) as { data?: { result?: unknown[] } } | null;
+        return body?.data?.result?.length ?? 0;
+      },
+      (n) => n > 0,
+      30_000,
+    );
+  });
+  afterAll(() => {
+    prometheus?.kill('SIGTERM');
+  });
+  beforeEach(async () => {
+    fake = await startFakeExoscale({ size: 1 });
+  });
+  afterEach(async () => {
+    await t?.app.close();
+    t = undefined;
+    await fake.close();
+  });
+
+  const start = (mode: string) =>
+    startApp(fake, {
+      PROMETHEUS_URL: prometheusUrl,
+      FORECAST_MODE: mode,
+      POOL_MAX_SIZE: '8',
+      SCALING_POLICY: 'target',
+    });
+
+  it('on: scales out ahead of the load to ceil(4.2 / 0.85) = 5 with the reason Forecast, no alert needed', async () => {
+    t = await start('on');
+    const entry = await t.app.get(ScalingService).tick();
+    expect(entry).toMatchObject({ decision: 'scale', code: 'Forecast', targetSize: 5 });
+    expect(entry.reasons.map((r) => r.code)).toContain('Forecast');
+    await eventually(
+      () => fake.zone.getPool(fake.poolId).size,
+      (size) => size === 5,
+    );
+    const pool = await request(t.app.getHttpServer()).get('/pool').expect(200);
+    expect(pool.body.forecast).toMatchObject({ mode: 'on', size: 5, source: 'day' });
+  });
+
+  it('forecast-only (the default): logs and shows the forecast, changes nothing', async () => {
+    t = await start('forecast-only');
+    const entry = await t.app.get(ScalingService).tick();
+    expect(entry).toMatchObject({ decision: 'none', code: 'NoSignal' });
+    expect(entry.reasons.find((r) => r.code === 'Forecast')?.text).toMatch(/would ask for 5/);
+    expect(fake.zone.getPool(fake.poolId).size).toBe(1);
+    const pool = await request(t.app.getHttpServer()).get('/pool').expect(200);
+    expect(pool.body.forecast).toMatchObject({ mode: 'forecast-only', size: 5, source: 'day' });
+  });
+
+  it('off: no forecast is read or shown', async () => {
+    t = await start('off');
+    const entry = await t.app.get(ScalingService).tick();
+    expect(entry.reasons.map((r) => r.code)).not.toContain('Forecast');
+    const pool = await request(t.app.getHttpServer()).get('/pool').expect(200);
+    expect(pool.body.forecast).toBeUndefined();
+  });
+});
