@@ -60,8 +60,14 @@ export async function inTransaction<T>(
 ): Promise<T> {
   const pooled: PoolClient | null = client instanceof Pool ? await client.connect() : null;
   const tx: ClientBase = pooled ?? (client as ClientBase);
-  // A connection that failed BEGIN or ROLLBACK is not returned to the pool.
+  // A connection that failed BEGIN or ROLLBACK, or died meanwhile, is not returned to the pool.
   let broken: Error | undefined;
+  // A checked-out client has no error listener of the pool's: without one, a connection that dies between two
+  // queries (the server restarting, a terminated backend) would throw its 'error' event at the process.
+  const onError = (error: Error) => {
+    broken = error;
+  };
+  pooled?.on('error', onError);
   try {
     try {
       await tx.query('BEGIN');
@@ -80,6 +86,7 @@ export async function inTransaction<T>(
       throw error;
     }
   } finally {
+    pooled?.off('error', onError);
     pooled?.release(broken ?? false);
   }
 }

@@ -98,14 +98,14 @@ export class FileStateStore implements StateStore {
     return join(this.dir, `${key}.inbox`);
   }
 
-  load<T = JsonValue>(key: string): Promise<Versioned<T> | null> {
+  async load<T = JsonValue>(key: string): Promise<Versioned<T> | null> {
     return this.serial(key, async () => {
       const envelope = await this.read(key);
       return envelope ? { document: envelope.document as T, version: envelope.version } : null;
     });
   }
 
-  save<T = JsonValue>(key: string, document: T, options: SaveOptions = {}): Promise<number> {
+  async save<T = JsonValue>(key: string, document: T, options: SaveOptions = {}): Promise<number> {
     checkKey(key);
     checkExpectedVersion(options.expectedVersion);
     return this.serial(key, async () => {
@@ -118,7 +118,7 @@ export class FileStateStore implements StateStore {
     });
   }
 
-  append<P = JsonValue>(key: string, payload: P): Promise<string> {
+  async append<P = JsonValue>(key: string, payload: P): Promise<string> {
     checkKey(key);
     return this.serial(key, async () => {
       const id = await this.nextId(key);
@@ -133,7 +133,7 @@ export class FileStateStore implements StateStore {
     });
   }
 
-  pending<P = JsonValue>(key: string): Promise<InboxEntry<P>[]> {
+  async pending<P = JsonValue>(key: string): Promise<InboxEntry<P>[]> {
     checkKey(key);
     return this.serial(key, async () => {
       const appliedThrough = (await this.read(key))?.inboxAppliedThrough ?? 0;
@@ -141,7 +141,7 @@ export class FileStateStore implements StateStore {
     });
   }
 
-  consume<T = JsonValue, P = JsonValue>(
+  async consume<T = JsonValue, P = JsonValue>(
     key: string,
     handler: InboxHandler<T, P>,
     options: ConsumeOptions = {},

@@ -114,6 +114,7 @@ interface LeaseRow {
   epoch: string;
   expires_at: Date;
   taken?: boolean;
+  now?: Date;
 }
 
 interface Term {
@@ -135,9 +136,9 @@ const ACQUIRE = `
            acquired_at = now(), renewed_at = now()
      WHERE name = $1 AND (holder IS NULL OR holder = $2 OR expires_at <= now())
     RETURNING holder, epoch, expires_at)
-  SELECT holder, epoch::text AS epoch, expires_at, true AS taken FROM taken
+  SELECT holder, epoch::text AS epoch, expires_at, true AS taken, now() AS now FROM taken
   UNION ALL
-  SELECT holder, epoch::text, expires_at, false FROM leases
+  SELECT holder, epoch::text, expires_at, false, now() FROM leases
    WHERE name = $1 AND NOT EXISTS (SELECT 1 FROM taken)`;
 
 /** Extends the lease only while holder and epoch still match and it has not expired. */
@@ -149,6 +150,9 @@ const RENEW = `
 const RELEASE = `
   UPDATE leases SET expires_at = now(), renewed_at = now()
    WHERE name = $1 AND holder = $2 AND epoch = $3 AND expires_at > now()`;
+
+const OBSERVE = `SELECT holder, epoch::text AS epoch, expires_at, false AS taken, now() AS now
+  FROM leases WHERE name = $1`;
 
 const CREATE_ROW = `INSERT INTO leases (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`;
 
@@ -275,8 +279,19 @@ export class PostgresLease extends EventEmitter<LeaseEvents> implements Leadersh
         timeout,
       );
     }
-    const row = rows[0];
+    let row = rows[0];
     if (!row) return;
+    if (
+      !row.taken &&
+      (row.holder === null ||
+        row.holder === this.holder ||
+        (row.now !== undefined && row.expires_at <= row.now))
+    ) {
+      // Not taken although it looked free: another contender's acquire committed while ours waited for the row;
+      // the statement's snapshot predates it. Read it again to observe the new holder.
+      const fresh = await this.query<LeaseRow>(OBSERVE, [this.name], timeout);
+      if (fresh[0]) row = fresh[0];
+    }
     this.observe(row);
     if (row.taken && this.running && !this.running.signal.aborted) this.startTerm(Number(row.epoch), sentAt);
   }

@@ -115,7 +115,9 @@ export class PostgresStateStore implements StateStore {
     return rows[0] ? { document: rows[0].document as T, version: Number(rows[0].version) } : null;
   }
 
-  save<T = JsonValue>(key: string, document: T, options: SaveOptions = {}): Promise<number> {
+  async save<T = JsonValue>(key: string, document: T, options: SaveOptions = {}): Promise<number> {
+    checkKey(key);
+    checkExpectedVersion(options.expectedVersion);
     return inTransaction(this.pool, async (tx) => {
       if (options.fence) await checkFence(tx, options.fence);
       return saveDocument(tx, key, document, options.expectedVersion);
@@ -145,7 +147,7 @@ export class PostgresStateStore implements StateStore {
    * waited for; one it deleted meanwhile is skipped), apply them, save the document, delete them, commit. A handler
    * that throws, a conflict or a lost connection leaves both as they were.
    */
-  consume<T = JsonValue, P = JsonValue>(
+  async consume<T = JsonValue, P = JsonValue>(
     key: string,
     handler: InboxHandler<T, P>,
     options: ConsumeOptions = {},
