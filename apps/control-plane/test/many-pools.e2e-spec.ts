@@ -190,6 +190,46 @@ describe('many pools (e2e)', () => {
     ).toEqual(['up']);
   });
 
+  it('a whole notification of a group spread over pools resolves the alerts of a pool it no longer lists', async () => {
+    const groupKey = '{}:{alertname="PoolCpuHigh"}-mixed';
+    await request(server())
+      .post('/webhooks/alertmanager')
+      .send(notification([alert({ pool: 'web' }), alert({ pool: 'worker' })], { groupKey }))
+      .expect(202);
+    expect(fleet().find('worker')!.signals.firing()).toHaveLength(1);
+    // send_resolved off: the worker's alert resolved, the group's next notification lists web's alone.
+    const res = await request(server())
+      .post('/webhooks/alertmanager')
+      .send(notification([alert({ pool: 'web' })], { groupKey }))
+      .expect(202);
+    expect(res.body.pools).toEqual(['web', 'worker']);
+    expect(res.body.changes).toContainEqual(expect.objectContaining({ pool: 'worker', action: 'clear' }));
+    expect(fleet().find('worker')!.signals.firing()).toHaveLength(0);
+    expect(fleet().find('web')!.signals.firing()).toHaveLength(1);
+    // A truncated list resolves nothing it does not show, in any pool.
+    await request(server())
+      .post('/webhooks/alertmanager')
+      .send(notification([alert({ pool: 'web' }), alert({ pool: 'worker' })], { groupKey }))
+      .expect(202);
+    await request(server())
+      .post('/webhooks/alertmanager')
+      .send(notification([alert({ pool: 'web' })], { groupKey, truncatedAlerts: 1 }))
+      .expect(202);
+    expect(fleet().find('worker')!.signals.firing()).toHaveLength(1);
+  });
+
+  it('answers 400 for a pool given twice in the query, on every route that takes one', async () => {
+    for (const path of [
+      '/pool?pool=web&pool=worker',
+      '/pool/events?pool=web&pool=web',
+      '/health?pool=web&pool=x',
+    ])
+      expect(JSON.stringify((await request(server()).get(path).expect(400)).body)).toContain(
+        'pool must be given once',
+      );
+    await request(server()).get('/up?pool=web&pool=worker').expect(400);
+  });
+
   it.each([
     ['an alert naming no pool', () => notification([alert({})]), /names no pool and several are managed/],
     [
@@ -282,7 +322,7 @@ describe('many pools (e2e)', () => {
   it("keeps each pool's state in its own file across a restart", async () => {
     await request(server()).get('/up?pool=web').expect(202);
     await app.close();
-    const saved = JSON.parse(await readFile(join(dir, 'state', 'pools', 'web', 'state.json'), 'utf8'));
+    const saved = JSON.parse(await readFile(join(dir, 'state', 'pools', fake.poolId, 'state.json'), 'utf8'));
     expect(saved.signals.steps.map((s: { direction: string }) => s.direction)).toEqual(['up']);
     await start();
     expect(pending('web')).toEqual({ up: true, down: false });

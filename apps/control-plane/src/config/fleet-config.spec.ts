@@ -59,7 +59,7 @@ describe('loadFleetConfig', () => {
     expect(web.settings.TARGET_UTILIZATION).toBe(0.6);
     expect(web.settings.POOL_MAX_SIZE).toBe(10);
     expect(web.settings.SD_FILE).toBe('/srv/sd/pool-web.json');
-    expect(web.settings.STATE_DIR).toBe('/var/lib/as/pools/web');
+    expect(web.settings.STATE_DIR).toBe(`/var/lib/as/pools/${WEB}`);
     expect(web.settings.poolLabels).toEqual({ pool: 'web' });
     expect(worker.zone).toBe('ch-gva-2');
     expect(worker.settings.apiEndpoint).toBe('https://api-ch-gva-2.exoscale.com/v2');
@@ -96,7 +96,7 @@ describe('loadFleetConfig', () => {
       'pools[1] (b): min must be a whole number between 1 and 1000',
       'pools[2] (c): unknown field "size" (fields: name, id, zone, min, max, settings; settings go under settings:)',
       'pools[2] (c): min (3) must not exceed max (2)',
-      `pools[3] (d): id ${WEB.toUpperCase()} is already managed as pools[0]`,
+      `pools[3] (d): id ${WEB} is already managed as pools[0]`,
       'pools[3] (d): zone must be an Exoscale zone name such as at-vie-1, ch-dk-2 or de-fra-1',
       'pools[4] (b): name "b" is already used by pools[1]',
       expect.stringMatching(/^pools\[5\] \(e\): settings\.LISTEN_PORT is not a per-pool setting/),
@@ -132,5 +132,74 @@ describe('loadFleetConfig', () => {
         throw Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' });
       }),
     ).toThrow('POOLS_FILE /etc/autoscaler/pools.yaml cannot be read (ENOENT)');
+  });
+
+  it("checks the settings between each other with every pool's own values, not the defaults", () => {
+    const fleet = load(
+      [
+        'pools:',
+        `  - {name: a, id: ${WEB}, min: 1, max: 50, settings: {WARMUP_SECONDS: 60, SCALE_IN_UTILIZATION: 0.9}}`,
+      ].join('\n'),
+      {
+        HEALTH_GRACE_SECONDS: '100',
+        TARGET_UTILIZATION: '0.8',
+        SCHEDULES: '[{name: big, start: "0 8 * * *", duration: 1h, min: 20}]',
+      },
+    );
+    expect(fleet.pools[0].settings.healthSettings.graceSeconds).toBe(100);
+    expect(
+      problems(`pools: [{name: a, id: ${WEB}, min: 1, max: 5}]`, { HEALTH_GRACE_SECONDS: '100' }),
+    ).toEqual([
+      'pools[0] (a): HEALTH_GRACE_SECONDS (100) must not be below WARMUP_SECONDS (180): a member still warming up would be judged',
+    ]);
+  });
+
+  it("lists the environment's problems with the file's, each once", () => {
+    expect(
+      problems(`pools: [{name: a, id: ${WEB}, min: 1, max: 5}, {name: b, id: ${WORKER}, min: 9, max: 5}]`, {
+        LISTEN_PORT: '0',
+      }),
+    ).toEqual(['LISTEN_PORT must be between 1 and 65535', 'pools[1] (b): min (9) must not exceed max (5)']);
+  });
+
+  it('refuses a UUID as a name, an empty override, and lower-cases ids', () => {
+    expect(
+      problems(
+        [
+          'pools:',
+          `  - {name: ${WORKER}, id: ${WEB}, min: 1, max: 2}`,
+          `  - {name: b, id: ${WORKER}, min: 1, max: 2, settings: {TARGET_PORT: ""}}`,
+        ].join('\n'),
+      ),
+    ).toEqual([
+      'pools[0] (7a1c8b46-2c4d-4e6f-9a01-23456789abcd): name must not be a UUID (a pool is found by its name or its id)',
+      'pools[1] (b): settings.TARGET_PORT must not be empty (leave it out for the default)',
+    ]);
+    expect(load(`pools: [{name: a, id: " ${WEB.toUpperCase()}", min: 1, max: 2}]`).pools[0].id).toBe(WEB);
+  });
+
+  it('takes YAML anchors from x- fields and merge keys', () => {
+    const fleet = load(
+      [
+        'x-defaults: &defaults {zone: de-fra-1, min: 1, max: 4, settings: {SCALING_POLICY: step}}',
+        'pools:',
+        `  - {<<: *defaults, name: a, id: ${WEB}}`,
+        `  - {<<: *defaults, name: b, id: ${WORKER}, max: 6}`,
+      ].join('\n'),
+    );
+    expect(
+      fleet.pools.map((p) => [p.name, p.zone, p.settings.POOL_MAX_SIZE, p.settings.SCALING_POLICY]),
+    ).toEqual([
+      ['a', 'de-fra-1', 4, 'step'],
+      ['b', 'de-fra-1', 6, 'step'],
+    ]);
+  });
+
+  it('says a directory cannot be read', () => {
+    expect(() =>
+      loadFleetConfig(BASE, () => {
+        throw Object.assign(new Error('EISDIR: illegal operation on a directory'), { code: 'EISDIR' });
+      }),
+    ).toThrow('POOLS_FILE /etc/autoscaler/pools.yaml cannot be read (EISDIR)');
   });
 });

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { isUUID } from 'class-validator';
 import { parse as parseYaml } from 'yaml';
 
-import { loadSettings, POOL_NAME_PATTERN, Settings, SettingsError } from './settings';
+import { checkSettings, loadSettings, POOL_NAME_PATTERN, Settings, SettingsError } from './settings';
 
 /** One managed pool: who it is, and its own settings (the environment's, with the pool's fields and overrides). */
 export interface PoolConfig {
@@ -61,8 +61,8 @@ const MAX_POOLS = 5000;
 
 /** The pool's file_sd file in pools-file mode: one per pool, beside SD_FILE (Prometheus globs `*.json` there). */
 export const poolSdFile = (sdFile: string, name: string) => join(dirname(sdFile), `pool-${name}.json`);
-/** The pool's state directory in pools-file mode. */
-export const poolStateDir = (stateDir: string, name: string) => join(stateDir, 'pools', name);
+/** The pool's state directory in pools-file mode: by its id, so a renamed pool keeps its state. */
+export const poolStateDir = (stateDir: string, id: string) => join(stateDir, 'pools', id);
 
 function scalar(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
@@ -80,8 +80,8 @@ export function loadFleetConfig(
   env: Record<string, string | undefined>,
   readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
 ): FleetConfig {
-  const settings = loadSettings(env);
-  if (!settings.POOLS_FILE) {
+  if (!env.POOLS_FILE?.trim()) {
+    const settings = loadSettings(env);
     return {
       settings,
       source: 'env',
@@ -95,28 +95,34 @@ export function loadFleetConfig(
       ],
     };
   }
-  const file = settings.POOLS_FILE;
-  const problems: string[] = [];
+  // Process-wide settings; the checks between a pool's settings are made per pool, with its own values.
+  const checked = checkSettings(env, { poolChecks: false });
+  const settings = checked.settings;
+  const problems: string[] = [...checked.problems];
+  const global = new Set(checked.problems);
+  const file = settings.POOLS_FILE ?? env.POOLS_FILE!.trim();
   for (const key of SHORTHAND_ONLY) {
     if (env[key] !== undefined && env[key] !== '')
       problems.push(`${key} is the one-pool shorthand: with POOLS_FILE, give each pool's values in the file`);
   }
   let document: unknown;
   try {
-    document = parseYaml(readFile(file), { prettyErrors: true, uniqueKeys: true });
+    document = parseYaml(readFile(file), { prettyErrors: true, uniqueKeys: true, merge: true });
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    const code = (error as { code?: string }).code;
+    const code = (error as { code?: unknown }).code;
     throw new SettingsError([
-      code === 'ENOENT' || code === 'EACCES'
+      ...problems,
+      typeof code === 'string' && /^E[A-Z]+$/.test(code)
         ? `POOLS_FILE ${file} cannot be read (${code})`
         : `POOLS_FILE ${file} is not valid YAML: ${reason}`,
     ]);
   }
   const list = (document as { pools?: unknown } | null)?.pools;
   if (typeof document !== 'object' || document === null || Array.isArray(document))
-    throw new SettingsError([`POOLS_FILE ${file} must be a mapping with a "pools" list`]);
-  const extra = Object.keys(document).filter((k) => k !== 'pools');
+    throw new SettingsError([...problems, `POOLS_FILE ${file} must be a mapping with a "pools" list`]);
+  // Fields named x-... hold YAML anchors for the pools (as in a compose file); anything else is a mistake.
+  const extra = Object.keys(document).filter((k) => k !== 'pools' && !k.startsWith('x-'));
   if (extra.length > 0) problems.push(`POOLS_FILE: unknown top-level field(s) ${extra.join(', ')}`);
   if (!Array.isArray(list) || list.length === 0)
     throw new SettingsError([...problems, `POOLS_FILE ${file} must have a non-empty "pools" list`]);
@@ -130,7 +136,7 @@ export function loadFleetConfig(
       string,
       unknown
     >;
-    const label = `pools[${index}]${typeof entry.name === 'string' ? ` (${entry.name})` : ''}`;
+    const label = `pools[${index}]${typeof entry.name === 'string' ? ` (${JSON.stringify(entry.name).slice(1, -1)})` : ''}`;
     const local: string[] = [];
     if (entry !== raw) {
       problems.push(`${label}: must be a mapping with name, id, min and max`);
@@ -146,9 +152,11 @@ export function loadFleetConfig(
       local.push(
         'name must be 1-63 lowercase letters, digits and dashes, starting and ending with a letter or digit',
       );
+    else if (isUUID(name)) local.push('name must not be a UUID (a pool is found by its name or its id)');
     else if (names.has(name)) local.push(`name "${name}" is already used by pools[${names.get(name)}]`);
     else names.set(name, index);
-    const id = entry.id;
+    // Exoscale's ids are lower case; the API answers 404 for the same id in upper case.
+    const id = typeof entry.id === 'string' ? entry.id.trim().toLowerCase() : entry.id;
     if (typeof id !== 'string' || !isUUID(id)) local.push('id must be the UUID of the instance pool');
     else if (ids.has(id.toLowerCase()))
       local.push(`id ${id} is already managed as pools[${ids.get(id.toLowerCase())}]`);
@@ -177,6 +185,8 @@ export function loadFleetConfig(
             ? JSON.stringify(value)
             : scalar(value);
         if (text === undefined) local.push(`settings.${key} must be a single value`);
+        else if (text.trim() === '')
+          local.push(`settings.${key} must not be empty (leave it out for the default)`);
         else overrides[key] = text;
       }
     }
@@ -193,13 +203,14 @@ export function loadFleetConfig(
         POOL_MIN_SIZE: String(entry.min),
         POOL_MAX_SIZE: String(entry.max),
         SD_FILE: poolSdFile(settings.SD_FILE, name as string),
-        STATE_DIR: poolStateDir(settings.STATE_DIR, name as string),
+        STATE_DIR: poolStateDir(settings.STATE_DIR, id as string),
         ...overrides,
       });
       pools.push({ name: name as string, id: id as string, zone: zone as string, settings: poolSettings });
     } catch (error) {
       if (!(error instanceof SettingsError)) throw error;
-      problems.push(...error.problems.map((p) => `${label}: ${p}`));
+      // A problem of the environment itself is reported once, above, not again for every pool.
+      problems.push(...error.problems.filter((p) => !global.has(p)).map((p) => `${label}: ${p}`));
     }
   });
   if (problems.length > 0) throw new SettingsError(problems);

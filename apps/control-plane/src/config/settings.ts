@@ -381,6 +381,20 @@ function messages(errors: ValidationError[]): string[] {
 
 /** Builds the settings from an environment; throws SettingsError listing every problem, each naming its setting. */
 export function loadSettings(env: Record<string, string | undefined>): Settings {
+  const { settings, problems } = checkSettings(env);
+  if (problems.length > 0) throw new SettingsError(problems);
+  return settings;
+}
+
+/**
+ * The settings of an environment and every problem with them (loadSettings throws them).
+ * @param options.poolChecks false: skip the checks between a pool's settings (bounds, utilisations, warm-up,
+ *   SCHEDULES against the bounds): a pools file's pools make them with their own values
+ */
+export function checkSettings(
+  env: Record<string, string | undefined>,
+  { poolChecks = true }: { poolChecks?: boolean } = {},
+): { settings: Settings; problems: string[] } {
   const raw: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     if (value !== undefined && KNOWN.has(key) && value !== '') raw[key] = value;
@@ -389,18 +403,19 @@ export function loadSettings(env: Record<string, string | undefined>): Settings 
   raw.EXOSCALE_SECRET ??= env.EXOSCALE_API_SECRET ?? '';
   const settings = plainToInstance(Settings, raw, { exposeDefaultValues: true });
   const problems = messages(validateSync(settings, { forbidUnknownValues: false }));
-  if (problems.length === 0 && settings.POOL_MIN_SIZE > settings.POOL_MAX_SIZE) {
+  const pool = problems.length === 0 && poolChecks;
+  if (pool && settings.POOL_MIN_SIZE > settings.POOL_MAX_SIZE) {
     problems.push(
       `POOL_MIN_SIZE (${settings.POOL_MIN_SIZE}) must not exceed POOL_MAX_SIZE (${settings.POOL_MAX_SIZE})`,
     );
   }
-  if (problems.length === 0 && settings.SCALE_IN_UTILIZATION < settings.TARGET_UTILIZATION) {
+  if (pool && settings.SCALE_IN_UTILIZATION < settings.TARGET_UTILIZATION) {
     problems.push(
       `SCALE_IN_UTILIZATION (${settings.SCALE_IN_UTILIZATION}) must not be below TARGET_UTILIZATION (${settings.TARGET_UTILIZATION}): scale-in would undo every scale-out`,
     );
   }
   if (
-    problems.length === 0 &&
+    pool &&
     settings.HEALTH_GRACE_SECONDS !== undefined &&
     settings.HEALTH_GRACE_SECONDS < settings.WARMUP_SECONDS
   ) {
@@ -410,11 +425,12 @@ export function loadSettings(env: Record<string, string | undefined>): Settings 
   }
   if (problems.length === 0) {
     const limits = { minSize: settings.POOL_MIN_SIZE, maxSize: settings.POOL_MAX_SIZE };
-    problems.push(...parseSchedules(settings.SCHEDULES, 'SCHEDULES', limits).problems);
+    problems.push(
+      ...parseSchedules(settings.SCHEDULES, 'SCHEDULES', poolChecks ? limits : undefined).problems,
+    );
   }
   if (Boolean(settings.WEBHOOK_USERNAME) !== Boolean(settings.WEBHOOK_PASSWORD)) {
     problems.push('WEBHOOK_USERNAME and WEBHOOK_PASSWORD must be set together');
   }
-  if (problems.length > 0) throw new SettingsError(problems);
-  return settings;
+  return { settings, problems };
 }

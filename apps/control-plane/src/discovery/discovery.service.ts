@@ -58,6 +58,8 @@ export class DiscoveryService {
     private readonly metrics: MetricsService,
   ) {
     this.writer = new FileSdWriter(settings.SD_FILE);
+    // Exported as 0 from the start (a labelled counter shows no sample until its first increment).
+    metrics.discoveryFailures.inc(settings.poolLabels, 0);
   }
 
   get status(): Readonly<DiscoveryStatus> {

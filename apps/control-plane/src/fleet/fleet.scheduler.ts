@@ -32,7 +32,7 @@ export async function forEachBounded<T>(
 
 /**
  * The fleet's clocks: every SCALING_INTERVAL_SECONDS one tick over all pools, every DISCOVERY_INTERVAL_SECONDS one
- * discovery pass over all pools, POOL_CONCURRENCY pools at a time. A round still running when the next is due is
+ * discovery pass over all pools, zones in parallel and POOL_CONCURRENCY pools of a zone at a time. A round still running when the next is due is
  * not doubled: the due round is skipped and counted (`autoscaler_tick_overruns_total`), so ticks never pile up;
  * every pool keeps its own lock, so a manual action and a tick on one pool never overlap either.
  */
@@ -112,12 +112,26 @@ export class FleetScheduler implements OnApplicationBootstrap, OnApplicationShut
     }
   }
 
-  private forEachPool(work: (scope: PoolScope) => Promise<unknown>, failure: string): Promise<void> {
-    return forEachBounded(
-      this.fleet.all(),
-      this.settings.POOL_CONCURRENCY,
-      async (scope) => void (await work(scope)),
-      (scope, error) => this.logger.error({ msg: failure, pool: scope.name, error: String(error) }),
+  /**
+   * Every pool, zone by zone in parallel and POOL_CONCURRENCY pools at a time within a zone: a slow or unreachable
+   * zone's API holds back only that zone's pools.
+   */
+  private async forEachPool(work: (scope: PoolScope) => Promise<unknown>, failure: string): Promise<void> {
+    const zones = new Map<string, PoolScope[]>();
+    for (const scope of this.fleet.all()) {
+      const list = zones.get(scope.zone);
+      if (list) list.push(scope);
+      else zones.set(scope.zone, [scope]);
+    }
+    await Promise.all(
+      [...zones.values()].map((scopes) =>
+        forEachBounded(
+          scopes,
+          this.settings.POOL_CONCURRENCY,
+          async (scope) => void (await work(scope)),
+          (scope, error) => this.logger.error({ msg: failure, pool: scope.name, error: String(error) }),
+        ),
+      ),
     );
   }
 

@@ -71,7 +71,10 @@ export class Fleet {
    * The pool a request names (by name or id), or the only pool when it names none.
    * @throws NotFoundException for a pool not managed here; BadRequestException when none is named among several
    */
-  resolve(key: string | undefined): PoolScope {
+  resolve(key: unknown): PoolScope {
+    // A query parameter given twice (?pool=a&pool=b) or as an object (?pool[x]=a) reaches here as one.
+    if (key !== undefined && typeof key !== 'string')
+      throw new BadRequestException(['pool must be given once, as ?pool=NAME']);
     if (key !== undefined && key !== '') {
       const scope = this.find(key);
       if (!scope)

@@ -25,7 +25,7 @@ export function exoscaleHint(lastError: string | null): string | null {
  * Each part by its own name, with its last error: `exoscale` (the API answers discovery's calls; with a hint
  * naming the clock when the API refused a request for its time, else the key or the endpoint), `discovery`
  * (the member list is fresh), `sdFile` (the service discovery file could be written), `stateFile` (the
- * state could be saved), `scalingTick` (ticks keep coming). One failing part never shows up as another's failure.
+ * state could be saved), `scalingTick` (ticks keep coming, and the last found the pool). One failing part never shows up as another's failure.
  */
 interface Part {
   up: boolean;
@@ -65,9 +65,14 @@ export function poolParts(scope: PoolScope): Record<string, Part> {
         lastError: state.status.lastError,
       },
     },
+    // Down too when the last tick found no such pool: a wrong id or zone must not look healthy.
     scalingTick: {
-      up: scaling.tickAlive(),
-      details: { lastTickAt: iso(scaling.lastTickAt), nextTickAt: iso(scaling.nextTickAt) },
+      up: scaling.tickAlive() && scaling.poolMissing === null,
+      details: {
+        lastTickAt: iso(scaling.lastTickAt),
+        nextTickAt: iso(scaling.nextTickAt),
+        ...(scaling.poolMissing ? { lastError: scaling.poolMissing } : {}),
+      },
     },
   };
 }
@@ -76,7 +81,7 @@ export function poolParts(scope: PoolScope): Record<string, Part> {
  * Each part by its own name, with its last error: `exoscale` (the API answers discovery's calls; with a hint
  * naming the clock when the API refused a request for its time, else the key or the endpoint), `discovery`
  * (the member list is fresh), `sdFile` (the service discovery file could be written), `stateFile` (the
- * state could be saved), `scalingTick` (ticks keep coming). One failing part never shows up as another's failure.
+ * state could be saved), `scalingTick` (ticks keep coming, and the last found the pool). One failing part never shows up as another's failure.
  * With several pools (or `?pool=`), one entry per pool, named `pool:<name>`, holding its parts; down if any is.
  */
 @ApiTags('operations')
@@ -95,7 +100,7 @@ export class HealthController {
       'Health of each part: exoscale (API), discovery (fresh members), sdFile (writable), scalingTick (alive); 503 if any is down; by pool when several',
   })
   @ApiQuery({ name: 'pool', required: false, description: "One pool's parts (name or id)" })
-  check(@Query('pool') pool?: string) {
+  check(@Query('pool') pool?: string | string[]) {
     if (pool !== undefined || this.fleet.size === 1) {
       const parts = poolParts(this.fleet.resolve(pool));
       return this.health.check(

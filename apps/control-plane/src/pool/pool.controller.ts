@@ -57,8 +57,11 @@ export class PoolHandlers {
     if (hasSize) {
       const { min, max } = scope.scaling.bounds;
       if (body.size! < min || body.size! > max) {
+        const [minName, maxName] = scope.settings.POOLS_FILE
+          ? [`the pool's min=`, 'max=']
+          : ['POOL_MIN_SIZE=', 'POOL_MAX_SIZE='];
         throw new BadRequestException([
-          `size ${body.size} is outside the bounds POOL_MIN_SIZE=${min} and POOL_MAX_SIZE=${max}`,
+          `size ${body.size} is outside the bounds ${minName}${min} and ${maxName}${max}`,
         ]);
       }
     }
@@ -101,7 +104,7 @@ export class PoolController {
   @ApiQuery(POOL_QUERY)
   @ApiOkResponse({ type: PoolStatusDto })
   @ApiBadGatewayResponse({ description: 'The Exoscale API could not be read' })
-  status(@Query('pool') pool?: string): Promise<PoolStatusDto> {
+  status(@Query('pool') pool?: string | string[]): Promise<PoolStatusDto> {
     return this.handlers.status(this.fleet.resolve(pool));
   }
 
@@ -123,7 +126,7 @@ export class PoolController {
     description: 'The pool is not running (a scaling operation is under way): nothing changed',
   })
   @ApiBadGatewayResponse({ description: 'The Exoscale API failed: nothing changed; the reasons say why' })
-  scale(@Body() body: ScaleRequestDto, @Query('pool') pool?: string): Promise<DecisionEntry> {
+  scale(@Body() body: ScaleRequestDto, @Query('pool') pool?: string | string[]): Promise<DecisionEntry> {
     return this.handlers.scale(this.fleet.resolve(pool), body);
   }
 
@@ -132,7 +135,7 @@ export class PoolController {
   @ApiQuery({ name: 'limit', required: false, example: 50 })
   @ApiQuery(POOL_QUERY)
   @ApiOkResponse({ type: [DecisionEntryDto] })
-  events(@Query('limit') limit?: string, @Query('pool') pool?: string): DecisionEntry[] {
+  events(@Query('limit') limit?: string, @Query('pool') pool?: string | string[]): DecisionEntry[] {
     return this.handlers.events(this.fleet.resolve(pool), limit);
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 
-import { ExoscaleClient, InstancePool } from '@app/exoscale-client';
+import { ExoscaleApiError, ExoscaleClient, InstancePool } from '@app/exoscale-client';
 import {
   applyForecast,
   decideScaling,
@@ -88,6 +88,8 @@ export class ScalingService {
   nextTickAt: Date | null = null;
   /** The utilisation the last decision saw (read fresh, or carried by an alert), for the status page. */
   lastUtilisation: { value: number; at: number } | null = null;
+  /** Set when the API answered 404 for the pool (a wrong id or zone), cleared by the next read: the health check. */
+  poolMissing: string | null = null;
   /** When the last tick finished (whatever its outcome), for the health check. */
   lastTickAt: Date | null = null;
   private readonly startedAt = Date.now();
@@ -329,8 +331,11 @@ export class ScalingService {
     try {
       pool = await this.exoscale.getInstancePool(this.settings.EXOSCALE_INSTANCEPOOL_ID);
     } catch (error) {
+      if (error instanceof ExoscaleApiError && error.status === 404)
+        this.poolMissing = `instance pool ${this.settings.EXOSCALE_INSTANCEPOOL_ID} not found in ${this.settings.EXOSCALE_ZONE} (HTTP 404): check the pool's id and zone`;
       return unreadable(error);
     }
+    this.poolMissing = null;
     this.calls.observePool(pool, now);
 
     // A scale call whose outcome is not known yet is settled before anything else is decided.

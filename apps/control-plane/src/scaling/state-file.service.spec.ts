@@ -8,11 +8,11 @@ import { DeliveryLedger } from './delivery-ledger';
 import { SignalStore } from './signal-store';
 import { STATE_FILE_NAME, StateFile } from './state-file.service';
 
-function boot(dir: string) {
+function boot(dir: string, poolId = 'a02baf5a-a3e4-49a0-857b-8a08d276c1c0') {
   const settings = loadSettings({
     EXOSCALE_KEY: 'EXOkey',
     EXOSCALE_SECRET: 'secret',
-    EXOSCALE_INSTANCEPOOL_ID: 'a02baf5a-a3e4-49a0-857b-8a08d276c1c0',
+    EXOSCALE_INSTANCEPOOL_ID: poolId,
     STATE_DIR: dir,
   });
   const signals = new SignalStore(settings);
@@ -111,5 +111,29 @@ describe('StateFile', () => {
       signals: { steps: { source: string }[] };
     };
     expect(saved.signals.steps.map((s) => s.source).sort()).toEqual(['s18', 's19']);
+  });
+  it("sets another pool's state aside instead of settling its scale record against this pool", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'state-'));
+    const first = boot(dir);
+    first.signals.record('up', 'bare');
+    await first.state.save({
+      lastScaledAt: 1,
+      record: {
+        entryId: 1,
+        trigger: 'tick',
+        from: 1,
+        to: 3,
+        calledAt: 1,
+        consumes: ['up'],
+        steps: {},
+        operationId: null,
+      },
+    });
+    const other = boot(dir, 'b13c0a6b-b4f5-4a1a-968c-9b19e387d2d1');
+    expect(other.state.restored.record).toBeNull();
+    expect(other.signals.snapshot()).toEqual({ up: undefined, down: undefined });
+    expect(readdirSync(dir)).toContain(`${STATE_FILE_NAME}.pool-a02baf5a-a3e4-49a0-857b-8a08d276c1c0`);
+    const same = boot(dir, 'B13C0A6B-B4F5-4A1A-968C-9B19E387D2D1');
+    expect(same.state.restored.record).toBeNull();
   });
 });

@@ -62,6 +62,8 @@ interface StateDocument {
   decisions: DecisionEntry[];
   /** Recent webhook deliveries, to recognise a duplicate (see WEBHOOK_DEDUP_SECONDS). */
   deliveries?: DeliverySeen[];
+  /** The instance pool the state is about (absent in files of older versions). */
+  poolId?: string;
 }
 
 export const STATE_FILE_NAME = 'state.json';
@@ -98,6 +100,7 @@ export class StateFile {
   /** What was restored for the scaling service. */
   readonly restored: ScalingMemory = { lastScaledAt: null, record: null };
   private scaling: ScalingMemory = { lastScaledAt: null, record: null };
+  private readonly poolId: string | undefined;
   private writing: Promise<void> | null = null;
   private lastWriteOk = false;
   private again = false;
@@ -109,6 +112,7 @@ export class StateFile {
     private readonly deliveries: DeliveryLedger,
   ) {
     this.path = join(settings.STATE_DIR, STATE_FILE_NAME);
+    this.poolId = settings.EXOSCALE_INSTANCEPOOL_ID?.toLowerCase();
     this.load();
   }
 
@@ -145,6 +149,23 @@ export class StateFile {
       this.logger.warn({
         msg: 'state file is not valid: starting clean; the file is kept aside',
         path: aside,
+      });
+      return;
+    }
+    if (document.poolId !== undefined && this.poolId !== undefined && document.poolId !== this.poolId) {
+      // Another pool's state (EXOSCALE_INSTANCEPOOL_ID changed): its alerts and above all its write-ahead record
+      // must not be settled against this pool.
+      const aside = `${this.path}.pool-${document.poolId}`;
+      try {
+        renameSync(this.path, aside);
+      } catch {
+        // kept where it is; it is overwritten by the next save
+      }
+      this.logger.warn({
+        msg: "the state file is another instance pool's: starting clean; the file is kept aside",
+        path: aside,
+        statePool: document.poolId,
+        pool: this.poolId,
       });
       return;
     }
@@ -196,6 +217,7 @@ export class StateFile {
       scaling: this.scaling,
       decisions: this.decisions.list(PERSISTED_DECISIONS).reverse(),
       deliveries: this.deliveries.toJSON(),
+      ...(this.poolId ? { poolId: this.poolId } : {}),
     };
     try {
       await writeFileAtomically(this.path, `${JSON.stringify(document)}\n`, 0o600);

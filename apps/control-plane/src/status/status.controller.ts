@@ -41,7 +41,7 @@ export class StatusController {
   })
   @ApiQuery(POOL_QUERY)
   @ApiProduces('text/html')
-  page(@Query('pool') pool?: string): string {
+  page(@Query('pool') pool?: string | string[]): string {
     // With several pools, the overview (each pool linking to its page); one pool's page otherwise.
     if (pool === undefined && this.fleet.size > 1) return OVERVIEW_PAGE_HTML;
     if (pool !== undefined) this.fleet.resolve(pool);
@@ -99,7 +99,7 @@ export class StatusController {
   })
   @ApiQuery(POOL_QUERY)
   @ApiProduces('image/svg+xml')
-  chart(@Query('pool') pool?: string): string {
+  chart(@Query('pool') pool?: string | string[]): string {
     const scope = this.fleet.resolve(pool);
     return renderStatusChart({
       now: Date.now() / 1000,
@@ -130,7 +130,7 @@ export class StatusController {
       },
     },
   })
-  historySamples(@Query('pool') pool?: string): HistorySample[] {
+  historySamples(@Query('pool') pool?: string | string[]): HistorySample[] {
     return this.fleet.resolve(pool).history.samples();
   }
 }

@@ -52,8 +52,10 @@ export class WebhookIntakeService {
     const metricSource = request.source === 'any' ? 'bare' : request.source;
     const results: { scope: PoolScope; result: WebhookResultDto }[] = [];
     try {
-      for (const { scope, parsed } of this.route(request))
+      const parts = this.route(request);
+      for (const { scope, parsed } of parts)
         results.push({ scope, result: new PoolIntake(scope, this.fleet.size > 1).apply(request, parsed) });
+      results.push(...this.resolveInAbsentPools(request, parts, results));
     } catch (error) {
       this.metrics.webhooksReceived.inc({
         source: metricSource,
@@ -86,10 +88,54 @@ export class WebhookIntakeService {
     return merge(results, this.fleet.size > 1);
   }
 
+  /**
+   * A whole notification of a group that is not grouped by pool (the alerts of several pools in one group): a pool
+   * holding alerts of the group that the notification no longer lists has had them resolved (send_resolved off),
+   * exactly as within one pool. Not for a truncated list, a duplicate, or a request addressed with ?pool=.
+   */
+  private resolveInAbsentPools(
+    request: IntakeRequest,
+    parts: { scope: PoolScope; parsed?: ParsedPayload }[],
+    results: { scope: PoolScope; result: WebhookResultDto }[],
+  ): { scope: PoolScope; result: WebhookResultDto }[] {
+    const parsed = parts[0]?.parsed;
+    if (this.fleet.size === 1 || request.pool || parsed?.kind !== 'alert-group') return [];
+    const p = parsed.payload;
+    if (!p.groupKey || (p.truncatedAlerts ?? 0) > 0 || results.some(({ result }) => result.duplicateOf))
+      return [];
+    const present = new Set(parts.map((part) => part.scope));
+    const resolved: { scope: PoolScope; result: WebhookResultDto }[] = [];
+    for (const scope of this.fleet.all()) {
+      if (present.has(scope)) continue;
+      const cleared = scope.signals.resolveAbsent(p.groupKey, []);
+      if (cleared.length === 0) continue;
+      resolved.push({
+        scope,
+        result: {
+          status: 'ignored',
+          changes: cleared.map((a) => ({
+            direction: a.direction,
+            action: 'clear' as const,
+            alert: a.alert,
+            id: a.id ?? a.alert,
+            value: null,
+          })),
+          ignored: [],
+          reasons: cleared.map(
+            (a) =>
+              `${a.direction} signal cleared: ${JSON.stringify(a.alert)} (${a.id}) is absent from a whole notification of its group`,
+          ),
+          inForce: [],
+        },
+      });
+    }
+    return resolved;
+  }
+
   /** Which pool each part of the request is for; throws InvalidWebhookError naming the problem. */
   private route(request: IntakeRequest): { scope: PoolScope; parsed?: ParsedPayload }[] {
     const named = request.pool !== undefined && request.pool !== '' ? this.named(request.pool) : undefined;
-    if (request.body === undefined) return [{ scope: named ?? this.only('the request') }];
+    if (request.body === undefined) return [{ scope: named ?? this.only('a bare request') }];
     const parsed = parseWebhookBody(request.body, request.source === 'bare' ? 'any' : request.source);
     if ('errors' in parsed) throw new InvalidWebhookError(parsed.errors);
     if (parsed.kind === 'grafana-legacy') {
@@ -120,7 +166,9 @@ export class WebhookIntakeService {
         const labelled =
           label !== undefined && label !== '' ? this.named(label, `${what}'s pool label`) : undefined;
         const scope = this.agree(named, labelled, what) ?? this.only(what);
-        byScope.set(scope, [...(byScope.get(scope) ?? []), alert]);
+        const list = byScope.get(scope);
+        if (list) list.push(alert);
+        else byScope.set(scope, [alert]);
       } catch (error) {
         if (!(error instanceof InvalidWebhookError)) throw error;
         problems.push(...error.reasons);
@@ -171,7 +219,9 @@ export class WebhookIntakeService {
   private only(what: string): PoolScope {
     if (this.fleet.size === 1) return this.fleet.first();
     throw new InvalidWebhookError([
-      `${what} names no pool and several are managed (${this.fleet.names()}): give the alert the label pool=NAME or call with ?pool=NAME`,
+      what === 'a bare request'
+        ? `a bare request names no pool and several are managed (${this.fleet.names()}): call with ?pool=NAME`
+        : `${what} names no pool and several are managed (${this.fleet.names()}): give the alert the label pool=NAME or call with ?pool=NAME`,
     ]);
   }
 }

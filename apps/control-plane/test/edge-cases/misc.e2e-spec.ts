@@ -131,3 +131,24 @@ describe('edge cases: misc', () => {
     60_000,
   );
 });
+
+describe('a pool id the API does not know (e2e)', () => {
+  it('is not healthy: the tick finds no pool and /health says so, naming the id and zone', async () => {
+    const fake = await startFakeExoscale({ size: 1 });
+    const t = await startApp(fake, { EXOSCALE_INSTANCEPOOL_ID: '0f0e0d0c-0b0a-4090-8070-605040302010' });
+    try {
+      const entry = await t.app.get(ScalingService).tick();
+      expect(entry.code).toBe('PoolUnreadable');
+      const health = await request(t.app.getHttpServer()).get('/health').expect(503);
+      expect(health.body.details.scalingTick).toMatchObject({
+        status: 'down',
+        lastError: expect.stringContaining(
+          'instance pool 0f0e0d0c-0b0a-4090-8070-605040302010 not found in at-vie-1',
+        ),
+      });
+    } finally {
+      await t.app.close();
+      await fake.close();
+    }
+  });
+});
