@@ -202,4 +202,21 @@ describe('loadFleetConfig', () => {
       }),
     ).toThrow('POOLS_FILE /etc/autoscaler/pools.yaml cannot be read (EISDIR)');
   });
+
+  it('takes a discovery mapping, with or without pools of its own', () => {
+    const only = load('discovery: {zones: [at-vie-1, de-fra-1, at-vie-1]}');
+    expect(only.pools).toEqual([]);
+    expect(only.discovery).toEqual({ zones: ['at-vie-1', 'de-fra-1'], intervalSeconds: 60 });
+    const both = load(
+      `discovery: {zones: [at-vie-1], intervalSeconds: 30}\npools: [{name: a, id: ${WEB}, min: 1, max: 2}]`,
+    );
+    expect(both.pools).toHaveLength(1);
+    expect(both.discovery!.intervalSeconds).toBe(30);
+    expect(problems('discovery: {zones: [mars], intervalSeconds: 5, label: x}')).toEqual([
+      'discovery: unknown field "label" (fields: zones, intervalSeconds)',
+      'discovery.zones must be a non-empty list of Exoscale zone names such as at-vie-1',
+      'discovery.intervalSeconds must be a whole number between 10 and 3600',
+      'POOLS_FILE /etc/autoscaler/pools.yaml must have a non-empty "pools" list (or a "discovery" mapping)',
+    ]);
+  });
 });

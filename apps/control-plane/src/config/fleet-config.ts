@@ -22,7 +22,26 @@ export interface FleetConfig {
   pools: PoolConfig[];
   /** `env`: the one-pool shorthand (EXOSCALE_INSTANCEPOOL_ID ...); `file`: POOLS_FILE. */
   source: 'env' | 'file';
+  /** The pools file's `discovery`: pools labelled `autoscaler/enabled=true` in these zones are managed too. */
+  discovery?: PoolDiscoveryConfig;
+  /** The environment the pools' settings were built from (a discovered pool's are built from it too). */
+  env?: Record<string, string | undefined>;
 }
+
+/** Label discovery (like cluster-autoscaler's tag discovery), from the pools file's `discovery:` mapping. */
+export interface PoolDiscoveryConfig {
+  zones: string[];
+  /** How often the zones' pools are listed again. */
+  intervalSeconds: number;
+}
+
+/** The labels label discovery reads on an instance pool. */
+export const DISCOVERY_LABELS = {
+  enabled: 'autoscaler/enabled',
+  name: 'autoscaler/name',
+  min: 'autoscaler/min',
+  max: 'autoscaler/max',
+} as const;
 
 /**
  * The settings a pool may override in the pools file's `settings:` map; the others are process-wide (ports, keys,
@@ -122,10 +141,20 @@ export function loadFleetConfig(
   if (typeof document !== 'object' || document === null || Array.isArray(document))
     throw new SettingsError([...problems, `POOLS_FILE ${file} must be a mapping with a "pools" list`]);
   // Fields named x-... hold YAML anchors for the pools (as in a compose file); anything else is a mistake.
-  const extra = Object.keys(document).filter((k) => k !== 'pools' && !k.startsWith('x-'));
+  const extra = Object.keys(document).filter(
+    (k) => k !== 'pools' && k !== 'discovery' && !k.startsWith('x-'),
+  );
   if (extra.length > 0) problems.push(`POOLS_FILE: unknown top-level field(s) ${extra.join(', ')}`);
-  if (!Array.isArray(list) || list.length === 0)
-    throw new SettingsError([...problems, `POOLS_FILE ${file} must have a non-empty "pools" list`]);
+  const discovery = parseDiscovery((document as { discovery?: unknown }).discovery, problems);
+  if (discovery && (list === undefined || list === null)) {
+    if (problems.length > 0) throw new SettingsError(problems);
+    return { settings, pools: [], source: 'file', discovery, env };
+  }
+  if (!Array.isArray(list) || (list.length === 0 && !discovery))
+    throw new SettingsError([
+      ...problems,
+      `POOLS_FILE ${file} must have a non-empty "pools" list (or a "discovery" mapping)`,
+    ]);
   if (list.length > MAX_POOLS) problems.push(`POOLS_FILE lists ${list.length} pools; at most ${MAX_POOLS}`);
 
   const pools: PoolConfig[] = [];
@@ -195,18 +224,9 @@ export function loadFleetConfig(
       return;
     }
     try {
-      const poolSettings = loadSettings({
-        ...env,
-        POOL_NAME: name as string,
-        EXOSCALE_INSTANCEPOOL_ID: id as string,
-        EXOSCALE_ZONE: zone as string,
-        POOL_MIN_SIZE: String(entry.min),
-        POOL_MAX_SIZE: String(entry.max),
-        SD_FILE: poolSdFile(settings.SD_FILE, name as string),
-        STATE_DIR: poolStateDir(settings.STATE_DIR, id as string),
-        ...overrides,
-      });
-      pools.push({ name: name as string, id: id as string, zone: zone as string, settings: poolSettings });
+      const pool = { name: name as string, id: id as string, zone: zone as string };
+      const bounds = { min: entry.min as number, max: entry.max as number };
+      pools.push({ ...pool, settings: poolSettings(env, settings, pool, bounds, overrides) });
     } catch (error) {
       if (!(error instanceof SettingsError)) throw error;
       // A problem of the environment itself is reported once, above, not again for every pool.
@@ -214,5 +234,104 @@ export function loadFleetConfig(
     }
   });
   if (problems.length > 0) throw new SettingsError(problems);
-  return { settings, pools, source: 'file' };
+  return { settings, pools, source: 'file', ...(discovery ? { discovery } : {}), env };
+}
+
+/**
+ * One pool's settings in pools-file mode: the environment's, with the pool's identity, bounds, files and overrides.
+ * @throws SettingsError naming the settings that are wrong for this pool
+ */
+export function poolSettings(
+  env: Record<string, string | undefined>,
+  settings: Settings,
+  pool: { name: string; id: string; zone: string },
+  bounds: { min: number; max: number },
+  overrides: Record<string, string> = {},
+): Settings {
+  return loadSettings({
+    ...env,
+    POOL_NAME: pool.name,
+    EXOSCALE_INSTANCEPOOL_ID: pool.id,
+    EXOSCALE_ZONE: pool.zone,
+    POOL_MIN_SIZE: String(bounds.min),
+    POOL_MAX_SIZE: String(bounds.max),
+    SD_FILE: poolSdFile(settings.SD_FILE, pool.name),
+    STATE_DIR: poolStateDir(settings.STATE_DIR, pool.id),
+    ...overrides,
+  });
+}
+
+function parseDiscovery(raw: unknown, problems: string[]): PoolDiscoveryConfig | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    problems.push('discovery must be a mapping {zones: [ZONE, ...], intervalSeconds?: SECONDS}');
+    return undefined;
+  }
+  const d = raw as Record<string, unknown>;
+  const before = problems.length;
+  for (const key of Object.keys(d))
+    if (key !== 'zones' && key !== 'intervalSeconds')
+      problems.push(`discovery: unknown field "${key}" (fields: zones, intervalSeconds)`);
+  const zones = d.zones;
+  if (
+    !Array.isArray(zones) ||
+    zones.length === 0 ||
+    !zones.every((z) => typeof z === 'string' && ZONE_PATTERN.test(z))
+  )
+    problems.push('discovery.zones must be a non-empty list of Exoscale zone names such as at-vie-1');
+  const interval = d.intervalSeconds ?? 60;
+  if (typeof interval !== 'number' || !Number.isInteger(interval) || interval < 10 || interval > 3600)
+    problems.push('discovery.intervalSeconds must be a whole number between 10 and 3600');
+  if (problems.length > before) return undefined;
+  return { zones: [...new Set(zones as string[])], intervalSeconds: interval as number };
+}
+
+/** What label discovery makes of one instance pool: not labelled for us, a pool to manage, or why it cannot be. */
+export type LabelledPool =
+  | { kind: 'unlabelled' }
+  | { kind: 'pool'; name: string; id: string; zone: string; min: number; max: number }
+  | { kind: 'invalid'; id: string; problem: string };
+
+/**
+ * Reads an instance pool's labels (DISCOVERY_LABELS): `autoscaler/enabled=true` marks it; `autoscaler/name` (else
+ * the pool's own name, lower-cased, other characters as dashes) names it; `autoscaler/min`/`autoscaler/max` bound it
+ * (default 1 and 10).
+ */
+export function labelledPool(
+  pool: { id: string; name: string; labels: Record<string, string> },
+  zone: string,
+): LabelledPool {
+  const labels = pool.labels ?? {};
+  if ((labels[DISCOVERY_LABELS.enabled] ?? '').trim().toLowerCase() !== 'true') return { kind: 'unlabelled' };
+  const id = pool.id.toLowerCase();
+  const invalid = (problem: string): LabelledPool => ({
+    kind: 'invalid',
+    id,
+    problem: `instance pool ${id} (${JSON.stringify(pool.name)}) in ${zone}: ${problem}`,
+  });
+  const name =
+    labels[DISCOVERY_LABELS.name]?.trim() ||
+    pool.name
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 63)
+      .replace(/-+$/, '');
+  if (!POOL_NAME_PATTERN.test(name) || isUUID(name))
+    return invalid(
+      `${DISCOVERY_LABELS.name} must be 1-63 lowercase letters, digits and dashes (got ${JSON.stringify(name)})`,
+    );
+  const bound = (key: string, fallback: number): number | null => {
+    const text = labels[key];
+    if (text === undefined) return fallback;
+    const n = Number(text.trim());
+    return /^\d+$/.test(text.trim()) && n >= 1 && n <= 1000 ? n : null;
+  };
+  const min = bound(DISCOVERY_LABELS.min, 1);
+  const max = bound(DISCOVERY_LABELS.max, 10);
+  if (min === null) return invalid(`${DISCOVERY_LABELS.min} must be a whole number between 1 and 1000`);
+  if (max === null) return invalid(`${DISCOVERY_LABELS.max} must be a whole number between 1 and 1000`);
+  if (min > max)
+    return invalid(`${DISCOVERY_LABELS.min} (${min}) must not exceed ${DISCOVERY_LABELS.max} (${max})`);
+  return { kind: 'pool', name, id, zone, min, max };
 }

@@ -44,12 +44,22 @@ export class FleetModule {
     const aliases: Provider[] = FIRST_POOL.map(([token, part]) => ({
       provide: token,
       inject: [Fleet],
-      useFactory: (fleet: Fleet) => part(fleet.first()),
+      // Null when label discovery found no pool yet: nothing in the app injects these, only tests of one pool.
+      useFactory: (fleet: Fleet) => (fleet.size > 0 ? part(fleet.first()) : null),
     }));
     return {
       module: FleetModule,
       providers: [
-        { provide: Fleet, inject: [MetricsService], useFactory: (m: MetricsService) => new Fleet(config, m) },
+        {
+          provide: Fleet,
+          inject: [MetricsService],
+          useFactory: async (m: MetricsService) => {
+            const fleet = new Fleet(config, m);
+            // The pools found by their labels are managed from the start (a zone that fails is listed again later).
+            await fleet.discovery?.refresh();
+            return fleet;
+          },
+        },
         FleetScheduler,
         ...aliases,
       ],

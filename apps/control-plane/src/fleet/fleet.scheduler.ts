@@ -70,6 +70,8 @@ export class FleetScheduler implements OnApplicationBootstrap, OnApplicationShut
     });
     void this.discover();
     this.every(this.settings.DISCOVERY_INTERVAL_SECONDS * 1000, () => void this.discover());
+    const labels = this.fleet.discovery;
+    if (labels) this.every(labels.intervalSeconds * 1000, () => void labels.refresh());
     this.every(SAMPLE_SECONDS * 1000, () => {
       for (const scope of this.fleet.all()) scope.history.sample();
     });

@@ -4,6 +4,7 @@ import { ExoscaleClient } from '@app/exoscale-client';
 
 import { FleetConfig } from '../config/fleet-config';
 import { MetricsService } from '../metrics/metrics.service';
+import { PoolDiscovery } from './pool-discovery';
 import { PoolScope } from './pool-scope';
 
 /** API requests time out after this long (the settlement's grace in libs/scaling-policy counts on it). */
@@ -21,36 +22,67 @@ export class Fleet {
   readonly clients = new Map<string, ExoscaleClient>();
   readonly source: FleetConfig['source'];
 
-  constructor(config: FleetConfig, metrics: MetricsService) {
+  constructor(
+    private readonly config: FleetConfig,
+    private readonly metrics: MetricsService,
+  ) {
     this.source = config.source;
-    const { settings } = config;
-    for (const pool of config.pools) {
-      let client = this.clients.get(pool.zone);
-      if (!client) {
-        const zone = pool.zone;
-        // Labelled by zone in pools-file mode; the one-pool shorthand keeps its series as they were.
-        const zoneLabel = config.source === 'file' ? { zone } : {};
-        client = new ExoscaleClient({
-          apiKey: settings.EXOSCALE_KEY,
-          apiSecret: settings.EXOSCALE_SECRET,
-          zone,
-          endpoint: pool.settings.apiEndpoint,
-          timeoutMs: API_TIMEOUT_MS,
-          maxConcurrentRequests: settings.API_CONCURRENCY_PER_ZONE,
-          logger: { warn: (line) => this.logger.warn({ msg: line, zone }) },
-          onRequest: (event) => {
-            metrics.apiRequests.inc({ ...zoneLabel, operation: event.operation, status: event.status });
-            metrics.apiLatency.observe({ ...zoneLabel, operation: event.operation }, event.durationMs / 1000);
-            const peak = this.clients.get(zone)?.concurrency.peak;
-            if (peak !== undefined) metrics.apiInFlightPeak.set(zoneLabel, peak);
-          },
-        });
-        this.clients.set(zone, client);
-      }
-      const scope = new PoolScope(pool, client, metrics, config.source === 'file');
-      this.byName.set(pool.name, scope);
-      this.byId.set(pool.id.toLowerCase(), scope);
-    }
+    for (const pool of config.pools) this.add(pool);
+    this.discovery = config.discovery
+      ? new PoolDiscovery(this, config as FleetConfig & { discovery: NonNullable<FleetConfig['discovery']> })
+      : null;
+  }
+
+  /** Label discovery, when the pools file asks for it. */
+  readonly discovery: PoolDiscovery | null;
+
+  /** The zone's API client (one per zone, created on first use). */
+  clientFor(zone: string, endpoint: string): ExoscaleClient {
+    let client = this.clients.get(zone);
+    if (client) return client;
+    const { settings } = this.config;
+    const metrics = this.metrics;
+    // Labelled by zone in pools-file mode; the one-pool shorthand keeps its series as they were.
+    const zoneLabel = this.config.source === 'file' ? { zone } : {};
+    client = new ExoscaleClient({
+      apiKey: settings.EXOSCALE_KEY,
+      apiSecret: settings.EXOSCALE_SECRET,
+      zone,
+      endpoint,
+      timeoutMs: API_TIMEOUT_MS,
+      maxConcurrentRequests: settings.API_CONCURRENCY_PER_ZONE,
+      logger: { warn: (line) => this.logger.warn({ msg: line, zone }) },
+      onRequest: (event) => {
+        metrics.apiRequests.inc({ ...zoneLabel, operation: event.operation, status: event.status });
+        metrics.apiLatency.observe({ ...zoneLabel, operation: event.operation }, event.durationMs / 1000);
+        const peak = this.clients.get(zone)?.concurrency.peak;
+        if (peak !== undefined) metrics.apiInFlightPeak.set(zoneLabel, peak);
+      },
+    });
+    this.clients.set(zone, client);
+    return client;
+  }
+
+  /** Starts managing a pool (at boot, or found by label discovery). */
+  add(pool: FleetConfig['pools'][number]): PoolScope {
+    const scope = new PoolScope(
+      pool,
+      this.clientFor(pool.zone, pool.settings.apiEndpoint),
+      this.metrics,
+      this.config.source === 'file',
+    );
+    this.byName.set(pool.name, scope);
+    this.byId.set(pool.id.toLowerCase(), scope);
+    this.metrics.pools.set(this.byName.size);
+    return scope;
+  }
+
+  /** Stops managing a pool (label discovery no longer finds it): its state stays on disk. */
+  remove(scope: PoolScope): void {
+    scope.scaling.abort();
+    this.byName.delete(scope.name);
+    this.byId.delete(scope.id.toLowerCase());
+    this.metrics.pools.set(this.byName.size);
   }
 
   /** Every pool, in the configured order. */
@@ -82,6 +114,8 @@ export class Fleet {
       return scope;
     }
     if (this.byName.size === 1) return this.all()[0];
+    if (this.byName.size === 0)
+      throw new NotFoundException(['no pool is managed yet (label discovery found none)']);
     throw new BadRequestException([
       `several pools are managed (${this.names()}): name one with ?pool=NAME or /pools/NAME`,
     ]);

@@ -101,17 +101,36 @@ export class HealthController {
   })
   @ApiQuery({ name: 'pool', required: false, description: "One pool's parts (name or id)" })
   check(@Query('pool') pool?: string | string[]) {
+    const labels = this.fleet.discovery;
+    const discovery = labels
+      ? [
+          () => {
+            const indicator = this.indicators.check('poolDiscovery');
+            const details = {
+              lastSuccessAt: iso(labels.status.lastSuccessAt),
+              lastError: labels.status.lastError,
+              discovered: labels.status.discovered,
+              problems: labels.status.problems,
+            };
+            return labels.status.lastError === null && labels.status.lastSuccessAt
+              ? indicator.up(details)
+              : indicator.down(details);
+          },
+        ]
+      : [];
     if (pool !== undefined || this.fleet.size === 1) {
       const parts = poolParts(this.fleet.resolve(pool));
-      return this.health.check(
-        Object.entries(parts).map(([key, { up, details }]) => () => {
+      return this.health.check([
+        ...Object.entries(parts).map(([key, { up, details }]) => () => {
           const indicator = this.indicators.check(key);
           return up ? indicator.up(details) : indicator.down(details);
         }),
-      );
+        ...(pool === undefined ? discovery : []),
+      ]);
     }
-    return this.health.check(
-      this.fleet.all().map((scope) => () => {
+    return this.health.check([
+      ...discovery,
+      ...this.fleet.all().map((scope) => () => {
         const parts = poolParts(scope);
         const indicator = this.indicators.check(`pool:${scope.name}`);
         const down = Object.entries(parts)
@@ -123,6 +142,6 @@ export class HealthController {
         };
         return down.length === 0 ? indicator.up(details) : indicator.down(details);
       }),
-    );
+    ]);
   }
 }
