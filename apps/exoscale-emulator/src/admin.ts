@@ -28,16 +28,27 @@ const isUtilisation = (u: unknown): u is number => typeof u === 'number' && u >=
  *   POST   /_emulator/members/{id}/hang|resume   stop (SIGSTOP) or resume its process: it lives but answers nothing
  *   POST   /_emulator/members/{id}/state         {"state": "error"|"stopped"|"running"}: its instance state in the API
  *   POST   /_emulator/quota                      {"instance": N}: the organisation's instance quota (-1: unlimited)
+ *   GET    /_emulator/requests[?operation=OP][&since=MS]
+ *                                                the API call log in order of arrival: [{operation, method, path,
+ *                                                status, at, userAgent}] (status 0: no answer yet); `operation` may
+ *                                                be given more than once, `since` keeps calls that arrived at or after
+ *                                                that time (ms since the epoch); admin calls are not in it
  */
 export function adminHandler(deps: {
   fleet: Fleet;
   runtime: ProcessRuntime;
   api: () => EmulatorApiServer;
-}): (request: { method: string; path: string; body: unknown }) => Answer | Promise<Answer> {
+}): (request: {
+  method: string;
+  path: string;
+  body: unknown;
+  query?: URLSearchParams;
+}) => Answer | Promise<Answer> {
   const { fleet } = deps;
   const zone = fleet.zone;
   const virtual = fleet.virtualMembers;
-  return ({ method, path, body }) => {
+  return ({ method, path, body, query = new URLSearchParams() }) => {
+    if (method === 'GET' && path === '/_emulator/requests') return requestLog(deps.api(), query);
     if (method === 'GET' && path === '/_emulator/state') {
       return {
         status: 200,
@@ -142,6 +153,25 @@ export function adminHandler(deps: {
     }
     return { status: 404, body: { message: `no such emulator endpoint: ${method} ${path}` } };
   };
+}
+
+function requestLog(api: EmulatorApiServer, query: URLSearchParams): Answer {
+  const operations = query.getAll('operation');
+  const rawSince = query.get('since');
+  const since = rawSince === null ? 0 : Number(rawSince);
+  if (rawSince !== null && (rawSince.trim() === '' || !Number.isFinite(since)))
+    return { status: 400, body: { message: 'since must be a time in ms since the epoch' } };
+  const calls = api.requests
+    .filter((r) => (operations.length === 0 || operations.includes(r.operation)) && r.at >= since)
+    .map(({ operation, method, path, status, at, userAgent }) => ({
+      operation,
+      method,
+      path,
+      status,
+      at,
+      userAgent,
+    }));
+  return { status: 200, body: calls };
 }
 
 async function createVirtualPools(fleet: Fleet, body: unknown): Promise<Answer> {

@@ -32,15 +32,21 @@ export interface ApiServerOptions {
     method: string;
     path: string;
     body: unknown;
+    query: URLSearchParams;
   }) => { status: number; body: unknown } | Promise<{ status: number; body: unknown }>;
 }
 
+/** One API request (admin requests under `/_emulator/` are not recorded), in order of arrival. */
 export interface RecordedRequest {
   operation: string;
   method: string;
   path: string;
+  /** The answer's status; 0 while the answer is pending (or when the connection was dropped). */
   status: number;
+  /** Arrival time (ms since the epoch). */
   at: number;
+  /** The request's `User-Agent` header ('' when absent): the control plane's leader sends `... epoch/<n>`. */
+  userAgent: string;
 }
 
 type Route = {
@@ -223,9 +229,16 @@ export class EmulatorApiServer {
     const method = req.method ?? 'GET';
     const route = this.routes.find((r) => r.method === method && r.pattern.test(path));
     const operation = route?.operation ?? 'unknown';
-    // Recorded on arrival, so a request whose answer is still delayed is counted too.
-    const record: RecordedRequest = { operation, method, path, status: 0, at: Date.now() };
-    this.requests.push(record);
+    // Recorded on arrival, so a request whose answer is still delayed is counted too; admin calls are not API calls.
+    const record: RecordedRequest = {
+      operation,
+      method,
+      path,
+      status: 0,
+      at: Date.now(),
+      userAgent: req.headers['user-agent'] ?? '',
+    };
+    if (!path.startsWith('/_emulator/')) this.requests.push(record);
     const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       record.status = status;
       const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
@@ -251,7 +264,7 @@ export class EmulatorApiServer {
         return send(400, { message: 'request body is not valid JSON' });
       }
       try {
-        const answer = await this.options.admin({ method, path, body });
+        const answer = await this.options.admin({ method, path, body, query: new URLSearchParams(rawQuery) });
         return send(answer.status, answer.body);
       } catch (error) {
         return send(500, { message: error instanceof Error ? error.message : String(error) });

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { resolve } from 'node:path';
 
-import { ExoscaleClient } from '@app/exoscale-client';
+import { ExoscaleClient, signRequest } from '@app/exoscale-client';
 
 // The built emulator as the local stack runs it: real member processes on 127.0.1.N, the NLB, the signed API.
 const MAIN = resolve(__dirname, '../../../dist/apps/exoscale-emulator/main.js');
@@ -246,6 +246,65 @@ describe('exoscale-emulator (e2e, built)', () => {
     for (const gone of three.members.filter((m) => m.id !== one.members[0].id)) {
       expect(() => process.kill(gone.pid!, 0)).toThrow();
     }
+  });
+
+  it("logs every API call with its User-Agent, so a test can tell which leader's epoch made it (admin)", async () => {
+    type Call = {
+      operation: string;
+      method: string;
+      path: string;
+      status: number;
+      at: number;
+      userAgent: string;
+    };
+    const since = Date.now();
+    const path = `/v2/instance-pool/${poolId}:scale`;
+    const body = JSON.stringify({ size: 2 });
+    const expires = Math.floor(Date.now() / 1000) + 60;
+    const res = await fetch(`http://127.0.0.1:${API_PORT}${path}`, {
+      method: 'PUT',
+      body,
+      headers: {
+        Authorization: signRequest(
+          { method: 'PUT', path, body },
+          { apiKey: KEY, apiSecret: SECRET },
+          expires,
+        ),
+        'Content-Type': 'application/json',
+        'User-Agent': 'exoscale-autoscaler epoch/7',
+      },
+    });
+    expect(res.status).toBe(200);
+    await client.getInstancePool(poolId);
+    const unsigned = await fetch(`http://127.0.0.1:${API_PORT}${path}`, {
+      method: 'PUT',
+      body,
+      headers: { 'User-Agent': 'intruder' },
+    });
+    expect(unsigned.status).toBe(403);
+
+    const log = async (query: string) => {
+      const answer = await fetch(`${ADMIN}/requests?${query}`);
+      expect(answer.status).toBe(200);
+      return (await answer.json()) as Call[];
+    };
+    const scales = await log(`operation=scale-instance-pool&since=${since}`);
+    expect(
+      scales.map(({ method, path: p, status, userAgent }) => ({ method, path: p, status, userAgent })),
+    ).toEqual([
+      { method: 'PUT', path, status: 200, userAgent: 'exoscale-autoscaler epoch/7' },
+      { method: 'PUT', path, status: 403, userAgent: 'intruder' },
+    ]);
+    expect(scales[0].at).toBeGreaterThanOrEqual(since);
+    const both = await log(`operation=scale-instance-pool&operation=get-instance-pool&since=${since}`);
+    expect(both.map((c) => [c.operation, c.userAgent])).toEqual([
+      ['scale-instance-pool', 'exoscale-autoscaler epoch/7'],
+      ['get-instance-pool', 'exoscale-autoscaler'],
+      ['scale-instance-pool', 'intruder'],
+    ]);
+    // Admin calls (this log's own reads included) are not API calls.
+    expect((await log(`since=${since}`)).every((c) => !c.path.startsWith('/_emulator/'))).toBe(true);
+    expect((await fetch(`${ADMIN}/requests?since=soon`)).status).toBe(400);
   });
 
   it('injects API faults on request', async () => {
