@@ -18,4 +18,8 @@ module "autoscaler" {
   create_control_plane_key = var.create_control_plane_key
   scaling_policy           = var.scaling_policy
   pools                    = var.pools
+
+  control_plane_replicas    = var.control_plane_replicas
+  control_plane_second_zone = var.control_plane_second_zone
+  database_plan             = var.database_plan
 }

@@ -15,9 +15,19 @@ output "control_plane_health_url" {
   value       = module.autoscaler.control_plane_health_url
 }
 
+output "control_plane_urls" {
+  description = "Every control-plane replica's status page (the monitoring VM's first); GET /leadership on each tells which one leads"
+  value       = module.autoscaler.control_plane_urls
+}
+
 output "control_plane_url" {
   description = "The control plane's status page (pool, members, alerts, chart, decisions); Swagger UI at /docs (POST /pool/scale with the api_token)"
   value       = module.autoscaler.control_plane_url
+}
+
+output "database_host" {
+  description = "Host of the DBaaS PostgreSQL the replicas share (control_plane_replicas = 2; null otherwise); its password stays in the state"
+  value       = module.autoscaler.database_host
 }
 
 output "deployed_source" {

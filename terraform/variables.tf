@@ -229,3 +229,36 @@ variable "scaling_policy" {
     error_message = "scaling_policy must be target or step."
   }
 }
+
+variable "control_plane_replicas" {
+  description = "Control-plane replicas: 1 (the default: one on the monitoring VM, state in files, exactly the deployment of before) or 2 (a second control-plane VM and an Exoscale DBaaS PostgreSQL for the shared state and the leader lease; only the leader scales)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = contains([1, 2], var.control_plane_replicas)
+    error_message = "control_plane_replicas must be 1 or 2."
+  }
+}
+
+variable "control_plane_second_zone" {
+  description = "Zone of the second control-plane VM when control_plane_replicas is 2, e.g. at-vie-2 beside at-vie-1; empty (the default): zone. The database stays in zone, with the pools."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.control_plane_second_zone == "" || can(regex("^[a-z]{2}-[a-z]{2,4}-[0-9]+$", var.control_plane_second_zone))
+    error_message = "control_plane_second_zone must be empty or an Exoscale zone name such as at-vie-2."
+  }
+}
+
+variable "database_plan" {
+  description = "Plan of the DBaaS PostgreSQL when control_plane_replicas is 2 (exo dbaas type show pg --plans): hobbyist-2 (the default) is one node; a business-* plan adds a standby."
+  type        = string
+  default     = "hobbyist-2"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[0-9]+$", var.database_plan))
+    error_message = "database_plan must be an Exoscale DBaaS plan name such as hobbyist-2 or business-4."
+  }
+}

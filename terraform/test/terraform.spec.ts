@@ -59,13 +59,43 @@ const one = (blocks: Block[] | undefined): Block => {
   return blocks![0];
 };
 const POOL = '6f0b7a35-4f5e-4a53-9d3e-000000000001';
+/** The database template variables with one control-plane replica (control-plane-replicas.tf): all empty. */
+const NO_DATABASE = {
+  replica_id: '',
+  database_service: '',
+  database_zone: '',
+  database_user: '',
+  database_password: '',
+  database_script: '',
+};
 /** The pools file as monitoring.tf passes it (base64 of yamlencode's output). */
 const POOLS_FILE_SAMPLE = Buffer.from(
   'pools:\n- id: 6f0b7a35-4f5e-4a53-9d3e-000000000001\n  max: 5\n  min: 1\n  name: default\n  zone: at-vie-1\n',
 ).toString('base64');
 
-/** Renders a .tftpl the way templatefile() does for plain ${name} interpolations ($${ is a literal ${). */
+/**
+ * Renders a .tftpl with Terraform's own templatefile() (`terraform console` needs no provider), so that directives
+ * such as %{ if } and their ~ whitespace stripping behave exactly as in a plan; without a terraform binary, plain
+ * ${name} interpolations only ($${ is a literal ${).
+ */
 function render(template: string, vars: Record<string, string | number>): string {
+  const used = new Set([...template.matchAll(/(?<!\$)\$\{(\w+)\}/g)].map((m) => m[1]));
+  const missing = [...used].filter((name) => !(name in vars));
+  if (missing.length > 0) throw new Error(`template uses variables that are not passed: ${missing.join(', ')}`);
+  if (!spawnSync('terraform', ['version']).error) {
+    const dir = mkdtempSync(join(tmpdir(), 'tftpl-'));
+    writeFileSync(join(dir, 'template.tftpl'), template);
+    writeFileSync(join(dir, 'vars.json'), JSON.stringify(vars));
+    const result = spawnSync('terraform', ['console', '-no-color'], {
+      cwd: dir,
+      input: 'jsonencode(templatefile("template.tftpl", jsondecode(file("vars.json"))))\n',
+      encoding: 'utf8',
+      env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null', NO_COLOR: '1' },
+    });
+    if (result.status !== 0) throw new Error(`templatefile failed: ${result.stdout}${result.stderr}`);
+    return JSON.parse(JSON.parse(result.stdout.trim()) as string) as string;
+  }
+  if (template.includes('%{')) throw new Error('this template has directives: rendering it needs terraform');
   const unknown = new Set<string>();
   const out = template.replace(/(\$?)\$\{([^}]+)\}/g, (whole, escape: string, name: string) => {
     if (escape) return whole.slice(1);
@@ -159,6 +189,7 @@ describe('resources', () => {
     for (const type of types) expect(REMOVED).not.toContain(type);
     expect(Object.keys(config.resource!).sort()).toEqual([
       'exoscale_compute_instance',
+      'exoscale_dbaas',
       'exoscale_iam_api_key',
       'exoscale_iam_role',
       'exoscale_instance_pool',
@@ -238,10 +269,12 @@ describe('resources', () => {
       '${exoscale_iam_role.control_plane[0].id}',
     );
     const role = resource('exoscale_iam_role', 'control_plane') as {
-      policy: { default_service_strategy: string; services: { compute: { type: string } } };
+      policy: { default_service_strategy: string; services: string };
     };
     expect(role.policy.default_service_strategy).toBe('deny');
-    expect(role.policy.services.compute.type).toBe('rules');
+    // compute always; dbaas (the database look-up of control_plane_replicas = 2) only with two replicas.
+    expect(role.policy.services).toMatch(/^\$\{merge\(\s*\{\s*compute = \{\s*type\s+= "rules"/);
+    expect(role.policy.services).toMatch(/local\.ha \? \{\s*dbaas = \{[\s\S]*local\.database_operations[\s\S]*\} : \{\},\s*\)\}$/);
     const operations = (locals().control_plane_operations as string[]).slice().sort();
 
     // What the control plane calls: client methods used in apps/control-plane/src, mapped to API operation ids.
@@ -363,6 +396,8 @@ describe('resources', () => {
       'control_plane_api_key',
       'control_plane_health_url',
       'control_plane_url',
+      'control_plane_urls',
+      'database_host',
       'deployed_source',
       'grafana_admin_password',
       'grafana_url',
@@ -559,6 +594,7 @@ describe('cloud-init templates', () => {
       webhook_password: 'w'.repeat(32),
       webhook_hmac: 'h'.repeat(48),
       api_token: 't'.repeat(40),
+      ...NO_DATABASE,
     },
   };
 
@@ -743,6 +779,7 @@ describe('deployment from a clone: the git source script', () => {
       webhook_password: 'w'.repeat(32),
       webhook_hmac: 'h'.repeat(48),
       api_token: 't'.repeat(40),
+      ...NO_DATABASE,
     });
     expect(rendered).toContain(`git clone --quiet https://example.com/team/autoscaler.git /opt/autoscaler`);
     expect(rendered).toContain(`checkout --quiet ${head}`);
