@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -5,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 
 import { generateConfigs, localPoolsFile } from './configs';
-import { POOL_ID, stackPools, timingFor, TIMINGS } from './timings';
+import { controlPlaneSettings, replicaSettings } from './stack';
+import { POOL_ID, stackControlPlanes, stackPools, timingFor, TIMINGS } from './timings';
 
 const ROOT = resolve(__dirname, '../../..');
 type Rule = { record?: string; alert?: string; expr: string; for?: string };
@@ -73,5 +75,100 @@ describe('local stack config generation', () => {
       pools: { settings: { SCHEDULES: string } }[];
     };
     expect(withSchedule.pools.map((p) => p.settings.SCHEDULES)).toEqual([schedule, schedule]);
+  });
+
+  it('gives one control plane as before, and two replicas cp-1 on 8090 and cp-2 on 8091', () => {
+    expect(stackControlPlanes(1)).toEqual([
+      { name: 'control-plane', port: 8090, url: 'http://127.0.0.1:8090' },
+    ]);
+    expect(stackControlPlanes(2)).toEqual([
+      { name: 'control-plane-1', replicaId: 'cp-1', port: 8090, url: 'http://127.0.0.1:8090' },
+      { name: 'control-plane-2', replicaId: 'cp-2', port: 8091, url: 'http://127.0.0.1:8091' },
+    ]);
+  });
+
+  it('with two replicas, Alertmanager posts every notification to both and Prometheus scrapes both', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'local-configs-'));
+    const files = generateConfigs(ROOT, dir, TIMINGS.fast, join(dir, 'sd'), stackControlPlanes(2));
+    const am = parse(readFileSync(files.alertmanagerFile, 'utf8')) as {
+      route: { receiver: string };
+      receivers: { name: string; webhook_configs: Record<string, unknown>[] }[];
+    };
+    expect(am.receivers).toHaveLength(1);
+    expect(am.route.receiver).toBe(am.receivers[0].name);
+    expect(am.receivers[0].webhook_configs).toEqual([
+      { url: 'http://127.0.0.1:8090/webhooks/alertmanager', send_resolved: true, max_alerts: 10 },
+      { url: 'http://127.0.0.1:8091/webhooks/alertmanager', send_resolved: true, max_alerts: 10 },
+    ]);
+    const prom = parse(readFileSync(files.prometheusFile, 'utf8')) as {
+      scrape_configs: { job_name: string; static_configs?: { targets: string[] }[] }[];
+    };
+    expect(prom.scrape_configs.find((j) => j.job_name === 'control-plane')!.static_configs).toEqual([
+      { targets: ['127.0.0.1:8090', '127.0.0.1:8091'] },
+    ]);
+    // The same generated files pass the real validators (Debian's packages; scripts/setup.sh installs them).
+    for (const [command, args] of [
+      ['amtool', ['check-config', files.alertmanagerFile]],
+      ['promtool', ['check', 'config', files.prometheusFile]],
+    ] as const) {
+      const result = spawnSync(command, args, { encoding: 'utf8' });
+      if (result.error) throw new Error(`${command} is not installed: run bash scripts/setup.sh`);
+      expect({ command, status: result.status, output: `${result.stdout}${result.stderr}` }).toMatchObject({
+        status: 0,
+      });
+    }
+  });
+
+  it('with one control plane, its config is the one of before (one webhook, one scrape target)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'local-configs-'));
+    const before = generateConfigs(ROOT, dir, TIMINGS.fast, join(dir, 'sd'));
+    const text = (f: string) => readFileSync(f, 'utf8');
+    const am = text(before.alertmanagerFile);
+    const prom = text(before.prometheusFile);
+    const again = generateConfigs(ROOT, dir, TIMINGS.fast, join(dir, 'sd'), stackControlPlanes(1));
+    expect(text(again.alertmanagerFile)).toBe(am);
+    expect(text(again.prometheusFile)).toBe(prom);
+    expect(
+      (parse(am) as { receivers: { webhook_configs: unknown[] }[] }).receivers[0].webhook_configs,
+    ).toHaveLength(1);
+  });
+
+  it('gives each replica its port, name, the database, the lease timings and its own state directory', () => {
+    const base = controlPlaneSettings({
+      credentials: { EXOSCALE_KEY: 'EXOk', EXOSCALE_SECRET: 's' },
+      poolSettings: { EXOSCALE_INSTANCEPOOL_ID: POOL_ID },
+      sdFile: '/d/service-discovery/config.json',
+      stateDir: '/d/state',
+      timing: TIMINGS.fast,
+      policy: 'target',
+    });
+    expect(base).toMatchObject({ LISTEN_PORT: '8090', STATE_DIR: '/d/state', SCALING_INTERVAL_SECONDS: '5' });
+    expect(base).not.toHaveProperty('DATABASE_URL');
+    const [one] = stackControlPlanes(1);
+    expect(replicaSettings(one, TIMINGS.fast, undefined, '/d/state')).toEqual({});
+    const url = 'postgres://autoscaler:pw@127.0.0.1:5433/autoscaler';
+    const [cp1, cp2] = stackControlPlanes(2);
+    expect(replicaSettings(cp2, TIMINGS.fast, url, '/d/state')).toEqual({
+      LISTEN_PORT: '8091',
+      STATE_DIR: '/d/state/cp-2',
+      DATABASE_URL: url,
+      REPLICA_ID: 'cp-2',
+      LEASE_DURATION_SECONDS: '6',
+      LEASE_RENEW_DEADLINE_SECONDS: '4',
+      LEASE_RETRY_PERIOD_SECONDS: '1',
+    });
+    expect(replicaSettings(cp1, TIMINGS.normal, url, '/d/state')).toMatchObject({
+      LISTEN_PORT: '8090',
+      REPLICA_ID: 'cp-1',
+      LEASE_DURATION_SECONDS: '15',
+      LEASE_RENEW_DEADLINE_SECONDS: '10',
+      LEASE_RETRY_PERIOD_SECONDS: '2',
+    });
+    // The control plane's rule: duration > renew deadline > retry period.
+    for (const { lease } of [TIMINGS.fast, TIMINGS.normal, timingFor(true, 30)])
+      expect(
+        lease.durationSeconds > lease.renewDeadlineSeconds &&
+          lease.renewDeadlineSeconds > lease.retryPeriodSeconds,
+      ).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 
+import { awaitLeader, describeLeadership } from './leadership';
 import { OptionError, parseOptions, StackOptions, USAGE } from './options';
 import { StackError } from './readiness';
 import { RunningStack, startStack } from './stack';
@@ -45,11 +46,26 @@ async function main(): Promise<void> {
       ? `${stack.pools.length} pools (${stack.pools.map((p) => p.name).join(', ')}), each ${options.size} within ${options.min}..${options.max}`
       : `pool ${options.size} within ${options.min}..${options.max}`,
     `policy ${options.policy}`,
+    stack.postgres ? `${stack.controlPlanes.length} control planes on PostgreSQL` : '',
   ]
     .filter(Boolean)
     .join(', ');
   console.log(`\nLocal autoscaling stack is up (${mode}):`);
   for (const [name, url] of Object.entries(stack.urls)) console.log(`  ${name.padEnd(width)}  ${url}`);
+  if (stack.postgres) {
+    // The leader may still be taking the lease: wait up to a lease period (and a retry) for one to lead.
+    const { lease } = stack.timing;
+    const { answers, problems } = await awaitLeader(
+      stack.controlPlanes,
+      (lease.durationSeconds + lease.retryPeriodSeconds) * 1000,
+    );
+    console.log('\nLeadership:');
+    for (const answer of answers) console.log(`  ${describeLeadership(answer)}`);
+    for (const problem of problems) console.log(`  (not settled yet: ${problem})`);
+    console.log(
+      `Kill the leader to see the other take over (the launcher restarts a replica that lost its lease, exit 75).`,
+    );
+  }
   if (stack.pools) {
     console.log(
       `\nPut load on one pool:  npm run load -- --pool ${stack.pools[0].name} --clients 8 --duration 300`,

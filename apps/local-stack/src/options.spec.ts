@@ -45,6 +45,13 @@ describe('local stack options', () => {
     const schedule = '[{name: soon, start: "* * * * *", duration: 10m, min: 3}]';
     expect(parse('--schedule', schedule)).toMatchObject({ schedule });
     expect(parse('--pools', '2')).toMatchObject({ pools: 2, size: 2 });
+    expect(parse('--replicas', '2', '--fast')).toMatchObject({ replicas: 2, fast: true });
+    expect(parse('--replicas=1')).toMatchObject({ replicas: 1 });
+    expect(parse('--replicas', '2', '--pools', '2')).toMatchObject({ replicas: 2, pools: 2 });
+  });
+
+  it('leaves --replicas out by default: one control plane on the file store, exactly as before', () => {
+    expect(parse()).not.toHaveProperty('replicas');
   });
 
   it.each([
@@ -67,6 +74,11 @@ describe('local stack options', () => {
     [['--pools', '5'], /--pools must be a whole number between 1 and 4, got "5"/],
     [['--pools', '0'], /--pools must be a whole number between 1 and 4, got "0"/],
     [['--pools', 'two'], /--pools must be a whole number between 1 and 4, got "two"/],
+    [['--replicas', '3'], /--replicas must be a whole number between 1 and 2, got "3"/],
+    [['--replicas', '0'], /--replicas must be a whole number between 1 and 2, got "0"/],
+    [['--replicas', 'two'], /--replicas must be a whole number between 1 and 2, got "two"/],
+    [['--replicas', ''], /--replicas must be a whole number between 1 and 2, got ""/],
+    [['--replicas'], /--replicas/],
   ])('rejects %j naming the option', (argv, message) => {
     expect(() => parse(...argv)).toThrow(OptionError);
     expect(() => parse(...argv)).toThrow(message);

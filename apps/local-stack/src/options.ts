@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 
 import { parseSchedules } from '@app/scaling-policy';
 
+import { MAX_REPLICAS, REPLICA_PORTS } from './timings';
+
 export interface StackOptions {
   fast: boolean;
   min: number;
@@ -19,6 +21,11 @@ export interface StackOptions {
    * (POOLS_FILE); unset: one pool and the control plane's environment shorthand, as before.
    */
   pools?: number;
+  /**
+   * Control planes (1..2). 2: PostgreSQL in `<dir>/pg` and two replicas sharing it (one leader); unset or 1: one
+   * control plane on the file store, as before.
+   */
+  replicas?: number;
   dir: string;
 }
 
@@ -27,7 +34,7 @@ export const MAX_POOLS = 4;
 
 export class OptionError extends Error {}
 
-export const USAGE = `usage: npm start -- [--fast] [--min N] [--max N] [--size N] [--policy target|step] [--boot SECONDS] [--schedule YAML] [--pools N] [--dir DIR]
+export const USAGE = `usage: npm start -- [--fast] [--min N] [--max N] [--size N] [--policy target|step] [--boot SECONDS] [--schedule YAML] [--pools N] [--replicas N] [--dir DIR]
 
   --fast            compress every timing (tick 5 s, scrape 1 s, alerts after 5 s, boot 2 s, one /load = 1 s of CPU)
   --min N           smallest pool size the control plane keeps (default 1)
@@ -39,6 +46,10 @@ export const USAGE = `usage: npm start -- [--fast] [--min N] [--max N] [--size N
                     '[{name: soon, start: "* * * * *", duration: 10m, min: 3}]' (every minute: active at once)
   --pools N         N pools (1..${MAX_POOLS}) named pool-1..pool-N, pool-K behind its own NLB on port 8000+K-1, one
                     control plane given a pools file (<dir>/pools.yml); --min/--max/--size/--schedule apply to each
+  --replicas N      control planes (1..${MAX_REPLICAS}; default 1: the file store, no database). 2: PostgreSQL on
+                    127.0.0.1:${REPLICA_PORTS.postgres} (its cluster in <dir>/pg, kept between runs), replicas cp-1 on :8090
+                    and cp-2 on :${REPLICA_PORTS.controlPlane2} sharing it with one leader, Alertmanager posting to both;
+                    a replica that loses its lease (exit 75) or is killed by a signal is started again
   --dir DIR         where generated configs, state, data and logs go (default .local/)
   --help            this text`;
 
@@ -69,6 +80,7 @@ export function parseOptions(argv: string[], root: string): StackOptions | 'help
         boot: { type: 'string' },
         schedule: { type: 'string' },
         pools: { type: 'string' },
+        replicas: { type: 'string' },
         dir: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -100,6 +112,8 @@ export function parseOptions(argv: string[], root: string): StackOptions | 'help
     if (windows.length === 0) throw new OptionError('--schedule must list at least one window');
   }
   const pools = str('pools') === undefined ? undefined : integer('pools', str('pools'), 1, 1, MAX_POOLS);
+  const replicas =
+    str('replicas') === undefined ? undefined : integer('replicas', str('replicas'), 1, 1, MAX_REPLICAS);
   const dir = str('dir');
   if (dir !== undefined && dir.trim() === '') throw new OptionError('--dir must not be empty');
   return {
@@ -111,6 +125,7 @@ export function parseOptions(argv: string[], root: string): StackOptions | 'help
     ...(boot !== undefined ? { boot } : {}),
     ...(schedule !== undefined ? { schedule } : {}),
     ...(pools !== undefined ? { pools } : {}),
+    ...(replicas !== undefined ? { replicas } : {}),
     dir: resolve(dir ?? resolve(root, '.local')),
   };
 }

@@ -3,18 +3,20 @@ import { createServer } from 'node:net';
 
 export class StackError extends Error {}
 
-/** Polls `probe` until it answers true; fails when the child exits, on interruption, or after the timeout. */
+/** Polls `probe` until it answers true; fails when the process exits, on interruption, or after the timeout. */
 export async function waitFor(
   what: string,
   probe: () => Promise<boolean>,
-  child: ChildProcess,
+  process: ChildProcess | (() => ChildProcess | undefined),
   signal?: AbortSignal,
   timeoutMs = 60000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (signal?.aborted) throw new StackError('interrupted during start-up');
-    if (child.exitCode !== null || child.signalCode !== null)
+    // A getter follows a supervised process across restarts.
+    const child = typeof process === 'function' ? process() : process;
+    if (child && (child.exitCode !== null || child.signalCode !== null))
       throw new StackError(`${what} exited during start-up; see its log`);
     try {
       if (await probe()) return;

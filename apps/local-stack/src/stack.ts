@@ -5,9 +5,23 @@ import { join } from 'node:path';
 
 import { generateConfigs, localPoolsFile } from './configs';
 import { StackOptions } from './options';
+import { LocalPostgres, postgresBinaries, postgresLayout, PostgresLayout } from './postgres';
 import { httpOk, portFree, StackError, waitFor } from './readiness';
 import { Supervisor } from './supervisor';
-import { PORTS, POOL_ID, StackPool, stackPools, Timing, timingFor } from './timings';
+import {
+  PORTS,
+  POOL_ID,
+  REPLICA_PORTS,
+  StackControlPlane,
+  stackControlPlanes,
+  StackPool,
+  stackPools,
+  Timing,
+  timingFor,
+} from './timings';
+
+/** The control plane's exit code when it loses its lease (EX_TEMPFAIL): its supervisor starts it again, clean. */
+export const LEASE_LOST_EXIT_CODE = 75;
 
 export interface RunningStack {
   urls: Record<string, string>;
@@ -15,6 +29,10 @@ export interface RunningStack {
   dir: string;
   /** With --pools: every pool (name, id, NLB port); the pools file is `<dir>/pools.yml`. */
   pools?: StackPool[];
+  /** One, or with --replicas 2 the two replicas (cp-1, cp-2). */
+  controlPlanes: StackControlPlane[];
+  /** With --replicas 2: the stack's PostgreSQL. */
+  postgres?: PostgresLayout;
   stop(): Promise<void>;
   /** Resolves when a process of the stack exits on its own. */
   exited: Promise<{ name: string; code: number | null; signal: NodeJS.Signals | null }>;
@@ -23,11 +41,17 @@ export interface RunningStack {
 const which = (binary: string) =>
   spawnSync('sh', ['-c', `command -v ${binary}`], { encoding: 'utf8' }).stdout.trim() || null;
 
-/** Prometheus and Alertmanager come from Debian's packages: installed here when we can, else the exact command. */
-export function ensureMonitoringBinaries(root: string, log: (line: string) => void): void {
-  const missing = () => ['prometheus', 'prometheus-alertmanager'].filter((b) => !which(b));
+/**
+ * Prometheus and Alertmanager (and, for --replicas 2, PostgreSQL's server) come from Debian's packages: installed
+ * here when we can, else the exact command.
+ */
+export function ensureMonitoringBinaries(root: string, log: (line: string) => void, postgres = false): void {
+  const missing = () => [
+    ...['prometheus', 'prometheus-alertmanager'].filter((b) => !which(b)),
+    ...(postgres && !postgresBinaries() ? ['postgresql'] : []),
+  ];
   if (missing().length === 0) return;
-  const command = 'sudo apt-get update && sudo apt-get install -y prometheus prometheus-alertmanager';
+  const command = `sudo apt-get update && sudo apt-get install -y ${['prometheus', 'prometheus-alertmanager', ...(postgres ? ['postgresql'] : [])].join(' ')}`;
   if (process.getuid?.() !== 0 || !which('apt-get'))
     throw new StackError(`missing ${missing().join(' and ')}; install them with:\n  ${command}`);
   log(`installing ${missing().join(', ')} from Debian's packages ...`);
@@ -46,12 +70,16 @@ export async function startStack(
   { signal, log = console.log }: { signal?: AbortSignal; log?: (line: string) => void } = {},
 ): Promise<RunningStack> {
   const timing = timingFor(options.fast, options.boot);
-  ensureMonitoringBinaries(root, log);
+  const replicas = options.replicas ?? 1;
+  ensureMonitoringBinaries(root, log, replicas > 1);
   if (signal?.aborted) throw new StackError('interrupted during start-up');
   const pools = options.pools === undefined ? undefined : stackPools(options.pools);
+  const controlPlanes = stackControlPlanes(replicas);
   const ports: [string, number][] = [
     ...Object.entries(PORTS),
     ...(pools ?? []).slice(1).map((p): [string, number] => [`NLB of ${p.name}`, p.nlbPort]),
+    ...controlPlanes.slice(1).map((c): [string, number] => [`control plane ${c.replicaId}`, c.port]),
+    ...(replicas > 1 ? [['PostgreSQL', REPLICA_PORTS.postgres] as [string, number]] : []),
   ];
   for (const [name, port] of ports) {
     if (!(await portFree(port)))
@@ -64,7 +92,7 @@ export async function startStack(
   const logDir = join(dir, 'logs');
   mkdirSync(logDir, { recursive: true });
   mkdirSync(sdDir, { recursive: true });
-  const configs = generateConfigs(root, dir, timing, sdDir);
+  const configs = generateConfigs(root, dir, timing, sdDir, controlPlanes);
   const poolsFile = join(dir, 'pools.yml');
   if (pools) writeFileSync(poolsFile, localPoolsFile(pools, options));
   // One pool: the control plane's environment shorthand, exactly as before. Several: the pools file, whose entries
@@ -83,8 +111,15 @@ export async function startStack(
     EXOSCALE_KEY: `EXO${randomBytes(12).toString('hex')}`,
     EXOSCALE_SECRET: randomBytes(32).toString('base64url'),
   };
-  const supervisor = new Supervisor(root, logDir);
+  const supervisor = new Supervisor(root, logDir, (line) => log(`local-stack: ${line}`));
+  let postgres: LocalPostgres | undefined;
+  const stop = async () => {
+    await supervisor.stopAll();
+    await postgres?.stop();
+  };
   try {
+    if (replicas > 1) postgres = await LocalPostgres.start(postgresLayout(dir), log);
+    if (signal?.aborted) throw new StackError('interrupted during start-up');
     const emulator = supervisor.start(
       'exoscale-emulator',
       process.execPath,
@@ -107,36 +142,32 @@ export async function startStack(
     await waitFor('the emulator', httpOk(`http://127.0.0.1:${PORTS.api}/_emulator/state`), emulator, signal);
     if (pools) await checkEmulatedPools(pools);
 
-    const controlPlane = supervisor.start(
-      'control-plane',
-      process.execPath,
-      ['dist/apps/control-plane/main.js'],
-      {
-        ...credentials,
-        EXOSCALE_ZONE: 'at-vie-1',
-        ...poolSettings,
-        EXOSCALE_API_ENDPOINT: `http://127.0.0.1:${PORTS.api}/v2`,
-        LISTEN_HOST: '127.0.0.1',
-        LISTEN_PORT: String(PORTS.controlPlane),
-        SD_FILE: join(sdDir, 'config.json'),
-        STATE_DIR: join(dir, 'state'),
-        TARGET_PORT: '9100',
-        SCALING_INTERVAL_SECONDS: String(timing.tickSeconds),
-        DISCOVERY_INTERVAL_SECONDS: String(timing.discoverySeconds),
-        WARMUP_SECONDS: String(timing.warmupSeconds),
-        ALERT_TTL_SECONDS: String(timing.alertTtlSeconds),
-        WEBHOOK_DEDUP_SECONDS: String(timing.dedupSeconds),
-        SCALING_POLICY: options.policy,
-        // The utilisation is read fresh at each tick, as on the monitoring VM.
-        PROMETHEUS_URL: `http://127.0.0.1:${PORTS.prometheus}`,
-      },
-    );
-    await waitFor(
-      'the control plane',
-      httpOk(`http://127.0.0.1:${PORTS.controlPlane}/health`),
-      controlPlane,
-      signal,
-    );
+    const settings = controlPlaneSettings({
+      credentials,
+      poolSettings,
+      sdFile: join(sdDir, 'config.json'),
+      stateDir: join(dir, 'state'),
+      timing,
+      policy: options.policy,
+    });
+    // One by one: the first replica to answer takes the lease (cp-1: the database is new, no lease lingers).
+    for (const cp of controlPlanes) {
+      supervisor.start(
+        cp.name,
+        process.execPath,
+        ['dist/apps/control-plane/main.js'],
+        { ...settings, ...replicaSettings(cp, timing, postgres?.url, join(dir, 'state')) },
+        // A replica that lost its lease, or was killed (as a failover test does), comes back as a follower; any other
+        // exit is fatal, as with one control plane.
+        postgres ? { restartOn: [LEASE_LOST_EXIT_CODE], restartOnSignal: true } : {},
+      );
+      await waitFor(
+        cp.replicaId ? `the control plane ${cp.replicaId}` : 'the control plane',
+        httpOk(`${cp.url}${cp.replicaId ? '/leadership' : '/health'}`),
+        () => supervisor.current(cp.name),
+        signal,
+      );
+    }
 
     const prometheus = supervisor.start('prometheus', 'prometheus', [
       `--config.file=${configs.prometheusFile}`,
@@ -158,11 +189,11 @@ export async function startStack(
       signal,
     );
   } catch (error) {
-    await supervisor.stopAll();
+    await stop();
     throw error;
   }
 
-  const cp = `http://127.0.0.1:${PORTS.controlPlane}`;
+  const cp = controlPlanes[0].url;
   const perPool: Record<string, string> = pools
     ? {
         ...Object.fromEntries(
@@ -183,7 +214,18 @@ export async function startStack(
     urls: {
       'status page': `${cp}/`,
       ...perPool,
-      'emulated Exoscale API': `http://127.0.0.1:${PORTS.api}/v2  (state: /_emulator/state)`,
+      ...(postgres
+        ? {
+            ...Object.fromEntries(
+              controlPlanes.map((c) => [
+                `control plane ${c.replicaId}`,
+                `${c.url}/  (leadership: /leadership)`,
+              ]),
+            ),
+            PostgreSQL: `postgres://${postgres.layout.role}@127.0.0.1:${postgres.layout.port}/${postgres.layout.database}  (cluster ${postgres.layout.dataDir}, log ${postgres.layout.logFile})`,
+          }
+        : {}),
+      'emulated Exoscale API': `http://127.0.0.1:${PORTS.api}/v2  (state: /_emulator/state, calls: /_emulator/requests)`,
       Prometheus: `http://127.0.0.1:${PORTS.prometheus}/  (targets: /targets, alerts: /alerts)`,
       Alertmanager: `http://127.0.0.1:${PORTS.alertmanager}/`,
       logs: logDir,
@@ -191,8 +233,63 @@ export async function startStack(
     timing,
     dir,
     ...(pools ? { pools } : {}),
-    stop: () => supervisor.stopAll(),
+    controlPlanes,
+    ...(postgres ? { postgres: postgres.layout } : {}),
+    stop,
     exited: supervisor.firstExit(),
+  };
+}
+
+/** What every control plane of the stack is given, whatever its replica. */
+export function controlPlaneSettings(o: {
+  credentials: Record<string, string>;
+  poolSettings: Record<string, string>;
+  sdFile: string;
+  stateDir: string;
+  timing: Timing;
+  policy: string;
+}): Record<string, string> {
+  return {
+    ...o.credentials,
+    EXOSCALE_ZONE: 'at-vie-1',
+    ...o.poolSettings,
+    EXOSCALE_API_ENDPOINT: `http://127.0.0.1:${PORTS.api}/v2`,
+    LISTEN_HOST: '127.0.0.1',
+    LISTEN_PORT: String(PORTS.controlPlane),
+    SD_FILE: o.sdFile,
+    STATE_DIR: o.stateDir,
+    TARGET_PORT: '9100',
+    SCALING_INTERVAL_SECONDS: String(o.timing.tickSeconds),
+    DISCOVERY_INTERVAL_SECONDS: String(o.timing.discoverySeconds),
+    WARMUP_SECONDS: String(o.timing.warmupSeconds),
+    ALERT_TTL_SECONDS: String(o.timing.alertTtlSeconds),
+    WEBHOOK_DEDUP_SECONDS: String(o.timing.dedupSeconds),
+    SCALING_POLICY: o.policy,
+    // The utilisation is read fresh at each tick, as on the monitoring VM.
+    PROMETHEUS_URL: `http://127.0.0.1:${PORTS.prometheus}`,
+  };
+}
+
+/**
+ * What makes a control plane one replica of several: its port, its name in the lease, the shared database and the
+ * lease timings. Every replica writes the same SD file (the leader keeps it current); each keeps its own STATE_DIR.
+ * One control plane (no replica id): nothing, exactly as before.
+ */
+export function replicaSettings(
+  cp: StackControlPlane,
+  timing: Timing,
+  databaseUrl: string | undefined,
+  stateDir: string,
+): Record<string, string> {
+  if (!cp.replicaId || databaseUrl === undefined) return {};
+  return {
+    LISTEN_PORT: String(cp.port),
+    STATE_DIR: join(stateDir, cp.replicaId),
+    DATABASE_URL: databaseUrl,
+    REPLICA_ID: cp.replicaId,
+    LEASE_DURATION_SECONDS: String(timing.lease.durationSeconds),
+    LEASE_RENEW_DEADLINE_SECONDS: String(timing.lease.renewDeadlineSeconds),
+    LEASE_RETRY_PERIOD_SECONDS: String(timing.lease.retryPeriodSeconds),
   };
 }
 

@@ -19,6 +19,8 @@ export interface Timing {
   alertTtlSeconds: number;
   /** Shorter than a repeat, so only a duplicate delivery (a retry) is taken for one (WEBHOOK_DEDUP_SECONDS). */
   dedupSeconds: number;
+  /** With --replicas 2: LEASE_DURATION_SECONDS, LEASE_RENEW_DEADLINE_SECONDS, LEASE_RETRY_PERIOD_SECONDS. */
+  lease: { durationSeconds: number; renewDeadlineSeconds: number; retryPeriodSeconds: number };
 }
 
 export const TIMINGS: Record<'normal' | 'fast', Timing> = {
@@ -39,6 +41,8 @@ export const TIMINGS: Record<'normal' | 'fast', Timing> = {
     warmupSeconds: 90,
     alertTtlSeconds: 180,
     dedupSeconds: 30,
+    // The control plane's defaults, as cluster-autoscaler's and KEDA's Kubernetes lease.
+    lease: { durationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 },
   },
   fast: {
     scrape: '1s',
@@ -57,6 +61,8 @@ export const TIMINGS: Record<'normal' | 'fast', Timing> = {
     warmupSeconds: 8,
     alertTtlSeconds: 30,
     dedupSeconds: 1,
+    // A takeover within about two ticks.
+    lease: { durationSeconds: 6, renewDeadlineSeconds: 4, retryPeriodSeconds: 1 },
   },
 };
 
@@ -80,6 +86,36 @@ export const PORTS = {
   prometheus: 9090,
   alertmanager: 9093,
 } as const;
+/** With --replicas 2: the second control plane's port and the stack's PostgreSQL (loopback only). */
+export const REPLICA_PORTS = { controlPlane2: 8091, postgres: 5433 } as const;
+
+/** Most control planes `--replicas` starts (one leader, the others followers). */
+export const MAX_REPLICAS = 2;
+
+/** One control plane of the stack: its process (and log) name, its REPLICA_ID (the lease holder) and its port. */
+export interface StackControlPlane {
+  name: string;
+  /** Unset with one replica: the file store, no lease, exactly as before. */
+  replicaId?: string;
+  port: number;
+  url: string;
+}
+
+/**
+ * The control planes of `--replicas N`: one is `control-plane` on 8090 as before; two are `control-plane-1` (cp-1)
+ * on 8090 and `control-plane-2` (cp-2) on 8091.
+ */
+export function stackControlPlanes(replicas: number): StackControlPlane[] {
+  const ports = [PORTS.controlPlane, REPLICA_PORTS.controlPlane2];
+  if (replicas === 1) return [{ name: 'control-plane', port: ports[0], url: `http://127.0.0.1:${ports[0]}` }];
+  return ports.slice(0, replicas).map((port, i) => ({
+    name: `control-plane-${i + 1}`,
+    replicaId: `cp-${i + 1}`,
+    port,
+    url: `http://127.0.0.1:${port}`,
+  }));
+}
+
 export const POOL_ID = '6f0b7a35-4f5e-4a53-9d3e-000000000001';
 
 /** One pool of `--pools N`: its name (as in the pools file and the `pool` label), the emulator's id, its NLB. */
