@@ -7,6 +7,7 @@ import { ConfigModule } from './config/config.module';
 import { Settings } from './config/settings';
 import { FleetConfig } from './config/fleet-config';
 import { FleetModule } from './fleet/fleet.module';
+import { HaModule } from './ha/ha.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PoolModule } from './pool/pool.module';
@@ -20,6 +21,7 @@ const FEATURES = [
   PoolModule,
   HealthModule,
   StatusModule,
+  HaModule,
 ];
 
 /** The control plane, built around one validated settings object and the pools it manages. */

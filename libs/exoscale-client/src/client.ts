@@ -35,6 +35,8 @@ export interface ExoscaleClientOptions {
    * to one zone's endpoint.
    */
   maxConcurrentRequests?: number;
+  /** The User-Agent of each request, read when it is sent (e.g. `exoscale-autoscaler epoch/7`); default as shown. */
+  userAgent?: () => string;
   /** Receives one line per retried attempt. Lines never hold credentials. */
   logger?: { warn(message: string): void };
   /** Injected for tests; defaults to a timer. */
@@ -60,13 +62,21 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-interface Call {
+interface Call extends CallOptions {
   operation: string;
   method: 'GET' | 'PUT';
   /** Path below the endpoint, already percent-encoded where needed. */
   path: string;
   query?: Record<string, string>;
   body?: unknown;
+}
+
+/** Per-call limits of a state-changing call (a fenced scale call must end within the lease it was fenced under). */
+export interface CallOptions {
+  /** This call's HTTP timeout (default: the client's). */
+  timeoutMs?: number;
+  /** Attempts for this call (default: the retry policy's). */
+  maxAttempts?: number;
 }
 
 /** A counting semaphore: at most `limit` tasks run at once, the rest wait in arrival order. */
@@ -161,9 +171,10 @@ export class ExoscaleClient {
   }
 
   /** Sets the pool's size (absolute, so a retried call never applies a step twice). */
-  async scaleInstancePool(id: string, size: number): Promise<Operation> {
+  async scaleInstancePool(id: string, size: number, options: CallOptions = {}): Promise<Operation> {
     if (!Number.isInteger(size) || size < 0) throw new TypeError('size must be a non-negative integer');
     const body = await this.request({
+      ...options,
       operation: 'scale-instance-pool',
       method: 'PUT',
       path: `/instance-pool/${segment(id, 'instance pool id')}:scale`,
@@ -172,9 +183,14 @@ export class ExoscaleClient {
     return this.map('scale-instance-pool', () => toOperation(body));
   }
 
-  async evictInstancePoolMembers(id: string, instanceIds: string[]): Promise<Operation> {
+  async evictInstancePoolMembers(
+    id: string,
+    instanceIds: string[],
+    options: CallOptions = {},
+  ): Promise<Operation> {
     if (instanceIds.length === 0) throw new TypeError('instanceIds must not be empty');
     const body = await this.request({
+      ...options,
       operation: 'evict-instance-pool-members',
       method: 'PUT',
       path: `/instance-pool/${segment(id, 'instance pool id')}:evict`,
@@ -311,14 +327,14 @@ export class ExoscaleClient {
     const queryString = keys.map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(query[k])}`).join('&');
     const url = `${new URL(this.endpoint).origin}${path}${queryString ? `?${queryString}` : ''}`;
     const body = call.body === undefined ? undefined : JSON.stringify(call.body);
-    const { maxAttempts } = this.retryPolicy;
+    const maxAttempts = call.maxAttempts ?? this.retryPolicy.maxAttempts;
 
     for (let attempt = 1; ; attempt++) {
       const expires = Math.floor(Date.now() / 1000) + SIGNATURE_LIFETIME_SECONDS;
       const headers: Record<string, string> = {
         Authorization: signRequest({ method: call.method, path, query, body }, this.options, expires),
         Accept: 'application/json',
-        'User-Agent': 'exoscale-autoscaler',
+        'User-Agent': this.options.userAgent?.() ?? 'exoscale-autoscaler',
       };
       if (body !== undefined) headers['Content-Type'] = 'application/json';
 
@@ -326,7 +342,14 @@ export class ExoscaleClient {
       let response: AxiosResponse<string> | undefined;
       let failure: { status: string; message: string } | undefined;
       try {
-        const send = () => this.http.request<string>({ method: call.method, url, data: body, headers });
+        const send = () =>
+          this.http.request<string>({
+            method: call.method,
+            url,
+            data: body,
+            headers,
+            ...(call.timeoutMs !== undefined ? { timeout: call.timeoutMs } : {}),
+          });
         response = await (this.slots ? this.slots.run(send) : send());
       } catch (error) {
         failure = describeTransportError(error);

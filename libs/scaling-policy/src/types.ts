@@ -40,6 +40,8 @@ export const REASON_CODES = [
   'Settling',
   'NotApplied',
   'StateUnwritable',
+  // High availability: this replica is not the leader (any more): the fence refused the scale call's record.
+  'Fenced',
   'Unhealthy',
   'Replace',
   'Replacing',

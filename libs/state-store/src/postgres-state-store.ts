@@ -133,6 +133,12 @@ export class PostgresStateStore implements StateStore {
     return rows[0].id;
   }
 
+  /** The keys whose inbox holds entries not consumed yet: what a leader's consume loop visits. */
+  async pendingKeys(): Promise<string[]> {
+    const { rows } = await this.pool.query<{ key: string }>('SELECT DISTINCT key FROM state_inbox');
+    return rows.map((row) => row.key);
+  }
+
   async pending<P = JsonValue>(key: string): Promise<InboxEntry<P>[]> {
     checkKey(key);
     const { rows } = await this.pool.query<InboxRow>(

@@ -165,6 +165,32 @@ export class Settings {
   @IntSetting('WEBHOOK_DEDUP_SECONDS', 'number of seconds', 0, 3600)
   WEBHOOK_DEDUP_SECONDS = 30;
 
+  /**
+   * High availability (docs/architecture.md §4, "Two replicas"): the PostgreSQL that holds every replica's state and
+   * the leader's lease, e.g. postgres://autoscaler:PASSWORD@db:5432/autoscaler?sslmode=require. Unset: the state
+   * file under STATE_DIR, one process, always the leader. A secret: never logged.
+   */
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// connection URL' })
+  DATABASE_URL?: string;
+
+  /** This replica's name in the lease (`holder`): unique per replica; default `<hostname>/<pid>/<random>`. */
+  @OptionalString()
+  REPLICA_ID?: string;
+
+  /** The lease lasts this long after each renew (database clock). */
+  @IntSetting('LEASE_DURATION_SECONDS', 'number of seconds', 2, 600)
+  LEASE_DURATION_SECONDS = 15;
+
+  /** A leader that could not renew for this long stops acting and exits (75) to be restarted clean. */
+  @IntSetting('LEASE_RENEW_DEADLINE_SECONDS', 'number of seconds', 1, 600)
+  LEASE_RENEW_DEADLINE_SECONDS = 10;
+
+  /** Followers try to take the lease, and the leader renews it, this often. */
+  @IntSetting('LEASE_RETRY_PERIOD_SECONDS', 'number of seconds', 1, 600)
+  LEASE_RETRY_PERIOD_SECONDS = 2;
+
   /** Crash tests only: comma-separated failpoints (scaling/failpoints.ts) at which the process kills itself. */
   @IsOptional()
   @Transform(blankToUndefined)
@@ -427,6 +453,17 @@ export function checkSettings(
     const limits = { minSize: settings.POOL_MIN_SIZE, maxSize: settings.POOL_MAX_SIZE };
     problems.push(
       ...parseSchedules(settings.SCHEDULES, 'SCHEDULES', poolChecks ? limits : undefined).problems,
+    );
+  }
+  if (
+    problems.length === 0 &&
+    !(
+      settings.LEASE_DURATION_SECONDS > settings.LEASE_RENEW_DEADLINE_SECONDS &&
+      settings.LEASE_RENEW_DEADLINE_SECONDS > settings.LEASE_RETRY_PERIOD_SECONDS
+    )
+  ) {
+    problems.push(
+      `LEASE_DURATION_SECONDS (${settings.LEASE_DURATION_SECONDS}) > LEASE_RENEW_DEADLINE_SECONDS (${settings.LEASE_RENEW_DEADLINE_SECONDS}) > LEASE_RETRY_PERIOD_SECONDS (${settings.LEASE_RETRY_PERIOD_SECONDS}) must hold`,
     );
   }
   if (Boolean(settings.WEBHOOK_USERNAME) !== Boolean(settings.WEBHOOK_PASSWORD)) {

@@ -14,6 +14,8 @@ import { SignalStore } from '../scaling/signal-store';
 import { StateFile } from '../scaling/state-file.service';
 import { UtilisationReader } from '../scaling/utilisation-reader';
 import { StatusHistory } from '../status/status-history.service';
+import { loadPoolDocuments, startHa } from '../ha/ha';
+import { LeadershipService } from '../ha/leadership.service';
 import { FleetScheduler } from './fleet.scheduler';
 import { Fleet } from './fleet.service';
 import { PoolScope } from './pool-scope';
@@ -54,16 +56,24 @@ export class FleetModule {
           provide: Fleet,
           inject: [MetricsService],
           useFactory: async (m: MetricsService) => {
-            const fleet = new Fleet(config, m);
+            const ha = await startHa(config.settings);
+            const documents = ha
+              ? await loadPoolDocuments(
+                  ha,
+                  config.pools.map((p) => p.id),
+                )
+              : new Map();
+            const fleet = new Fleet(config, m, ha, documents);
             // The pools found by their labels are managed from the start (a zone that fails is listed again later).
             await fleet.discovery?.refresh();
             return fleet;
           },
         },
         FleetScheduler,
+        LeadershipService,
         ...aliases,
       ],
-      exports: [Fleet, FleetScheduler, ...FIRST_POOL.map(([token]) => token)],
+      exports: [Fleet, FleetScheduler, LeadershipService, ...FIRST_POOL.map(([token]) => token)],
     };
   }
 }

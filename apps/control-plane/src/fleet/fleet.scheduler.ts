@@ -41,6 +41,7 @@ export class FleetScheduler implements OnApplicationBootstrap, OnApplicationShut
   private readonly logger = new Logger(FleetScheduler.name);
   private readonly timers: NodeJS.Timeout[] = [];
   private ticking = false;
+  private tickTimer: NodeJS.Timeout | null = null;
   private discovering = false;
   /** How long the last complete tick over every pool took, in ms (the status overview, the bench). */
   lastTickMs: number | null = null;
@@ -53,21 +54,18 @@ export class FleetScheduler implements OnApplicationBootstrap, OnApplicationShut
 
   onApplicationBootstrap(): void {
     this.metrics.pools.set(this.fleet.size);
-    for (const scope of this.fleet.all()) {
-      if (scope.scaling.unsettled)
-        scope.scaling
-          .settleAtStart()
-          .catch((error: unknown) =>
-            this.logger.error({ msg: 'settling at start failed', pool: scope.name, error: String(error) }),
-          );
-      scope.history.sample();
+    for (const scope of this.fleet.all()) scope.history.sample();
+    // With a state store only the leader ticks: LeadershipService starts the ticks when its term begins.
+    if (!this.fleet.ha) {
+      for (const scope of this.fleet.all())
+        if (scope.scaling.unsettled)
+          scope.scaling
+            .settleAtStart()
+            .catch((error: unknown) =>
+              this.logger.error({ msg: 'settling at start failed', pool: scope.name, error: String(error) }),
+            );
+      this.startTicking();
     }
-    const periodMs = this.settings.SCALING_INTERVAL_SECONDS * 1000;
-    this.setNextTick(periodMs);
-    this.every(periodMs, () => {
-      this.setNextTick(periodMs);
-      void this.tick();
-    });
     void this.discover();
     this.every(this.settings.DISCOVERY_INTERVAL_SECONDS * 1000, () => void this.discover());
     const labels = this.fleet.discovery;
@@ -79,7 +77,27 @@ export class FleetScheduler implements OnApplicationBootstrap, OnApplicationShut
 
   onApplicationShutdown(): void {
     for (const timer of this.timers) clearInterval(timer);
+    this.stopTicking();
     this.fleet.abort();
+  }
+
+  /** Starts the periodic ticks (at boot; with a state store, when this replica's term as leader begins). */
+  startTicking(): void {
+    if (this.tickTimer) return;
+    const periodMs = this.settings.SCALING_INTERVAL_SECONDS * 1000;
+    this.setNextTick(periodMs);
+    this.tickTimer = setInterval(() => {
+      this.setNextTick(periodMs);
+      void this.tick();
+    }, periodMs);
+    this.tickTimer.unref?.();
+  }
+
+  /** Stops the periodic ticks (shutdown; the end of a term). */
+  stopTicking(): void {
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.tickTimer = null;
+    for (const scope of this.fleet.all()) scope.scaling.nextTickAt = null;
   }
 
   /** One tick over every pool; resolves when all are done. A tick still running makes this one a no-op. */

@@ -4,6 +4,9 @@ import { ExoscaleClient } from '@app/exoscale-client';
 
 import { FleetConfig } from '../config/fleet-config';
 import { MetricsService } from '../metrics/metrics.service';
+import { Versioned } from '@app/state-store';
+
+import { HaRuntime, poolKey } from '../ha/ha';
 import { PoolDiscovery } from './pool-discovery';
 import { PoolScope } from './pool-scope';
 
@@ -25,9 +28,13 @@ export class Fleet {
   constructor(
     private readonly config: FleetConfig,
     private readonly metrics: MetricsService,
+    /** High availability (DATABASE_URL): the state store and the lease; null: the state file, one process. */
+    readonly ha: HaRuntime | null = null,
+    /** HA: every pool's stored document, by pool id, read at start. */
+    documents: Map<string, Versioned<unknown> | null> = new Map(),
   ) {
     this.source = config.source;
-    for (const pool of config.pools) this.add(pool);
+    for (const pool of config.pools) this.add(pool, documents.get(pool.id.toLowerCase()) ?? null);
     this.discovery = config.discovery
       ? new PoolDiscovery(this, config as FleetConfig & { discovery: NonNullable<FleetConfig['discovery']> })
       : null;
@@ -51,6 +58,12 @@ export class Fleet {
       endpoint,
       timeoutMs: API_TIMEOUT_MS,
       maxConcurrentRequests: settings.API_CONCURRENCY_PER_ZONE,
+      // HA: the leader's calls carry its epoch, so a call log shows which term made each call.
+      userAgent: () => {
+        const lease = this.ha?.lease;
+        const epoch = lease?.isLeader() ? lease.state().epoch : null;
+        return epoch === null ? 'exoscale-autoscaler' : `exoscale-autoscaler epoch/${epoch}`;
+      },
       logger: { warn: (line) => this.logger.warn({ msg: line, zone }) },
       onRequest: (event) => {
         metrics.apiRequests.inc({ ...zoneLabel, operation: event.operation, status: event.status });
@@ -63,13 +76,17 @@ export class Fleet {
     return client;
   }
 
-  /** Starts managing a pool (at boot, or found by label discovery). */
-  add(pool: FleetConfig['pools'][number]): PoolScope {
+  /**
+   * Starts managing a pool (at boot, or found by label discovery).
+   * @param initial HA: the pool's document as stored (null: none yet); ignored with the state file
+   */
+  add(pool: FleetConfig['pools'][number], initial: Versioned<unknown> | null = null): PoolScope {
     const scope = new PoolScope(
       pool,
       this.clientFor(pool.zone, pool.settings.apiEndpoint),
       this.metrics,
       this.config.source === 'file',
+      this.ha ? { store: this.ha.store, key: poolKey(pool.id), lease: this.ha.lease, initial } : undefined,
     );
     this.byName.set(pool.name, scope);
     this.byId.set(pool.id.toLowerCase(), scope);
@@ -92,6 +109,11 @@ export class Fleet {
 
   get size(): number {
     return this.byName.size;
+  }
+
+  /** The pool whose state store key is `key` (HA: `pool:<id>`), or undefined. */
+  byKey(key: string): PoolScope | undefined {
+    return key.startsWith('pool:') ? this.byId.get(key.slice('pool:'.length)) : undefined;
   }
 
   /** The pool named `key` (its name, or its UUID), or undefined. */

@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 
 import { FleetConfig, labelledPool, poolSettings, PoolDiscoveryConfig } from '../config/fleet-config';
 import { SettingsError } from '../config/settings';
+import { poolKey } from '../ha/ha';
 import type { Fleet } from './fleet.service';
 import type { PoolScope } from './pool-scope';
 
@@ -91,10 +92,12 @@ export class PoolDiscovery {
         }
         try {
           const pool = { name: found.name, id: found.id, zone };
-          const scope = this.fleet.add({
+          const config = {
             ...pool,
             settings: poolSettings(env, settings, pool, { min: found.min, max: found.max }),
-          });
+          };
+          const stored = this.fleet.ha ? await this.fleet.ha.store.load(poolKey(found.id)) : null;
+          const scope = this.fleet.add(config, stored);
           this.mine.set(found.id, scope);
           this.logger.log({
             msg: 'pool found by its labels: managed from now on',
@@ -103,8 +106,9 @@ export class PoolDiscovery {
             zone,
           });
         } catch (error) {
-          if (!(error instanceof SettingsError)) throw error;
-          problems.push(...error.problems.map((p) => `instance pool ${found.id} in ${zone}: ${p}`));
+          if (error instanceof SettingsError)
+            problems.push(...error.problems.map((p) => `instance pool ${found.id} in ${zone}: ${p}`));
+          else errors.push(`${zone}: ${found.id}: ${error instanceof Error ? error.message : String(error)}`);
         }
       }
     }

@@ -1,4 +1,5 @@
 import { ExoscaleClient } from '@app/exoscale-client';
+import { Versioned } from '@app/state-store';
 
 import { PoolConfig } from '../config/fleet-config';
 import { DiscoveryService } from '../discovery/discovery.service';
@@ -10,7 +11,7 @@ import { ScaleCalls } from '../scaling/scale-calls';
 import { ScaleExecutor } from '../scaling/scale-executor';
 import { ScalingService } from '../scaling/scaling.service';
 import { SignalStore } from '../scaling/signal-store';
-import { StateFile } from '../scaling/state-file.service';
+import { StateFile, StoreBacking } from '../scaling/state-file.service';
 import { UtilisationReader } from '../scaling/utilisation-reader';
 import { ForecastReader } from '../scaling/forecast-reader';
 import { PrometheusQuery } from '../scaling/prometheus-query';
@@ -44,6 +45,8 @@ export class PoolScope {
     metrics: MetricsService,
     /** Pools-file mode: Prometheus series are selected by the `pool` label (one-pool mode reads them unfiltered). */
     selectByLabel: boolean,
+    /** High availability: the pool's state in the state store instead of the state file. */
+    backing?: StoreBacking,
   ) {
     const settings = config.settings;
     this.name = config.name;
@@ -54,7 +57,7 @@ export class PoolScope {
     this.log = new DecisionLogService();
     this.log.poolName = config.name;
     this.deliveries = new DeliveryLedger(settings);
-    this.state = new StateFile(settings, this.signals, this.log, this.deliveries);
+    this.state = new StateFile(settings, this.signals, this.log, this.deliveries, backing);
     this.discovery = new DiscoveryService(settings, exoscale, metrics);
     this.health = new MemberHealthService(settings, exoscale);
     this.utilisation = new UtilisationReader(settings, selectByLabel ? config.name : null);
@@ -87,6 +90,13 @@ export class PoolScope {
       this.forecast,
     );
     this.history = new StatusHistory(settings, this.discovery, this.scaling);
+  }
+
+  /** HA: replaces what is in memory with the stored state (a follower's refresh; a new leader's start). */
+  reload(stored: Versioned<unknown> | null): void {
+    if (!stored) return;
+    this.state.reload(stored);
+    this.calls.reload();
   }
 
   /** One discovery pass, then one read of the members' health (the NLB's checks). */

@@ -4,6 +4,7 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs
 
 import { PartStatus } from '../discovery/discovery.service';
 import { Fleet } from '../fleet/fleet.service';
+import { LeadershipService } from '../ha/leadership.service';
 import { PoolScope } from '../fleet/pool-scope';
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
@@ -91,6 +92,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly fleet: Fleet,
+    private readonly leadership: LeadershipService,
   ) {}
 
   @Get()
@@ -101,6 +103,18 @@ export class HealthController {
   })
   @ApiQuery({ name: 'pool', required: false, description: "One pool's parts (name or id)" })
   check(@Query('pool') pool?: string | string[]) {
+    const lease = this.fleet.ha
+      ? [
+          () => {
+            const indicator = this.indicators.check('leadership');
+            const details = {
+              ...this.leadership.state(),
+              lastError: this.leadership.lastAttemptFailure?.error ?? null,
+            };
+            return this.leadership.healthy() ? indicator.up(details) : indicator.down(details);
+          },
+        ]
+      : [];
     const labels = this.fleet.discovery;
     const discovery = labels
       ? [
@@ -125,10 +139,11 @@ export class HealthController {
           const indicator = this.indicators.check(key);
           return up ? indicator.up(details) : indicator.down(details);
         }),
-        ...(pool === undefined ? discovery : []),
+        ...(pool === undefined ? [...lease, ...discovery] : []),
       ]);
     }
     return this.health.check([
+      ...lease,
       ...discovery,
       ...this.fleet.all().map((scope) => () => {
         const parts = poolParts(scope);

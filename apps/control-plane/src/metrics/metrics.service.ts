@@ -77,6 +77,26 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly fencedCalls = new Counter({
+    name: 'autoscaler_fenced_calls_total',
+    help: 'Scale or evict calls not made because the fence refused them: this replica no longer held the lease',
+    labelNames: ['pool'] as const,
+    registers: [this.registry],
+  });
+
+  readonly leaderTransitions = new Counter({
+    name: 'autoscaler_leader_transitions_total',
+    help: 'Terms as leader this replica started (started) or ended (lost, renew-deadline, stopped)',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+
+  readonly isLeader = new Gauge({
+    name: 'autoscaler_leader',
+    help: '1 while this replica leads (always 1 with the state file), with the lease epoch as a label',
+    registers: [this.registry],
+  });
+
   readonly pools = new Gauge({
     name: 'autoscaler_pools',
     help: 'Pools this control plane manages',

@@ -59,6 +59,19 @@ export class ScaleCalls {
     this.shutdown.abort();
   }
 
+  /** Shutdown, or (high availability) the end of this replica's term: either stops every wait at once. */
+  private abortSignal(): AbortSignal {
+    const term = this.state.termSignal;
+    return term ? AbortSignal.any([this.shutdown.signal, term]) : this.shutdown.signal;
+  }
+
+  /** Takes the scaling memory the state file holds now (after it reloaded the stored state). */
+  reload(): void {
+    this.lastScaledAt = this.state.restored.lastScaledAt;
+    this.record = this.state.restored.record;
+    this.replacement = this.state.restored.replacement ?? null;
+  }
+
   /**
    * One scale or evict call with its write-ahead record: saved before the call (no record, no call), settled by
    * the answer, or against the pool when the answer says nothing. Updates `entry` with the outcome.
@@ -69,8 +82,25 @@ export class ScaleCalls {
   ): Promise<'applied' | 'not-applied' | 'unknown'> {
     const started = Date.now();
     this.record = { ...call, entryId: entry.id, calledAt: Date.now() / 1000, operationId: null };
-    if (!(await this.save())) {
+    const limits = callLimits(this.settings);
+    if (!(await this.save(limits ? { fenceSeconds: limits.fenceSeconds } : {}))) {
       this.record = null;
+      if (this.state.fenced) {
+        this.metrics.fencedCalls.inc(this.settings.poolLabels);
+        this.settleEntry(
+          entry,
+          'error',
+          [
+            {
+              code: 'Fenced',
+              text: `the call was not made: ${this.state.status.lastError}; signals kept for the leader`,
+            },
+          ],
+          entry.operation,
+          'Fenced',
+        );
+        return 'not-applied';
+      }
       this.settleEntry(entry, 'error', [
         {
           code: 'StateUnwritable',
@@ -90,7 +120,8 @@ export class ScaleCalls {
         record.operationId = operation.id;
         await this.save();
       },
-      this.shutdown.signal,
+      this.abortSignal(),
+      limits ? { timeoutMs: limits.callTimeoutMs, maxAttempts: 1 } : {},
     );
     if (result.kind === 'applied') {
       this.applied(record);
@@ -153,7 +184,7 @@ export class ScaleCalls {
       }
       this.observePool(pool, Date.now() / 1000);
       const settled = this.settle(pool, Date.now() / 1000);
-      if (settled.outcome !== 'unknown' || this.shutdown.signal.aborted || Date.now() > deadline) {
+      if (settled.outcome !== 'unknown' || this.abortSignal().aborted || Date.now() > deadline) {
         await this.save();
         return settled;
       }
@@ -233,12 +264,15 @@ export class ScaleCalls {
   }
 
   /** Saves what must survive a restart (the last scale, the write-ahead record, a replacement in progress). */
-  save(): Promise<boolean> {
-    return this.state.save({
-      lastScaledAt: this.lastScaledAt,
-      record: this.record,
-      replacement: this.replacement,
-    });
+  save(options: { fenceSeconds?: number } = {}): Promise<boolean> {
+    return this.state.save(
+      {
+        lastScaledAt: this.lastScaledAt,
+        record: this.record,
+        replacement: this.replacement,
+      },
+      options,
+    );
   }
 
   /** The pending-signal gauges, after a change of the signals. */
@@ -250,4 +284,18 @@ export class ScaleCalls {
       snapshot.down ? 1 : 0,
     );
   }
+}
+
+/**
+ * High availability: a scale (or evict) call is sent once (no retry) with a timeout that ends before the lease it
+ * was fenced under can expire: the fence requires more than `fenceSeconds` left, a renew every retry period keeps at
+ * least duration - retry period, and the call is over within `callTimeoutMs`. Null without DATABASE_URL.
+ */
+export function callLimits(settings: Settings): { callTimeoutMs: number; fenceSeconds: number } | null {
+  if (!settings.DATABASE_URL) return null;
+  const callTimeoutSeconds = Math.max(
+    1,
+    Math.min(15, settings.LEASE_DURATION_SECONDS - 2 * settings.LEASE_RETRY_PERIOD_SECONDS - 1),
+  );
+  return { callTimeoutMs: callTimeoutSeconds * 1000, fenceSeconds: callTimeoutSeconds + 1 };
 }

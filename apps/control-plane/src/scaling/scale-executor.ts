@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
-import { ExoscaleApiError, ExoscaleClient, Operation } from '@app/exoscale-client';
+import { CallOptions, ExoscaleApiError, ExoscaleClient, Operation } from '@app/exoscale-client';
 import { Reason } from '@app/scaling-policy';
 
 import { Settings } from '../config/settings';
@@ -44,13 +44,14 @@ export class ScaleExecutor {
     call: { kind: 'scale'; to: number } | { kind: 'evict'; ids: string[] },
     answered: (operation: Operation) => Promise<void>,
     signal: AbortSignal,
+    options: CallOptions = {},
   ): Promise<CallOutcome> {
     let operation: Operation;
     try {
       operation =
         call.kind === 'scale'
-          ? await this.exoscale.scaleInstancePool(poolId, call.to)
-          : await this.exoscale.evictInstancePoolMembers(poolId, call.ids);
+          ? await this.exoscale.scaleInstancePool(poolId, call.to, options)
+          : await this.exoscale.evictInstancePoolMembers(poolId, call.ids, options);
     } catch (error) {
       const text = describeError(error);
       const refused =

@@ -142,6 +142,11 @@ export class ScalingService {
     return { min: Math.min(min, ANTI_AFFINITY_MAX), max: ANTI_AFFINITY_MAX };
   }
 
+  /** Runs `work` under this pool's lock (no tick, manual action or other state change at the same time). */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return this.lock.run(work);
+  }
+
   /** Runs one decision under the lock, then saves the state before answering (a crash loses nothing decided). */
   private decide(trigger: Trigger, request: PolicyRequest): Promise<DecisionEntry> {
     return this.lock.run(async () => {

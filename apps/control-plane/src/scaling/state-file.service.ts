@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Injectable, Logger } from '@nestjs/common';
 
 import { writeFileAtomically } from '@app/prometheus-sd';
+import { FencedError, Leadership, StateStore, Versioned } from '@app/state-store';
 import { Direction, SignalBookState } from '@app/scaling-policy';
 
 import { Settings } from '../config/settings';
@@ -105,15 +106,77 @@ export class StateFile {
   private lastWriteOk = false;
   private again = false;
 
+  /** The store's version of the document this process last read or wrote (store mode). */
+  private version = 0;
+  /** The next write must find the lease with more than this many seconds left (store mode; see `save`). */
+  private fenceSeconds = 0;
+  /** The last write was refused by the fence: this replica is not the leader any more (store mode). */
+  fenced = false;
+
+  /** Store mode: aborted the moment this replica's term as leader ends. */
+  get termSignal(): AbortSignal | null {
+    return this.backing?.lease.signal ?? null;
+  }
+
   constructor(
     settings: Settings,
     private readonly signals: SignalStore,
     private readonly decisions: DecisionLogService,
     private readonly deliveries: DeliveryLedger,
+    /** High availability: the document lives in the state store (PostgreSQL), written only through the fence. */
+    private readonly backing?: StoreBacking,
   ) {
-    this.path = join(settings.STATE_DIR, STATE_FILE_NAME);
     this.poolId = settings.EXOSCALE_INSTANCEPOOL_ID?.toLowerCase();
+    if (backing) {
+      this.path = `${backing.store.kind}:${backing.key}`;
+      if (backing.initial) this.reload(backing.initial);
+      else this.logger.log({ msg: 'no state in the store yet: starting clean', key: backing.key });
+      return;
+    }
+    this.path = join(settings.STATE_DIR, STATE_FILE_NAME);
     this.load();
+  }
+
+  /**
+   * Replaces what is in memory with a document read from the store (a follower's refresh; a new leader's start):
+   * the signals, the decision log, the deliveries, and the scaling memory (`restored`).
+   */
+  reload(stored: Versioned<unknown>): void {
+    this.version = stored.version;
+    Object.assign(this.restored, { lastScaledAt: null, record: null, replacement: null });
+    const document = stored.document;
+    if (!isStateDocument(document)) {
+      this.logger.warn({ msg: 'the stored state is not valid: ignored', key: this.path });
+      return;
+    }
+    this.restoreDocument(document);
+  }
+
+  private restoreDocument(document: StateDocument): void {
+    this.signals.restore(document.signals);
+    this.decisions.restore(document.decisions);
+    this.deliveries.restore(document.deliveries ?? []);
+    this.scaling = upgradeScaling(document.scaling);
+    Object.assign(this.restored, this.scaling);
+  }
+
+  /**
+   * Store mode, the leader: applies the inbox's webhook signals (`apply`, in order) and saves the resulting state in
+   * the same transaction that removes them, fenced: each signal is applied exactly once. Resolves to how many were
+   * applied. A failure (fence, database) rejects; the caller reloads the stored state, as nothing was saved.
+   */
+  async consumeInbox(apply: (payload: unknown) => void): Promise<number> {
+    const backing = this.backing!;
+    const result = await backing.store.consume(
+      backing.key,
+      (entries) => {
+        for (const entry of entries) apply(entry.payload);
+        return this.document();
+      },
+      { fence: backing.lease.fenceSpec(0) },
+    );
+    if (result.consumed > 0) this.version = result.version;
+    return result.consumed;
   }
 
   private load(): void {
@@ -169,11 +232,7 @@ export class StateFile {
       });
       return;
     }
-    this.signals.restore(document.signals);
-    this.decisions.restore(document.decisions);
-    this.deliveries.restore(document.deliveries ?? []);
-    this.scaling = upgradeScaling(document.scaling);
-    Object.assign(this.restored, this.scaling);
+    this.restoreDocument(document);
     this.logger.log({
       msg: 'state restored',
       path: this.path,
@@ -190,8 +249,10 @@ export class StateFile {
    * write in flight and one after it, which writes the newest state. Never throws: resolves to whether the state
    * as it was at the call is on disk (a failure is also in `status`).
    */
-  async save(scaling?: ScalingMemory): Promise<boolean> {
+  async save(scaling?: ScalingMemory, options: { fenceSeconds?: number } = {}): Promise<boolean> {
     if (scaling) this.scaling = scaling;
+    // Store mode: a write-ahead record is saved only while the lease has this long left (the call's timeout).
+    this.fenceSeconds = Math.max(this.fenceSeconds, options.fenceSeconds ?? 0);
     if (this.writing) {
       this.again = true;
       await this.writing;
@@ -209,8 +270,8 @@ export class StateFile {
     return this.lastWriteOk;
   }
 
-  private async writeOnce(): Promise<boolean> {
-    const document: StateDocument = {
+  private document(): StateDocument {
+    return {
       version: 1,
       savedAt: new Date().toISOString(),
       signals: this.signals.exportState(),
@@ -219,6 +280,11 @@ export class StateFile {
       deliveries: this.deliveries.toJSON(),
       ...(this.poolId ? { poolId: this.poolId } : {}),
     };
+  }
+
+  private async writeOnce(): Promise<boolean> {
+    const document = this.document();
+    if (this.backing) return this.writeToStore(document);
     try {
       await writeFileAtomically(this.path, `${JSON.stringify(document)}\n`, 0o600);
       Object.assign(this.status, { lastSuccessAt: new Date(), lastError: null, consecutiveFailures: 0 });
@@ -230,4 +296,37 @@ export class StateFile {
       return false;
     }
   }
+
+  private async writeToStore(document: StateDocument): Promise<boolean> {
+    const { store, key, lease } = this.backing!;
+    const fenceSeconds = this.fenceSeconds;
+    this.fenceSeconds = 0;
+    try {
+      this.version = await store.save(key, document, {
+        expectedVersion: this.version,
+        fence: lease.fenceSpec(fenceSeconds),
+      });
+      this.fenced = false;
+      Object.assign(this.status, { lastSuccessAt: new Date(), lastError: null, consecutiveFailures: 0 });
+      return true;
+    } catch (error) {
+      this.fenced = error instanceof FencedError;
+      this.status.consecutiveFailures++;
+      this.status.lastError = this.fenced
+        ? `fenced: ${(error as Error).message}`
+        : `cannot save the state to the store: ${(error as Error).message}`;
+      this.logger.warn({ msg: 'cannot save the state', key, error: this.status.lastError });
+      return false;
+    }
+  }
+}
+
+/** Where a pool's state lives in high-availability mode. */
+export interface StoreBacking {
+  store: StateStore;
+  /** The document's (and its inbox's) key: `pool:<id>`. */
+  key: string;
+  lease: Leadership;
+  /** The document as read at start (null: none yet). */
+  initial: Versioned<unknown> | null;
 }

@@ -89,10 +89,11 @@ export const STATUS_PAGE_SCRIPT = `'use strict';
 
   async function refresh() {
     try {
-      const [pool, all, chart] = await Promise.all([
+      const [pool, all, chart, lead] = await Promise.all([
         fetch('/pool' + (q ? '?' + q : '')).then((r) => { if (!r.ok) throw new Error('GET /pool: HTTP ' + r.status); return r.json(); }),
         fetch('/pool/events?limit=200' + (q ? '&' + q : '')).then((r) => r.json()),
         fetch('/status/chart.svg' + (q ? '?' + q : '')).then((r) => r.text()),
+        fetch('/leadership').then((r) => (r.ok ? r.json() : null)).catch(() => null),
       ]);
       $('error').textContent = '';
       $('title').textContent = 'Autoscaler: pool ' + (pool.pool && pool.pool !== pool.name ? pool.pool + ' (' + pool.name + ')' : pool.name);
@@ -106,6 +107,10 @@ export const STATUS_PAGE_SCRIPT = `'use strict';
         card('utilisation source', p.readsPrometheus ? 'Prometheus' : 'notifications'),
         card('next tick', clock(pool.nextTickAt)), card('dry run', pool.dryRun ? 'yes' : 'no', pool.dryRun ? 'warm' : ''),
         card('load balancer', pool.loadBalancer ? pool.loadBalancer.healthy + ' / ' + pool.loadBalancer.total + ' healthy' : '-'),
+        ...(lead && lead.leaseExpiresAt ? [
+          card('leader', (lead.holder || '-') + ' (epoch ' + lead.epoch + ')' + (lead.role === 'leader' ? ': this replica' : ''), lead.role === 'leader' ? 'ok' : ''),
+          card('lease left', Math.max(0, Math.round((Date.parse(lead.leaseExpiresAt) - Date.now()) / 1000)) + ' s'),
+        ] : []),
         ...(pool.forecast ? [
           card('forecast (' + pool.forecast.mode + ')', pool.forecast.size === null ? 'no history' : pool.forecast.size + ' members (' + pool.forecast.source + ')', pool.forecast.mode === 'on' ? 'warm' : ''),
         ] : []),

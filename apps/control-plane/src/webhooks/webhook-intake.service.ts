@@ -1,32 +1,19 @@
-import { Injectable, Logger } from '@nestjs/common';
-
-import { Direction } from '@app/scaling-policy';
+import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 
 import { Settings } from '../config/settings';
 import { Fleet } from '../fleet/fleet.service';
 import { PoolScope } from '../fleet/pool-scope';
 import { MetricsService } from '../metrics/metrics.service';
-import { canonicalJson, DeliveryLedger } from '../scaling/delivery-ledger';
 import { mapPayloadToSignals, ParsedPayload } from './alert-signals';
 import { AlertDto } from './dto/alert-group-payload.dto';
 import { WebhookResultDto } from './dto/webhook-result.dto';
-import { parseWebhookBody, WebhookSource } from './webhook-payload';
+import { parseWebhookBody } from './webhook-payload';
+import { poolKey } from '../ha/ha';
+import { LeadershipService } from '../ha/leadership.service';
+import { IntakeRequest, InvalidWebhookError, PoolIntake, QueuedSignal, resolvedResult } from './pool-intake';
 
-export class InvalidWebhookError extends Error {
-  constructor(readonly reasons: string[]) {
-    super(reasons.join('; '));
-  }
-}
-
-export interface IntakeRequest {
-  source: WebhookSource | 'bare';
-  /** From the path (/up, /down) or `?direction=`. */
-  direction?: Direction;
-  /** Absent for a bare request (no body). */
-  body?: unknown;
-  /** `?pool=`: the pool (name or id) every alert of the request is for. */
-  pool?: string;
-}
+export { InvalidWebhookError } from './pool-intake';
+export type { IntakeRequest } from './pool-intake';
 
 /** The label (or legacy Grafana tag) that names an alert's pool: its name or its id. */
 export const POOL_LABEL = 'pool';
@@ -45,10 +32,12 @@ export class WebhookIntakeService {
     private readonly settings: Settings,
     private readonly fleet: Fleet,
     private readonly metrics: MetricsService,
+    private readonly leadership: LeadershipService,
   ) {}
 
   /** Applies a webhook and saves each touched pool's state before answering: an acknowledged signal survives a crash. */
   async receive(request: IntakeRequest): Promise<WebhookResultDto> {
+    if (this.fleet.ha) return this.enqueue(request);
     const metricSource = request.source === 'any' ? 'bare' : request.source;
     const results: { scope: PoolScope; result: WebhookResultDto }[] = [];
     try {
@@ -89,13 +78,85 @@ export class WebhookIntakeService {
   }
 
   /**
+   * High availability: validates and routes the webhook as always, then queues each pool's part in the state store
+   * (any replica; the leader applies them in order, exactly once, within a second). Answered once queued: `202` with
+   * the changes the leader will apply, `queued: true`; `503` when the store cannot take it (the sender retries).
+   */
+  private async enqueue(request: IntakeRequest): Promise<WebhookResultDto> {
+    const ha = this.fleet.ha!;
+    const metricSource = request.source === 'any' ? 'bare' : request.source;
+    const receivedAt = new Date().toISOString();
+    const queued: { scope: PoolScope; signal: QueuedSignal; preview: WebhookResultDto }[] = [];
+    try {
+      const parts = this.route(request);
+      for (const part of parts) {
+        const signal: QueuedSignal = {
+          kind: 'webhook',
+          source: request.source,
+          ...(request.direction ? { direction: request.direction } : {}),
+          ...(request.body !== undefined ? { body: part.body ?? request.body } : {}),
+          receivedAt,
+        };
+        queued.push({ scope: part.scope, signal, preview: previewOf(part, request, part.scope) });
+      }
+      const p = parts[0]?.parsed;
+      if (
+        this.fleet.size > 1 &&
+        !request.pool &&
+        p?.kind === 'alert-group' &&
+        p.payload.groupKey &&
+        !((p.payload.truncatedAlerts ?? 0) > 0)
+      )
+        queued.push({
+          scope: parts[parts.length - 1].scope,
+          signal: {
+            kind: 'resolve-elsewhere',
+            groupKey: p.payload.groupKey,
+            present: parts.map((part) => part.scope.id),
+            receivedAt,
+          },
+          preview: { status: 'ignored', changes: [], ignored: [], reasons: [], inForce: [] },
+        });
+    } catch (error) {
+      this.metrics.webhooksReceived.inc({
+        source: metricSource,
+        direction: request.direction ?? 'unknown',
+        outcome: 'invalid',
+      });
+      throw error;
+    }
+    try {
+      for (const { scope, signal } of queued) await ha.store.append(poolKey(scope.id), signal);
+    } catch (error) {
+      this.logger.warn({ msg: 'cannot queue a webhook in the state store', error: String(error) });
+      throw new ServiceUnavailableException([
+        'the state store cannot take the notification now; retry (nothing was recorded)',
+      ]);
+    }
+    const results = queued
+      .filter(({ signal }) => signal.kind === 'webhook')
+      .map(({ scope, preview }) => ({ scope, result: { ...preview, queued: true } }));
+    for (const { scope, result } of results)
+      this.metrics.webhooksReceived.inc({
+        ...scope.settings.poolLabels,
+        source: metricSource,
+        direction: request.direction ?? result.changes[0]?.direction ?? 'none',
+        outcome: result.status,
+      });
+    this.logger.log({ msg: 'webhook queued', pools: results.map((r) => r.scope.name), source: metricSource });
+    // On the leader, applied at once; elsewhere the leader's next pass (every half second) takes it.
+    this.leadership.kick();
+    return merge(results, this.fleet.size > 1);
+  }
+
+  /**
    * A whole notification of a group that is not grouped by pool (the alerts of several pools in one group): a pool
    * holding alerts of the group that the notification no longer lists has had them resolved (send_resolved off),
    * exactly as within one pool. Not for a truncated list, a duplicate, or a request addressed with ?pool=.
    */
   private resolveInAbsentPools(
     request: IntakeRequest,
-    parts: { scope: PoolScope; parsed?: ParsedPayload }[],
+    parts: Part[],
     results: { scope: PoolScope; result: WebhookResultDto }[],
   ): { scope: PoolScope; result: WebhookResultDto }[] {
     const parsed = parts[0]?.parsed;
@@ -108,32 +169,13 @@ export class WebhookIntakeService {
     for (const scope of this.fleet.all()) {
       if (present.has(scope)) continue;
       const cleared = scope.signals.resolveAbsent(p.groupKey, []);
-      if (cleared.length === 0) continue;
-      resolved.push({
-        scope,
-        result: {
-          status: 'ignored',
-          changes: cleared.map((a) => ({
-            direction: a.direction,
-            action: 'clear' as const,
-            alert: a.alert,
-            id: a.id ?? a.alert,
-            value: null,
-          })),
-          ignored: [],
-          reasons: cleared.map(
-            (a) =>
-              `${a.direction} signal cleared: ${JSON.stringify(a.alert)} (${a.id}) is absent from a whole notification of its group`,
-          ),
-          inForce: [],
-        },
-      });
+      if (cleared.length > 0) resolved.push({ scope, result: resolvedResult(cleared) });
     }
     return resolved;
   }
 
   /** Which pool each part of the request is for; throws InvalidWebhookError naming the problem. */
-  private route(request: IntakeRequest): { scope: PoolScope; parsed?: ParsedPayload }[] {
+  private route(request: IntakeRequest): Part[] {
     const named = request.pool !== undefined && request.pool !== '' ? this.named(request.pool) : undefined;
     if (request.body === undefined) return [{ scope: named ?? this.only('a bare request') }];
     const parsed = parseWebhookBody(request.body, request.source === 'bare' ? 'any' : request.source);
@@ -184,12 +226,15 @@ export class WebhookIntakeService {
     if (byScope.size === 1) return [{ scope: [...byScope.keys()][0], parsed }];
     // One notification for several pools (a route that does not group by pool): each pool gets its own alerts,
     // as a whole notification of the group for that pool.
+    const index = new Map(p.alerts.map((alert, i) => [alert, i]));
+    const raw = request.body as { alerts: unknown[] };
     return [...byScope].map(([scope, alerts]) => ({
       scope,
       parsed: {
         kind: 'alert-group' as const,
         payload: Object.assign(Object.create(Object.getPrototypeOf(p) as object) as typeof p, p, { alerts }),
       },
+      body: { ...raw, alerts: alerts.map((a) => raw.alerts[index.get(a)!]) },
     }));
   }
 
@@ -244,149 +289,46 @@ function merge(results: { scope: PoolScope; result: WebhookResultDto }[], multi:
   };
 }
 
-/** One pool's part of a webhook: the signal changes in that pool (validated and routed by the caller). */
-class PoolIntake {
-  constructor(
-    private readonly scope: PoolScope,
-    private readonly multi: boolean,
-  ) {}
-
-  apply(request: IntakeRequest, parsed: ParsedPayload | undefined): WebhookResultDto {
-    if (parsed === undefined) {
-      if (!request.direction)
-        throw new InvalidWebhookError([
-          'a bare request needs a direction (/up, /down or ?direction=up|down)',
-        ]);
-      this.scope.signals.record(request.direction, 'bare');
-      return {
-        status: 'accepted',
-        changes: [
-          { direction: request.direction, action: 'record', alert: 'bare request', id: 'bare', value: null },
-        ],
-        ignored: [],
-        reasons: [`${request.direction} signal recorded; applied at the next tick`],
-        inForce: this.inForce(),
-      };
-    }
-    const mapping = mapPayloadToSignals(parsed, request.direction, this.scope.settings.SCALING_POLICY);
-    if (mapping.undirected.length > 0) {
-      throw new InvalidWebhookError([
-        `cannot determine the scaling direction of ${mapping.undirected.map((a) => JSON.stringify(a)).join(', ')}: ` +
-          'give the alert the label autoscale=up|down or call with ?direction=up|down',
-      ]);
-    }
-    const ignoredReasons = mapping.ignored.map((i) => `${JSON.stringify(i.alert)} ignored: ${i.reason}`);
-    if (mapping.changes.length > 0) {
-      const now = Date.now() / 1000;
-      const seen = this.scope.deliveries.check(
-        DeliveryLedger.key(deliveryContent(parsed, request.direction)),
-        now,
-      );
-      if (seen.duplicate) {
-        const firstAt = new Date(seen.firstAt * 1000).toISOString();
-        return {
-          status: 'ignored',
-          changes: [],
-          ignored: mapping.ignored,
-          reasons: [
-            `duplicate delivery: the same notification was received at ${firstAt} (within WEBHOOK_DEDUP_SECONDS = ${this.scope.settings.WEBHOOK_DEDUP_SECONDS}): nothing recorded`,
-            ...ignoredReasons,
-          ],
-          inForce: this.inForce(),
-          duplicateOf: firstAt,
-        };
-      }
-    }
-    const source = request.source;
-    // Resolved before firing: the outcome never depends on the order of the alerts in the notification.
-    const ordered = [...mapping.changes].sort((a, b) =>
-      a.action === b.action ? 0 : a.action === 'clear' ? -1 : 1,
-    );
-    for (const change of ordered) {
-      this.scope.signals.notify({
-        direction: change.direction,
-        alert: change.alert,
-        id: change.id,
-        ...(mapping.group ? { group: mapping.group.key } : {}),
-        status: change.action === 'record' ? 'firing' : 'resolved',
-        value: change.value,
-        source,
-      });
-    }
-    const implicitlyResolved =
-      mapping.group?.complete && mapping.changes.length > 0
-        ? this.scope.signals.resolveAbsent(
-            mapping.group.key,
-            mapping.changes
-              .filter((c) => c.action === 'record')
-              .map((c) => ({ direction: c.direction, id: c.id })),
-          )
-        : [];
-    const recorded = mapping.changes.filter((c) => c.action === 'record');
-    const reasons = [
-      ...recorded.map(
-        (c) =>
-          `${c.direction} signal recorded from ${JSON.stringify(c.alert)}` +
-          `${c.value !== null ? ` (utilisation ${c.value})` : ' (no utilisation value)'}; applied at the next tick`,
-      ),
-      ...mapping.changes
-        .filter((c) => c.action === 'clear')
-        .map((c) => `${c.direction} signal cleared: ${JSON.stringify(c.alert)} (${c.id}) resolved`),
-      ...implicitlyResolved.map(
-        (a) =>
-          `${a.direction} signal cleared: ${JSON.stringify(a.alert)} (${a.id}) is absent from a whole notification of its group`,
-      ),
-      ...(mapping.group && !mapping.group.complete
-        ? ['the notification is truncated (truncatedAlerts): alerts not shown are not taken as resolved']
-        : []),
-      ...ignoredReasons,
-    ];
-    return {
-      status: recorded.length > 0 ? 'accepted' : 'ignored',
-      changes: mapping.changes,
-      ignored: mapping.ignored,
-      reasons,
-      inForce: this.inForce(),
-    };
-  }
-
-  inForce(): WebhookResultDto['inForce'] {
-    return this.scope.signals.firing().map((a) => ({
-      ...(this.multi ? { pool: this.scope.name } : {}),
-      direction: a.direction,
-      alert: a.alert,
-      id: a.id ?? a.alert,
-      value: a.value?.utilisation ?? null,
-      firingSince: new Date(a.firingSince * 1000).toISOString(),
-    }));
-  }
+/** One pool's part of a request: the parsed payload for it and, when cut from a larger one, its raw body. */
+interface Part {
+  scope: PoolScope;
+  parsed?: ParsedPayload;
+  body?: unknown;
 }
 
 /**
- * What a duplicate delivery shares with the first: the group, and each alert's identity, state and values; not
- * what differs between HA peers (their own externalURL, links).
+ * What the leader will apply for a queued part, from the payload alone (the alert state is the leader's): the
+ * changes it carries; a direction that cannot be determined is refused now, as without a store.
  */
-function deliveryContent(parsed: ParsedPayload, direction: Direction | undefined): unknown {
-  if (parsed.kind === 'grafana-legacy') {
-    const p = parsed.payload;
+function previewOf(part: Part, request: IntakeRequest, scope: PoolScope): WebhookResultDto {
+  if (!part.parsed) {
+    if (!request.direction)
+      throw new InvalidWebhookError(['a bare request needs a direction (/up, /down or ?direction=up|down)']);
     return {
-      kind: p.constructor.name,
-      direction,
-      p: [p.ruleId, p.ruleName, p.title, p.state, p.evalMatches, p.tags],
+      status: 'accepted',
+      changes: [
+        { direction: request.direction, action: 'record', alert: 'bare request', id: 'bare', value: null },
+      ],
+      ignored: [],
+      reasons: [`${request.direction} signal queued; the leader applies it within a second`],
+      inForce: [],
     };
   }
-  const p = parsed.payload;
+  const mapping = mapPayloadToSignals(part.parsed, request.direction, scope.settings.SCALING_POLICY);
+  if (mapping.undirected.length > 0)
+    throw new InvalidWebhookError([
+      `cannot determine the scaling direction of ${mapping.undirected.map((a) => JSON.stringify(a)).join(', ')}: ` +
+        'give the alert the label autoscale=up|down or call with ?direction=up|down',
+    ]);
+  const recorded = mapping.changes.filter((c) => c.action === 'record');
   return {
-    direction,
-    receiver: p.receiver,
-    groupKey: p.groupKey,
-    status: p.status,
-    truncated: p.truncatedAlerts,
-    // In a canonical order: a peer or a retry may list the same alerts in another order.
-    alerts: p.alerts
-      .map((a) =>
-        canonicalJson([a.status, a.fingerprint, a.labels, a.annotations, a.startsAt, a.endsAt, a.values]),
-      )
-      .sort(),
+    status: recorded.length > 0 ? 'accepted' : 'ignored',
+    changes: mapping.changes,
+    ignored: mapping.ignored,
+    reasons: [
+      'queued: the leader applies it within a second (duplicates and resolved alerts are settled then)',
+      ...mapping.ignored.map((i) => `${JSON.stringify(i.alert)} ignored: ${i.reason}`),
+    ],
+    inForce: [],
   };
 }

@@ -95,4 +95,11 @@ export class WebhookResultDto {
       'A duplicate delivery (see WEBHOOK_DEDUP_SECONDS): when the same notification was first received',
   })
   duplicateOf?: string;
+
+  @ApiPropertyOptional({
+    example: true,
+    description:
+      'Two replicas (DATABASE_URL): the notification is queued in the state store; the leader applies it within a second',
+  })
+  queued?: boolean;
 }

@@ -1,0 +1,65 @@
+import { Logger } from '@nestjs/common';
+
+import { Leadership, PostgresLease, PostgresStateStore, SoleLease, Versioned } from '@app/state-store';
+
+import { Settings } from '../config/settings';
+
+/**
+ * High availability (docs/architecture.md §4, "Two replicas"): with DATABASE_URL, every replica keeps its pools'
+ * state in PostgreSQL and competes for one lease; only the leader ticks and writes, every write fenced by its epoch.
+ * Without it, the state file and a lease this process always holds (epoch 1): one process, as before.
+ */
+export interface HaRuntime {
+  store: PostgresStateStore;
+  lease: PostgresLease;
+}
+
+/** A pool's document (and inbox) key in the state store. */
+export const poolKey = (id: string) => `pool:${id.toLowerCase()}`;
+
+/** Connect timeouts and statement limits: a database that hangs must not hold a tick or a webhook for long. */
+const STATEMENT_TIMEOUT_MS = 5000;
+
+/**
+ * Opens the state store (creating or migrating the schema) and prepares the lease, not started yet.
+ * @throws when the database cannot be reached or migrated: the process stops at boot with the reason (the URL,
+ *   which holds a password, is never part of it)
+ */
+export async function startHa(settings: Settings): Promise<HaRuntime | null> {
+  if (!settings.DATABASE_URL) return null;
+  const logger = new Logger('StateStore');
+  const store = new PostgresStateStore({
+    pool: {
+      connectionString: settings.DATABASE_URL,
+      max: 10,
+      connectionTimeoutMillis: STATEMENT_TIMEOUT_MS,
+      statement_timeout: STATEMENT_TIMEOUT_MS,
+      query_timeout: STATEMENT_TIMEOUT_MS,
+    },
+    onPoolError: (error) => logger.warn({ msg: 'a pooled database connection failed', error: error.message }),
+  });
+  await store.start();
+  const lease = new PostgresLease({
+    client: { connectionString: settings.DATABASE_URL, connectionTimeoutMillis: STATEMENT_TIMEOUT_MS },
+    ...(settings.REPLICA_ID ? { holder: settings.REPLICA_ID } : {}),
+    durationSeconds: settings.LEASE_DURATION_SECONDS,
+    renewDeadlineSeconds: settings.LEASE_RENEW_DEADLINE_SECONDS,
+    retryPeriodSeconds: settings.LEASE_RETRY_PERIOD_SECONDS,
+  });
+  return { store, lease };
+}
+
+/** Every pool's stored document, by pool id (null: none yet). */
+export async function loadPoolDocuments(
+  ha: HaRuntime,
+  ids: string[],
+): Promise<Map<string, Versioned<unknown> | null>> {
+  const documents = new Map<string, Versioned<unknown> | null>();
+  for (const id of ids) documents.set(id.toLowerCase(), await ha.store.load(poolKey(id)));
+  return documents;
+}
+
+/** The lease of a process without a database: always the leader. */
+export function soleLease(): Leadership {
+  return new SoleLease();
+}
