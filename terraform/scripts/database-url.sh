@@ -36,7 +36,9 @@ print("" if value is None else value)' "$@"
 }
 
 main() {
-  local conf=/etc/autoscaler/database.conf env=/etc/autoscaler/monitor.env
+  # ETC_DIR: tests only (the container sees the CA at /etc/autoscaler/database/ca.pem either way).
+  local etc=${ETC_DIR:-/etc/autoscaler}
+  local conf=$etc/database.conf env=$etc/monitor.env
   REPLICA_ID=$(setting REPLICA_ID "$conf")
   DATABASE_SERVICE=$(setting DATABASE_SERVICE "$conf")
   DATABASE_ZONE=$(setting DATABASE_ZONE "$conf")
@@ -47,7 +49,7 @@ main() {
 
   # The database is created after this VM and takes minutes: wait until it runs (up to 25 minutes).
   local service host="" port="" dbname="" attempt
-  for attempt in $(seq 1 150); do
+  for attempt in $(seq 1 "${ATTEMPTS:-150}"); do
     if service=$(api_get "/v2/dbaas-postgres/${DATABASE_SERVICE}" 2>/dev/null) &&
       [ "$(field state <<<"$service")" = running ]; then
       host=$(field uri-params host <<<"$service")
@@ -56,23 +58,23 @@ main() {
       [ -n "$host" ] && [ -n "$port" ] && break
     fi
     echo "database-url: ${DATABASE_SERVICE} is not running yet (attempt ${attempt})" >&2
-    sleep 10
+    sleep "${RETRY_SECONDS:-10}"
   done
   if [ -z "$host" ] || [ -z "$port" ]; then
     echo "database-url: ${DATABASE_SERVICE} did not come up: the control plane cannot start" >&2
     exit 1
   fi
 
-  install -d -m 0755 /etc/autoscaler/database
-  api_get /v2/dbaas-ca-certificate | field certificate >/etc/autoscaler/database/ca.pem.new
-  [ -s /etc/autoscaler/database/ca.pem.new ]
-  mv /etc/autoscaler/database/ca.pem.new /etc/autoscaler/database/ca.pem
+  install -d -m 0755 "$etc/database"
+  api_get /v2/dbaas-ca-certificate | field certificate >"$etc/database/ca.pem.new"
+  [ -s "$etc/database/ca.pem.new" ]
+  mv "$etc/database/ca.pem.new" "$etc/database/ca.pem"
 
   # Into the env file compose reads (root-only), replacing an earlier boot's lines. verify-full against the service's
   # own CA: node-postgres treats sslmode=require as verify-full against the public CAs, which would refuse the
   # DBaaS certificate (signed by its project CA).
   local next
-  next=$(mktemp /etc/autoscaler/monitor.env.XXXXXX)
+  next=$(mktemp "$env.XXXXXX")
   grep -v -E '^(DATABASE_URL|REPLICA_ID)=' "$env" >"$next" || true
   printf 'DATABASE_URL=%s\nREPLICA_ID=%s\n' \
     "postgres://${DATABASE_USER}:${DATABASE_PASSWORD}@${host}:${port}/${dbname:-defaultdb}?sslmode=verify-full&sslrootcert=/etc/autoscaler/database/ca.pem" \

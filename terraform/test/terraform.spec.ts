@@ -81,7 +81,8 @@ const POOLS_FILE_SAMPLE = Buffer.from(
 function render(template: string, vars: Record<string, string | number>): string {
   const used = new Set([...template.matchAll(/(?<!\$)\$\{(\w+)\}/g)].map((m) => m[1]));
   const missing = [...used].filter((name) => !(name in vars));
-  if (missing.length > 0) throw new Error(`template uses variables that are not passed: ${missing.join(', ')}`);
+  if (missing.length > 0)
+    throw new Error(`template uses variables that are not passed: ${missing.join(', ')}`);
   if (!spawnSync('terraform', ['version']).error) {
     const dir = mkdtempSync(join(tmpdir(), 'tftpl-'));
     writeFileSync(join(dir, 'template.tftpl'), template);
@@ -274,7 +275,9 @@ describe('resources', () => {
     expect(role.policy.default_service_strategy).toBe('deny');
     // compute always; dbaas (the database look-up of control_plane_replicas = 2) only with two replicas.
     expect(role.policy.services).toMatch(/^\$\{merge\(\s*\{\s*compute = \{\s*type\s+= "rules"/);
-    expect(role.policy.services).toMatch(/local\.ha \? \{\s*dbaas = \{[\s\S]*local\.database_operations[\s\S]*\} : \{\},\s*\)\}$/);
+    expect(role.policy.services).toMatch(
+      /local\.ha \? \{\s*dbaas = \{[\s\S]*local\.database_operations[\s\S]*\} : \{\},\s*\)\}$/,
+    );
     const operations = (locals().control_plane_operations as string[]).slice().sort();
 
     // What the control plane calls: client methods used in apps/control-plane/src, mapped to API operation ids.
@@ -917,5 +920,286 @@ describe('the repository root: the course hand-in module', () => {
       result.output.replace(/There are some problems with the CLI configuration:[\s\S]*?╵\n/g, '').trim(),
     ).toBe('');
     expect(result.status).toBe(0);
+  });
+});
+
+describe('control_plane_replicas: a second replica and a DBaaS PostgreSQL', () => {
+  const hasTerraform = !spawnSync('terraform', ['version']).error;
+  const SCRIPT = join(DIR, 'scripts', 'database-url.sh');
+  const template = (name: string) => readFileSync(join(DIR, 'templates', name), 'utf8');
+  const BASE = {
+    repository_url: 'https://github.com/example/exoscale-autoscaler.git',
+    repository_ref: 'main',
+    exoscale_key: 'EXO0123456789abcdef01234567',
+    exoscale_secret: 'x'.repeat(43),
+    zone: 'at-vie-1',
+    pools_file: POOLS_FILE_SAMPLE,
+    scaling_policy: 'target',
+    webhook_password: 'w'.repeat(32),
+    webhook_hmac: 'h'.repeat(48),
+    api_token: 't'.repeat(40),
+  };
+  const database = (replicaId: string) => ({
+    replica_id: replicaId,
+    database_service: 'autoscaling-state',
+    database_zone: 'at-vie-1',
+    database_user: 'autoscaler',
+    database_password: 'p'.repeat(32),
+    database_script: readFileSync(SCRIPT).toString('base64'),
+  });
+  const schemaValid = (rendered: string) => {
+    const file = join(mkdtempSync(join(tmpdir(), 'cloud-init-')), 'user-data.yaml');
+    writeFileSync(file, rendered);
+    return run('cloud-init', ['schema', '--config-file', file]).status;
+  };
+
+  it('declares 1 or 2 replicas (1 by default), the second zone and the plan, in both folders', () => {
+    expect(one(config.variable!.control_plane_replicas)).toMatchObject({ type: '${number}', default: 1 });
+    expect(JSON.stringify(one(config.variable!.control_plane_replicas).validation)).toContain(
+      'contains([1, 2], var.control_plane_replicas)',
+    );
+    expect(one(config.variable!.control_plane_second_zone)).toMatchObject({ default: '' });
+    expect(one(config.variable!.database_plan)).toMatchObject({ default: 'hobbyist-2' });
+    expect(locals().ha).toBe('${var.control_plane_replicas == 2}');
+    expect(locals().control_plane_second_zone).toBe(
+      '${var.control_plane_second_zone == "" ? var.zone : var.control_plane_second_zone}',
+    );
+  });
+
+  it('builds the database, the second VM, its template and its Prometheus rule only with 2 replicas', () => {
+    for (const [type, name] of [
+      ['exoscale_dbaas', 'state'],
+      ['exoscale_compute_instance', 'control_plane_replica'],
+      ['exoscale_security_group_rule', 'monitor_prometheus_replica'],
+      ['random_password', 'database_admin'],
+    ])
+      expect([type, name, resource(type, name).count]).toEqual([type, name, '${local.ha ? 1 : 0}']);
+    for (const [type, name] of [
+      ['exoscale_database_uri', 'state'],
+      ['exoscale_template', 'control_plane_replica'],
+    ])
+      expect([type, name, config.data![type][name][0].count]).toEqual([type, name, '${local.ha ? 1 : 0}']);
+    // The resources of one replica keep their addresses: none of them gained a count or for_each.
+    expect(resource('exoscale_compute_instance', 'monitor')).not.toHaveProperty('count');
+    expect(resource('exoscale_security_group', 'monitor')).not.toHaveProperty('count');
+  });
+
+  it('is a PostgreSQL whose IP filter is exactly the two control-plane VMs, a /32 each', () => {
+    const db = resource('exoscale_dbaas', 'state') as Block & { pg: Block };
+    expect(db).toMatchObject({
+      type: 'pg',
+      zone: '${var.zone}',
+      plan: '${var.database_plan}',
+      termination_protection: false,
+    });
+    expect(db.pg).toMatchObject({
+      version: '16',
+      admin_username: '${local.database_user}',
+      admin_password: '${random_password.database_admin[0].result}',
+    });
+    const filter = String(db.pg.ip_filter).replace(/\s+/g, ' ');
+    expect(filter).toBe(
+      '${[ for ip in [ exoscale_compute_instance.monitor.public_ip_address, exoscale_compute_instance.control_plane_replica[0].public_ip_address, ] : "${ip}/32" ]}',
+    );
+    expect(JSON.stringify(db)).not.toContain('0.0.0.0/0');
+    const uri = config.data!.exoscale_database_uri.state[0];
+    expect(uri).toMatchObject({ type: 'pg', name: '${exoscale_dbaas.state[0].name}' });
+  });
+
+  it("runs the second VM in the second zone, behind the monitoring VM's security group (same 8090 rules)", () => {
+    const vm = resource('exoscale_compute_instance', 'control_plane_replica');
+    expect(vm).toMatchObject({
+      zone: '${local.control_plane_second_zone}',
+      template_id: '${data.exoscale_template.control_plane_replica[0].id}',
+      security_group_ids: ['${exoscale_security_group.monitor.id}'],
+    });
+    expect(config.data!.exoscale_template.control_plane_replica[0].zone).toBe(
+      '${local.control_plane_second_zone}',
+    );
+    const rule = resource('exoscale_security_group_rule', 'monitor_prometheus_replica');
+    expect(rule).toMatchObject({
+      start_port: 9090,
+      cidr: '${exoscale_compute_instance.control_plane_replica[0].public_ip_address}/32',
+    });
+    // Every variable the replica's template uses is passed (the merge in user_data plus the database variables).
+    const passed = new Set([
+      ...[...String(vm.user_data).matchAll(/^\s*(\w+)\s*=/gm)].map((m) => m[1]),
+      ...Object.keys(NO_DATABASE),
+    ]);
+    const used = [...template('control-plane-cloud-init.yaml.tftpl').matchAll(/(?<!\$)\$\{(\w+)\}/g)].map(
+      (m) => m[1],
+    );
+    for (const name of used) expect([name, passed.has(name)]).toEqual([name, true]);
+  });
+
+  it('outputs every replica URL and the database host, never its URL or password', () => {
+    expect(String(one(config.output!.control_plane_urls).value)).toContain(
+      'for vm in exoscale_compute_instance.control_plane_replica',
+    );
+    expect(one(config.output!.database_host).value).toBe('${one(data.exoscale_database_uri.state[*].host)}');
+    for (const [name, [output]] of Object.entries(config.output!))
+      if (!output.sensitive)
+        expect(`${name}: ${String(output.value)}`).not.toMatch(/\.(uri|password)\b|database_admin/);
+  });
+
+  it("renders the monitoring VM's user-data exactly as before with one replica", () => {
+    const monitor = template('monitor-cloud-init.yaml.tftpl');
+    const withoutBlock = monitor.replace(/^%\{ if replica_id != "" ~\}\n[\s\S]*?^%\{ endif ~\}\n/m, '');
+    expect(withoutBlock).not.toContain('database');
+    const vars = { ...BASE, grafana_password: 'g'.repeat(24) };
+    expect(render(monitor, { ...vars, ...NO_DATABASE })).toBe(render(withoutBlock, vars));
+  });
+
+  it('with 2 replicas: both VMs resolve DATABASE_URL before compose starts; the replica runs only the control plane', () => {
+    if (!hasTerraform) return;
+    const monitor = render(template('monitor-cloud-init.yaml.tftpl'), {
+      ...BASE,
+      grafana_password: 'g'.repeat(24),
+      ...database('autoscaling-monitor'),
+    });
+    const replica = render(template('control-plane-cloud-init.yaml.tftpl'), {
+      ...BASE,
+      prometheus_url: 'http://192.0.2.10:9090',
+      ...database('autoscaling-control-plane-2'),
+    });
+    for (const [name, rendered] of [
+      ['monitor', monitor],
+      ['replica', replica],
+    ]) {
+      expect([name, schemaValid(rendered)]).toEqual([name, 0]);
+      expect(Buffer.from(rendered).toString('base64').length).toBeLessThan(32768);
+      const files = (
+        parseYaml(rendered) as { write_files: { path: string; content: string; permissions: string }[] }
+      ).write_files;
+      const conf = files.find((f) => f.path === '/etc/autoscaler/database.conf')!;
+      expect(conf.permissions).toBe('0600');
+      expect(conf.content).toMatch(/^REPLICA_ID=autoscaling-(monitor|control-plane-2)$/m);
+      const script = files.find((f) => f.path === '/usr/local/bin/autoscaler-database-url')!;
+      expect(Buffer.from(script.content, 'base64').toString('utf8')).toBe(readFileSync(SCRIPT, 'utf8'));
+      expect(rendered).toContain('ExecStartPre=/usr/local/bin/autoscaler-database-url');
+    }
+    expect(replica).toContain('up -d --build --no-deps control-plane');
+    expect(replica).toMatch(/^ {6}PROMETHEUS_URL=http:\/\/192\.0\.2\.10:9090$/m);
+    expect(replica).not.toMatch(/GRAFANA_ADMIN_PASSWORD=g/);
+  });
+
+  it('hands DATABASE_URL, REPLICA_ID and PROMETHEUS_URL through compose (empty: the file store), restarting on exit', () => {
+    const compose = parseYaml(readFileSync(resolve(DIR, '../docker-compose.monitor.yml'), 'utf8')) as {
+      services: Record<string, { environment: Record<string, string>; volumes: string[]; restart: string }>;
+    };
+    const controlPlane = compose.services['control-plane'];
+    expect(controlPlane.environment).toMatchObject({
+      DATABASE_URL: '${DATABASE_URL:-}',
+      REPLICA_ID: '${REPLICA_ID:-}',
+      PROMETHEUS_URL: '${PROMETHEUS_URL:-http://prometheus:9090}',
+    });
+    expect(controlPlane.volumes).toContain('/etc/autoscaler/database:/etc/autoscaler/database:ro');
+    expect(['always', 'unless-stopped']).toContain(controlPlane.restart);
+    // The settings take an empty DATABASE_URL as unset (one replica: the file store).
+    const settings = readFileSync(resolve(DIR, '../apps/control-plane/src/config/settings.ts'), 'utf8');
+    expect(settings).toMatch(
+      /@Transform\(blankToUndefined\)\s*@Matches\([^)]*\)[^;]*DATABASE_URL\?: string;/,
+    );
+  });
+
+  it("signs its API calls exactly as the control plane's client does (EXO2-HMAC-SHA256)", async () => {
+    const { signatureMessage, computeSignature } = await import('../../libs/exoscale-client/src/signing');
+    for (const path of ['/v2/dbaas-postgres/autoscaling-state', '/v2/dbaas-ca-certificate']) {
+      const result = spawnSync('bash', ['-c', `source "${SCRIPT}"; sign GET "${path}" 1900000000`], {
+        encoding: 'utf8',
+        env: { ...process.env, EXOSCALE_SECRET: 's3cr3t/+=' },
+      });
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toBe(
+        computeSignature(signatureMessage({ method: 'GET', path }, 1900000000), 's3cr3t/+='),
+      );
+    }
+  });
+
+  it('waits for the service, then writes DATABASE_URL (verify-full, the service CA) and REPLICA_ID into the env file', () => {
+    const etc = mkdtempSync(join(tmpdir(), 'etc-'));
+    writeFileSync(
+      join(etc, 'monitor.env'),
+      'EXOSCALE_KEY=EXOk\nEXOSCALE_SECRET=s\nDATABASE_URL=old\nAPI_TOKEN=t\n',
+    );
+    writeFileSync(
+      join(etc, 'database.conf'),
+      'REPLICA_ID=autoscaling-monitor\nDATABASE_SERVICE=autoscaling-state\nDATABASE_ZONE=at-vie-1\nDATABASE_USER=autoscaler\nDATABASE_PASSWORD=pw\n',
+    );
+    // The API stubbed: the service is "rebuilding" twice, then running; then the CA.
+    const stub = `
+      api_get() {
+        case "$1" in
+          /v2/dbaas-postgres/autoscaling-state)
+            echo x >>"$ETC_DIR/calls"
+            if [ "$(wc -l <"$ETC_DIR/calls")" -lt 3 ]; then echo '{"state":"rebuilding"}'; else
+              echo '{"state":"running","uri-params":{"host":"pg.example","port":21699,"dbname":"defaultdb","user":"autoscaler"}}'; fi ;;
+          /v2/dbaas-ca-certificate) echo '{"certificate":"-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n"}' ;;
+          *) return 22 ;;
+        esac
+      }`;
+    const result = spawnSync('bash', ['-c', `source "${SCRIPT}"; ${stub}; main`], {
+      encoding: 'utf8',
+      env: { ...process.env, ETC_DIR: etc, RETRY_SECONDS: '0', ATTEMPTS: '5' },
+    });
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/not running yet \(attempt 2\)/);
+    expect(readFileSync(join(etc, 'monitor.env'), 'utf8')).toBe(
+      'EXOSCALE_KEY=EXOk\nEXOSCALE_SECRET=s\nAPI_TOKEN=t\n' +
+        'DATABASE_URL=postgres://autoscaler:pw@pg.example:21699/defaultdb?sslmode=verify-full&sslrootcert=/etc/autoscaler/database/ca.pem\n' +
+        'REPLICA_ID=autoscaling-monitor\n',
+    );
+    expect(readFileSync(join(etc, 'database', 'ca.pem'), 'utf8')).toMatch(
+      /^-----BEGIN CERTIFICATE-----\nMIIB\n/,
+    );
+  });
+
+  describe('the variables, evaluated by Terraform (when a terraform binary is present)', () => {
+    let dir: string;
+    const evaluate = (vars: string[]) => {
+      const result = spawnSync(
+        'terraform',
+        ['console', '-no-color', '-var', 'exoscale_key=k', '-var', 'exoscale_secret=s', ...vars],
+        {
+          cwd: dir,
+          input: 'jsonencode([var.control_plane_replicas, var.control_plane_second_zone])\n',
+          encoding: 'utf8',
+          env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null', NO_COLOR: '1' },
+        },
+      );
+      // A failed validation is printed as an error, but console still exits 0.
+      return result.status === 0 && !/Error:/.test(result.stdout + result.stderr)
+        ? { value: JSON.parse(JSON.parse(result.stdout.trim()) as string) as unknown }
+        : { error: `${result.stdout}${result.stderr}`.replace(/\s+/g, ' ') };
+    };
+    beforeAll(() => {
+      if (!hasTerraform) return;
+      dir = mkdtempSync(join(tmpdir(), 'replicas-'));
+      copyFileSync(join(DIR, 'variables.tf'), join(dir, 'variables.tf'));
+    });
+
+    it('accepts 1 (the default) and 2, a zone or nothing as the second zone', () => {
+      if (!hasTerraform) return;
+      expect(evaluate([])).toEqual({ value: [1, ''] });
+      expect(
+        evaluate(['-var', 'control_plane_replicas=2', '-var', 'control_plane_second_zone=at-vie-2']),
+      ).toEqual({
+        value: [2, 'at-vie-2'],
+      });
+    });
+
+    it.each([['0'], ['3'], ['1.5']])('rejects control_plane_replicas = %s', (value) => {
+      if (!hasTerraform) return;
+      expect(evaluate(['-var', `control_plane_replicas=${value}`]).error).toMatch(
+        /control_plane_replicas must be 1 or 2/,
+      );
+    });
+
+    it('rejects a second zone that is not a zone name', () => {
+      if (!hasTerraform) return;
+      expect(evaluate(['-var', 'control_plane_second_zone=vienna']).error).toMatch(
+        /must be empty or an Exoscale zone name/,
+      );
+    });
   });
 });
