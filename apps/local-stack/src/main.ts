@@ -63,7 +63,8 @@ async function main(): Promise<void> {
     for (const answer of answers) console.log(`  ${describeLeadership(answer)}`);
     for (const problem of problems) console.log(`  (not settled yet: ${problem})`);
     console.log(
-      `Kill the leader to see the other take over (the launcher restarts a replica that lost its lease, exit 75).`,
+      'Kill the leader (kill -9 <pid>) to see the other take over: the launcher starts a killed replica again once ' +
+        'its lease has run out, and one that lost its lease (exit 75) at once.',
     );
   }
   if (stack.pools) {

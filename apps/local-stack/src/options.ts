@@ -49,7 +49,7 @@ export const USAGE = `usage: npm start -- [--fast] [--min N] [--max N] [--size N
   --replicas N      control planes (1..${MAX_REPLICAS}; default 1: the file store, no database). 2: PostgreSQL on
                     127.0.0.1:${REPLICA_PORTS.postgres} (its cluster in <dir>/pg, kept between runs), replicas cp-1 on :8090
                     and cp-2 on :${REPLICA_PORTS.controlPlane2} sharing it with one leader, Alertmanager posting to both;
-                    a replica that loses its lease (exit 75) or is killed by a signal is started again
+                    a replica that loses its lease (exit 75) is started again, one killed once its lease ran out
   --dir DIR         where generated configs, state, data and logs go (default .local/)
   --help            this text`;
 

@@ -157,9 +157,14 @@ export async function startStack(
         process.execPath,
         ['dist/apps/control-plane/main.js'],
         { ...settings, ...replicaSettings(cp, timing, postgres?.url, join(dir, 'state')) },
-        // A replica that lost its lease, or was killed (as a failover test does), comes back as a follower; any other
-        // exit is fatal, as with one control plane.
-        postgres ? { restartOn: [LEASE_LOST_EXIT_CODE], restartOnSignal: true } : {},
+        // A replica that lost its lease comes back at once, as a follower; one killed (as a failover test does) once
+        // its lease has run out, so that the other takes over first; any other exit is fatal, as with one.
+        postgres
+          ? {
+              restartOn: [LEASE_LOST_EXIT_CODE],
+              restartAfterSignalMs: (timing.lease.durationSeconds + timing.lease.retryPeriodSeconds) * 1000,
+            }
+          : {},
       );
       await waitFor(
         cp.replicaId ? `the control plane ${cp.replicaId}` : 'the control plane',

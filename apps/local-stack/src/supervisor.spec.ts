@@ -38,7 +38,7 @@ describe('the local stack supervisor', () => {
     expect(second.exitCode).toBeNull();
     expect(await settled(exit)).toBe('pending');
     expect(notes).toEqual([
-      expect.stringMatching(/^cp exited 75; starting it again \(restart 1; log: .*cp\.log\)$/),
+      expect.stringMatching(/^cp exited 75; starting it again in 0.05 s \(restart 1; log: .*cp\.log\)$/),
     ]);
   });
 
@@ -49,12 +49,12 @@ describe('the local stack supervisor', () => {
       node,
       forever,
       {},
-      { restartOn: [75], restartOnSignal: true },
+      { restartOn: [75], restartAfterSignalMs: 200 },
     );
     await new Promise((r) => setTimeout(r, 100));
     replica.kill('SIGKILL');
     await until(() => supervisor.children[0].restarts === 1 && supervisor.current('replica') !== undefined);
-    expect(notes[0]).toMatch(/^replica was ended by SIGKILL; starting it again/);
+    expect(notes[0]).toMatch(/^replica was ended by SIGKILL; starting it again in 0.2 s/);
 
     supervisor.start('other', node, ['-e', 'process.exit(3)'], {}, { restartOn: [75] });
     await expect(supervisor.firstExit()).resolves.toEqual({ name: 'other', code: 3, signal: null });

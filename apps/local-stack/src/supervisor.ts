@@ -24,8 +24,12 @@ export interface StartOptions {
    * any other exit stays fatal. The control plane exits 75 (EX_TEMPFAIL) when it loses its lease.
    */
   restartOn?: number[];
-  /** Also start it again when a signal ended it (SIGKILL from outside, say), as `Restart=always` would. */
-  restartOnSignal?: boolean;
+  /**
+   * Also start it again when a signal ended it (SIGKILL from outside, say), after this many ms (unset: such an end is
+   * fatal). A replica killed while it led is restarted only once its lease has run out, so the other one takes over
+   * as after the loss of a machine (a replica restarted at once, under the same name, would take its own lease back).
+   */
+  restartAfterSignalMs?: number;
 }
 
 /**
@@ -64,14 +68,18 @@ export class Supervisor {
     const watch = (child: ChildProcess) =>
       child.once('exit', (code, signal) => {
         if (this.stopped) return;
-        const restart =
-          code !== null ? (options.restartOn ?? []).includes(code) : options.restartOnSignal === true;
-        if (!restart) return this.resolveFatal({ name, code, signal });
+        const delayMs =
+          code !== null
+            ? (options.restartOn ?? []).includes(code)
+              ? this.restartDelayMs
+              : undefined
+            : options.restartAfterSignalMs;
+        if (delayMs === undefined) return this.resolveFatal({ name, code, signal });
         entry.restarts++;
         entry.restarting = true;
         this.notify(
-          `${name} ${code !== null ? `exited ${code}` : `was ended by ${signal}`}; starting it again ` +
-            `(restart ${entry.restarts}; log: ${join(this.logDir, `${name}.log`)})`,
+          `${name} ${code !== null ? `exited ${code}` : `was ended by ${signal}`}; starting it again in ` +
+            `${delayMs / 1000} s (restart ${entry.restarts}; log: ${join(this.logDir, `${name}.log`)})`,
         );
         const timer = setTimeout(() => {
           this.pendingRestarts.delete(timer);
@@ -79,7 +87,7 @@ export class Supervisor {
           entry.child = this.spawn(name, command, args, env, 'a');
           entry.restarting = false;
           watch(entry.child);
-        }, this.restartDelayMs);
+        }, delayMs);
         this.pendingRestarts.add(timer);
       });
     watch(entry.child);
