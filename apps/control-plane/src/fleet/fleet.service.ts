@@ -34,10 +34,30 @@ export class Fleet {
     documents: Map<string, Versioned<unknown> | null> = new Map(),
   ) {
     this.source = config.source;
+    this.acting = ha === null;
     for (const pool of config.pools) this.add(pool, documents.get(pool.id.toLowerCase()) ?? null);
     this.discovery = config.discovery
       ? new PoolDiscovery(this, config as FleetConfig & { discovery: NonNullable<FleetConfig['discovery']> })
       : null;
+  }
+
+  /**
+   * HA: set by LeadershipService while this replica's term is under way and it has taken over (waited out one lease
+   * period, settled its predecessor's calls); with the state file, always.
+   */
+  acting = true;
+
+  /** Whether a decision may be made here now, and why not. */
+  mayAct(): { ok: true } | { ok: false; why: string } {
+    if (!this.ha || this.acting) return { ok: true };
+    const lease = this.ha.lease.state();
+    return {
+      ok: false,
+      why:
+        lease.role === 'leader'
+          ? "this replica leads but is still taking over (one lease period, then the last leader's calls settled): retry in a few seconds"
+          : `this replica does not lead: the leader is ${lease.holder ?? 'not known yet'} (ask it, or any replica's GET /leadership)`,
+    };
   }
 
   /** Label discovery, when the pools file asks for it. */
@@ -88,6 +108,7 @@ export class Fleet {
       this.config.source === 'file',
       this.ha ? { store: this.ha.store, key: poolKey(pool.id), lease: this.ha.lease, initial } : undefined,
     );
+    scope.scaling.mayAct = () => this.mayAct();
     this.byName.set(pool.name, scope);
     this.byId.set(pool.id.toLowerCase(), scope);
     this.metrics.pools.set(this.byName.size);

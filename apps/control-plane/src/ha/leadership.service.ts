@@ -155,6 +155,7 @@ export class LeadershipService implements OnApplicationBootstrap, OnApplicationS
     }
     if (signal.aborted) return;
     this.acting = true;
+    this.fleet.acting = true;
     this.scheduler.startTicking();
     this.kick();
     this.logger.log({ msg: 'leading: deciding from now on', epoch });
@@ -163,6 +164,7 @@ export class LeadershipService implements OnApplicationBootstrap, OnApplicationS
   private lost(reason: StopReason, epoch: number): void {
     const wasActing = this.acting;
     this.acting = false;
+    this.fleet.acting = false;
     this.metrics.leaderTransitions.inc({ event: reason });
     this.metrics.isLeader.set(0);
     this.scheduler.stopTicking();

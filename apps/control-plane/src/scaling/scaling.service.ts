@@ -293,9 +293,31 @@ export class ScalingService {
     );
   }
 
+  /**
+   * High availability: whether this replica may decide now (it leads, has waited out its first lease period and
+   * settled its predecessor's calls); with the state file, always. Set by the fleet.
+   */
+  mayAct: () => { ok: true } | { ok: false; why: string } = () => ({ ok: true });
+
   private async execute(trigger: Trigger, request: PolicyRequest): Promise<DecisionEntry> {
     const started = Date.now();
     const now = started / 1000;
+    const allowed = this.mayAct();
+    if (!allowed.ok)
+      return this.log.append({
+        time: new Date(started).toISOString(),
+        trigger,
+        policy: this.settings.SCALING_POLICY,
+        pending: { up: false, down: false },
+        alerts: { up: null, down: null },
+        bounds: this.bounds,
+        ...NO_DECISION,
+        decision: 'deferred',
+        outcome: 'deferred',
+        code: 'Fenced',
+        reasons: [{ code: 'Fenced', text: allowed.why }],
+        durationMs: 0,
+      });
     const describeInputs = (signals: { up: DirectionSignals; down: DirectionSignals }) => ({
       time: new Date(started).toISOString(),
       trigger,
