@@ -16,6 +16,7 @@ import { parseWebhookBody } from '../apps/control-plane/src/webhooks/webhook-pay
 import { DecisionLogService } from '../apps/control-plane/src/scaling/decision-log.service';
 import { signRequest } from '../libs/exoscale-client/src/signing';
 import { FileSdWriter, renderTargetGroups, TargetGroup } from '../libs/prometheus-sd/src';
+import { benchFailover } from './failover';
 import { benchFleet } from './fleet';
 
 interface Result {
@@ -152,10 +153,15 @@ async function main(): Promise<void> {
   unbounded.length = 0;
 }
 
+/** `npm run bench [-- --only micro|fleet|failover]`: every part by default. */
 async function run(): Promise<void> {
   const args = process.argv.slice(2);
-  if (!args.includes('--fleet-only')) await main();
-  if (!args.includes('--skip-fleet')) await benchFleet();
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+  if (only !== undefined && !['micro', 'fleet', 'failover'].includes(only))
+    throw new Error(`--only must be micro, fleet or failover, got ${JSON.stringify(only)}`);
+  if (!only || only === 'micro') await main();
+  if (!only || only === 'fleet') await benchFleet();
+  if (!only || only === 'failover') await benchFailover();
 }
 
 run().catch((error: unknown) => {

@@ -46,7 +46,11 @@ class Replica {
     this.process = runControlPlane({ ...this.env, REPLICA_ID: this.name });
     void this.process.exited.then((exit) => {
       this.exits.push(exit);
-      if (!this.stopped && (exit.code === LOST_LEASE || exit.signal === 'SIGKILL')) this.start();
+      if (this.stopped) return;
+      // A killed replica comes back after lease + retry (as the local stack's supervisor does): restarted at once,
+      // it would retake its own lease (a new epoch) before the other replica could.
+      if (exit.code === LOST_LEASE) this.start();
+      else if (exit.signal === 'SIGKILL') setTimeout(() => !this.stopped && this.start(), 5000);
     });
   }
 
@@ -183,6 +187,7 @@ describe('two replicas on PostgreSQL (e2e, compiled app)', () => {
       leader.kill();
       const next = await actingLeader(60_000);
       takeovers.push(Date.now() - killedAt);
+      expect(next.replica).not.toBe(leader);
       expect(next.epoch).toBeGreaterThan(epoch);
       await eventually(size, (s) => s === expected, 30_000);
     }
