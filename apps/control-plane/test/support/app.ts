@@ -75,6 +75,7 @@ export const DOCUMENTED_PATHS = [
   '/pools/{name}/events',
   '/status/pools/{name}',
   '/status/pools/{name}/spark.svg',
+  '/leadership',
   '/status/chart.svg',
   '/metrics',
   '/health',
