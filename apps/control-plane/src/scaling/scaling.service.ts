@@ -9,9 +9,7 @@ import {
   DirectionSignals,
   Measurement,
   PolicyRequest,
-  chooseVictims,
   Reason,
-  scheduledBounds,
   ScheduledBounds,
 } from '@app/scaling-policy';
 
@@ -24,6 +22,7 @@ import { Mutex } from './mutex';
 import { ScaleCalls } from './scale-calls';
 import { describeError } from './scale-executor';
 import { ForecastReader } from './forecast-reader';
+import { PoolLimits } from './pool-limits';
 import { ReplacementRunner } from './replacement';
 import { ReplacementState, ScaleRecord } from './scale-record';
 import { SignalStore } from './signal-store';
@@ -33,8 +32,6 @@ export type ManualRequest = { direction: Direction } | { size: number };
 
 /** How far back the readings passed to the policy as `history` go (it needs at least 240 s). */
 const READING_HISTORY_SECONDS = 600;
-/** An anti-affinity group holds at most this many instances (Exoscale's documented limit). */
-const ANTI_AFFINITY_MAX = 8;
 
 type EntryBody = Pick<
   DecisionEntry,
@@ -81,10 +78,8 @@ function alertSeen(signals: DirectionSignals): AlertSeen | null {
 export class ScalingService {
   private readonly logger = new Logger(ScalingService.name);
   private readonly lock = new Mutex();
-  private quotaError: string | null = null;
   /** Recent Prometheus readings of the ticks (bounded to READING_HISTORY_SECONDS), for the policy's `history`. */
   private readonly readings: Measurement[] = [];
-  private antiAffinityWarned = false;
   nextTickAt: Date | null = null;
   /** The utilisation the last decision saw (read fresh, or carried by an alert), for the status page. */
   lastUtilisation: { value: number; at: number } | null = null;
@@ -105,7 +100,11 @@ export class ScalingService {
     private readonly health: MemberHealthService,
     private readonly calls: ScaleCalls,
     private readonly forecast: ForecastReader,
-  ) {}
+  ) {
+    this.limits = new PoolLimits(settings, exoscale, health, discovery);
+  }
+
+  private readonly limits: PoolLimits;
 
   /** The pool as last read (or as last scaled), for the status page. */
   get lastPool(): ScaleCalls['lastPool'] {
@@ -122,24 +121,22 @@ export class ScalingService {
     return this.calls.replacement;
   }
 
-  /**
-   * The bounds in force: the settings', raised (or capped) by the SCHEDULES windows active at `now`, with the maximum
-   * clamped to 8 when the pool is in an anti-affinity group (a group holds at most 8 instances, and every member
-   * joins each of the pool's groups).
-   */
+  /** The bounds in force now (see PoolLimits.effectiveBounds). */
   effectiveBounds(
     pool?: Pick<InstancePool, 'antiAffinityGroupIds'>,
     now = Date.now() / 1000,
   ): { min: number; max: number } {
-    const { min, max } = this.schedule(now);
-    if (!pool || pool.antiAffinityGroupIds.length === 0 || max <= ANTI_AFFINITY_MAX) return { min, max };
-    if (!this.antiAffinityWarned) {
-      this.antiAffinityWarned = true;
-      this.logger.warn({
-        msg: `the pool is in an anti-affinity group, which holds at most ${ANTI_AFFINITY_MAX} instances: POOL_MAX_SIZE ${max} is clamped to ${ANTI_AFFINITY_MAX}`,
-      });
-    }
-    return { min: Math.min(min, ANTI_AFFINITY_MAX), max: ANTI_AFFINITY_MAX };
+    return this.limits.effectiveBounds(pool, now);
+  }
+
+  /** The SCHEDULES windows active at `now` and the bounds they put in force. */
+  schedule(now = Date.now() / 1000): ScheduledBounds {
+    return this.limits.schedule(now);
+  }
+
+  /** The configured bounds (POOL_MIN_SIZE, POOL_MAX_SIZE, or the pool's min and max). */
+  get bounds(): { min: number; max: number } {
+    return this.limits.bounds;
   }
 
   /** Runs `work` under this pool's lock (no tick, manual action or other state change at the same time). */
@@ -178,15 +175,6 @@ export class ScalingService {
   /** The scale call whose outcome is being settled, if any (for the status API). */
   get unsettled(): ScaleRecord | null {
     return this.calls.record;
-  }
-
-  /** The SCHEDULES windows active at `now` and the bounds they put in force (libs/scaling-policy, pure). */
-  schedule(now = Date.now() / 1000): ScheduledBounds {
-    return scheduledBounds(this.settings.schedules, this.bounds, now);
-  }
-
-  get bounds(): { min: number; max: number } {
-    return { min: this.settings.POOL_MIN_SIZE, max: this.settings.POOL_MAX_SIZE };
   }
 
   /** Stops waiting for operations in flight (their outcome is logged as given up) and refuses new work. */
@@ -470,7 +458,7 @@ export class ScalingService {
     let to = decision.targetSize + surge;
     const notes: Reason[] = [];
     if (to > pool.size) {
-      const headroom = await this.quotaHeadroom();
+      const headroom = await this.limits.quotaHeadroom();
       if (headroom !== null && to > pool.size + headroom) {
         const capped = pool.size + Math.max(0, headroom);
         const text = `the organisation's instance quota leaves room for ${Math.max(0, headroom)} more instance(s): ${to} capped to ${capped}`;
@@ -489,7 +477,9 @@ export class ScalingService {
     }
     // Scale-in removes chosen members (unhealthy first, then the newest) rather than leaving the choice to the API.
     const victims =
-      to < pool.size && pool.instanceIds.length === pool.size ? this.victims(pool, pool.size - to) : null;
+      to < pool.size && pool.instanceIds.length === pool.size
+        ? this.limits.victims(pool, pool.size - to)
+        : null;
     const entry = finish('pending', {
       ...common,
       reasons: [
@@ -514,39 +504,6 @@ export class ScalingService {
       trigger,
     });
     return this.log.get(entry.id) ?? entry;
-  }
-
-  /** The members a scale-in removes: unhealthy first, then the newest (libs/scaling-policy `chooseVictims`). */
-  private victims(pool: InstancePool, count: number): string[] {
-    const judged = new Map(this.health.judgements().map((j) => [j.id, j.health]));
-    const created = new Map(
-      this.discovery.status.members.map((m) => [m.id, m.createdAt ? Date.parse(m.createdAt) / 1000 : null]),
-    );
-    return chooseVictims(
-      pool.instanceIds.map((id) => ({
-        id,
-        createdAt: Number.isFinite(created.get(id) ?? NaN) ? created.get(id)! : null,
-        health: judged.get(id) ?? 'unknown',
-      })),
-      count,
-    );
-  }
-
-  /** Instances the organisation may still create (`get-quota`), or null when unlimited or unreadable. */
-  private async quotaHeadroom(): Promise<number | null> {
-    try {
-      const quota = await this.exoscale.getQuota('instance');
-      this.quotaError = null;
-      return quota.limit < 0 ? null : quota.limit - quota.usage;
-    } catch (error) {
-      if (this.quotaError === null)
-        this.logger.warn({
-          msg: 'cannot read the instance quota: scaling goes on without it',
-          error: describeError(error),
-        });
-      this.quotaError = describeError(error);
-      return null;
-    }
   }
 
   updateSignalGauges(): void {
