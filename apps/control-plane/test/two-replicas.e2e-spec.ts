@@ -164,11 +164,14 @@ describe('two replicas on PostgreSQL (e2e, compiled app)', () => {
     expect(scaleCalls().map((c) => epochOf(c.userAgent))).toEqual([epoch]);
     // The follower's read API shows the leader's decision (read from the store).
     const events = await eventually(
-      () => fetch(`${follower.base}/pool/events`).then((r) => r.json() as Promise<{ outcome: string }[]>),
+      () =>
+        fetch(`${follower.base}/pool/events`).then(
+          (r) => r.json() as Promise<{ outcome: string; epoch?: number }[]>,
+        ),
       (e) => e.some((x) => x.outcome === 'scaled'),
       10_000,
     );
-    expect(events.filter((x) => x.outcome === 'scaled')).toHaveLength(1);
+    expect(events.filter((x) => x.outcome === 'scaled')).toEqual([expect.objectContaining({ epoch })]);
   }, 90_000);
 
   it('SIGKILL of the leader, again and again: the other takes over, exactly one step per signal', async () => {

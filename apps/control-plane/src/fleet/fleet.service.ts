@@ -109,6 +109,8 @@ export class Fleet {
       this.ha ? { store: this.ha.store, key: poolKey(pool.id), lease: this.ha.lease, initial } : undefined,
     );
     scope.scaling.mayAct = () => this.mayAct();
+    const lease = this.ha?.lease;
+    if (lease) scope.log.epoch = () => (lease.isLeader() ? lease.state().epoch : null);
     this.byName.set(pool.name, scope);
     this.byId.set(pool.id.toLowerCase(), scope);
     this.metrics.pools.set(this.byName.size);

@@ -10,6 +10,8 @@ export interface DecisionEntry {
   id: number;
   /** The managed pool's name (see PoolConfig). */
   poolName?: string;
+  /** Two replicas: the lease epoch of the leader that made the decision (its scale calls carry it too). */
+  epoch?: number;
   time: string;
   trigger: Trigger;
   policy: PolicyName;
@@ -56,9 +58,17 @@ export class DecisionLogService {
   private nextId = 1;
   /** Set by the pool's scope: every entry carries it. */
   poolName?: string;
+  /** Set by the fleet with two replicas: the leader's epoch now (null: not leading). */
+  epoch: () => number | null = () => null;
 
   append(entry: Omit<DecisionEntry, 'id'>): DecisionEntry {
-    const full = { id: this.nextId++, ...(this.poolName ? { poolName: this.poolName } : {}), ...entry };
+    const epoch = this.epoch();
+    const full = {
+      id: this.nextId++,
+      ...(this.poolName ? { poolName: this.poolName } : {}),
+      ...(epoch !== null ? { epoch } : {}),
+      ...entry,
+    };
     this.entries.push(full);
     if (this.entries.length > CAPACITY) this.entries.splice(0, this.entries.length - CAPACITY);
     this.logger.log({ msg: 'scaling decision', ...full });

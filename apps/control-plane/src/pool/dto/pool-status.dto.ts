@@ -124,6 +124,12 @@ export class LoadBalancerHealthDto {
 }
 
 export class DecisionEntryDto {
+  @ApiPropertyOptional({ example: 'web', description: 'The managed pool the decision is about' })
+  poolName?: string;
+
+  @ApiPropertyOptional({ example: 7, description: 'Two replicas: the epoch of the leader that decided' })
+  epoch?: number;
+
   @ApiProperty({ example: 12 })
   id: number;
 
