@@ -7,6 +7,7 @@ import { ConfigModule } from './config/config.module';
 import { Settings } from './config/settings';
 import { FleetConfig } from './config/fleet-config';
 import { FleetModule } from './fleet/fleet.module';
+import { HaRuntime } from './ha/ha';
 import { HaModule } from './ha/ha.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -30,7 +31,7 @@ export class AppModule {
   /**
    * @param fleet the pools (loadFleetConfig); without it, the one pool the settings' shorthand names
    */
-  static forSettings(settings: Settings, fleet?: FleetConfig): DynamicModule {
+  static forSettings(settings: Settings, fleet?: FleetConfig, ha?: HaRuntime | null): DynamicModule {
     const config: FleetConfig = fleet ?? {
       settings,
       source: 'env',
@@ -45,7 +46,7 @@ export class AppModule {
     };
     return {
       module: AppModule,
-      imports: [ConfigModule.forSettings(settings), FleetModule.forConfig(config), ...FEATURES],
+      imports: [ConfigModule.forSettings(settings), FleetModule.forConfig(config, ha), ...FEATURES],
       providers: [{ provide: APP_FILTER, useClass: GlobalExceptionFilter }],
     };
   }

@@ -9,6 +9,7 @@ import { configureApp } from './app.setup';
 import { FleetConfig, loadFleetConfig } from './config/fleet-config';
 import { SettingsError } from './config/settings';
 import { Fleet } from './fleet/fleet.service';
+import { HaRuntime, startHa, StateStoreUnavailableError } from './ha/ha';
 import { LeadershipService } from './ha/leadership.service';
 
 /**
@@ -32,7 +33,20 @@ async function bootstrap(): Promise<void> {
   }
 
   const settings = fleet.settings;
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forSettings(settings, fleet), {
+  // The same JSON logs before Nest starts (opening the state store) as after.
+  Logger.overrideLogger(new ConsoleLogger({ json: true, colors: false }));
+  let ha: HaRuntime | null;
+  try {
+    ha = await startHa(settings);
+  } catch (error) {
+    if (error instanceof StateStoreUnavailableError) {
+      // Temporary: the supervisor starts the replica again (75, as for a lost lease).
+      process.stderr.write(`control-plane: ${error.message}\n`);
+      process.exit(LOST_LEASE_EXIT_CODE);
+    }
+    throw error;
+  }
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forSettings(settings, fleet, ha), {
     rawBody: true,
     bufferLogs: true,
     logger: new ConsoleLogger({ json: true, colors: false }),

@@ -293,9 +293,11 @@ describe('two replicas on PostgreSQL (e2e, compiled app)', () => {
       DATABASE_URL: `postgres://u:s3cr3t-pw@127.0.0.1:${port}/x`,
       ...LEASE,
     });
+    // Nothing listens there: retried for two lease periods, then 75 (its supervisor starts it again), one clear line.
     const r = runControlPlane(env);
     const exit = await r.exited;
-    expect(exit.code).not.toBe(0);
+    expect(exit.code).toBe(75);
+    expect(r.output()).toMatch(/DATABASE_URL: the state store cannot be reached: connect ECONNREFUSED/);
     expect(r.output()).not.toContain('s3cr3t-pw');
     const bad = runControlPlane({ ...env, DATABASE_URL: 'mysql://x' });
     expect((await bad.exited).code).toBe(1);
@@ -374,4 +376,48 @@ describe('the fence (e2e, in process, real PostgreSQL)', () => {
       10_000,
     );
   }, 90_000);
+
+  it('drops a queued entry the leader cannot apply, with the reason, and applies the signals after it', async () => {
+    const db = new Client(pg.config());
+    await db.connect();
+    await db.query('CREATE DATABASE poison');
+    await db.end();
+    const f = await startFakeExoscale({ size: 1 });
+    const t = await startApp(f, {
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${pg.port}/poison`,
+      ...LEASE,
+      SCALING_POLICY: 'step',
+      SCALING_INTERVAL_SECONDS: '3600',
+      REPLICA_ID: 'cp-p',
+    });
+    try {
+      t.app.get(LeadershipService).onLost = () => undefined;
+      await eventually(
+        () => request(t.app.getHttpServer()).get('/leadership'),
+        (r) => r.body.acting === true,
+        20_000,
+      );
+      const admin = new Client({ ...pg.config(), database: 'poison' });
+      await admin.connect();
+      await admin.query('INSERT INTO state_inbox (key, payload) VALUES ($1, $2::jsonb)', [
+        `pool:${f.poolId}`,
+        JSON.stringify({
+          kind: 'webhook',
+          source: 'alertmanager',
+          body: { nonsense: true },
+          receivedAt: 'x',
+        }),
+      ]);
+      await admin.end();
+      await request(t.app.getHttpServer()).get('/up').expect(202);
+      await eventually(
+        () => request(t.app.getHttpServer()).get('/pool'),
+        (r) => r.body.pending?.up === true,
+        10_000,
+      );
+    } finally {
+      await t.app.close();
+      await f.close();
+    }
+  }, 60_000);
 });

@@ -127,14 +127,16 @@ interface Term {
 
 /**
  * Takes the lease when it is free or expired and increments the epoch on every acquisition (so on every change of
- * holder); `$2` may also retake its own row after losing its term locally (a new epoch too).
+ * holder). Never an unexpired lease, not even one recorded under this holder's own name: two replicas given the same
+ * name (a copy-pasted REPLICA_ID) would otherwise take it from each other at every retry; a replica restarted under
+ * its old name waits for the expiry like any other.
  */
 const ACQUIRE = `
   WITH taken AS (
     UPDATE leases
        SET holder = $2, epoch = epoch + 1, expires_at = now() + make_interval(secs => $3::float8),
            acquired_at = now(), renewed_at = now()
-     WHERE name = $1 AND (holder IS NULL OR holder = $2 OR expires_at <= now())
+     WHERE name = $1 AND (holder IS NULL OR expires_at <= now())
     RETURNING holder, epoch, expires_at)
   SELECT holder, epoch::text AS epoch, expires_at, true AS taken, now() AS now FROM taken
   UNION ALL

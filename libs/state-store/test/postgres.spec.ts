@@ -276,8 +276,8 @@ describe('PostgresLease and fence', () => {
     });
     expect(write).not.toHaveBeenCalled();
 
-    // The same holder coming back as a new term: its older epoch is refused too.
-    await b.stop({ release: false });
+    // The same holder coming back as a new term (once the lease is free): its older epoch is refused too.
+    await b.stop({ release: true });
     const again = lease('paused', { holder: 'b' });
     await again.start();
     expect(again.state()).toMatchObject({ role: 'leader', epoch: epochB + 1 });
@@ -356,5 +356,15 @@ describe('PostgresLease and fence', () => {
     // Both contenders still run: the follower keeps trying, the leader keeps renewing.
     await next(leaders[0], 'renewed', 1000);
     expect([a, b].filter((l) => l.isLeader())).toHaveLength(1);
+  });
+
+  it('never lets a second replica under the same name take an unexpired lease', async () => {
+    const first = lease('twins', { holder: 'same' });
+    const second = lease('twins', { holder: 'same' });
+    await first.start();
+    expect(first.state()).toMatchObject({ role: 'leader', epoch: 1 });
+    await second.start();
+    expect(second.state()).toMatchObject({ role: 'follower', holder: 'same', epoch: 1 });
+    expect(first.isLeader()).toBe(true);
   });
 });

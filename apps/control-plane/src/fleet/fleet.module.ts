@@ -14,7 +14,7 @@ import { SignalStore } from '../scaling/signal-store';
 import { StateFile } from '../scaling/state-file.service';
 import { UtilisationReader } from '../scaling/utilisation-reader';
 import { StatusHistory } from '../status/status-history.service';
-import { loadPoolDocuments, startHa } from '../ha/ha';
+import { HaRuntime, loadPoolDocuments, startHa } from '../ha/ha';
 import { LeadershipService } from '../ha/leadership.service';
 import { FleetScheduler } from './fleet.scheduler';
 import { Fleet } from './fleet.service';
@@ -42,7 +42,8 @@ const FIRST_POOL: [Type<unknown>, (scope: PoolScope) => unknown][] = [
 @Global()
 @Module({})
 export class FleetModule {
-  static forConfig(config: FleetConfig): DynamicModule {
+  /** @param ha the state store and lease when main.ts opened them already (tests: opened here from the settings) */
+  static forConfig(config: FleetConfig, ha?: HaRuntime | null): DynamicModule {
     const aliases: Provider[] = FIRST_POOL.map(([token, part]) => ({
       provide: token,
       inject: [Fleet],
@@ -56,14 +57,14 @@ export class FleetModule {
           provide: Fleet,
           inject: [MetricsService],
           useFactory: async (m: MetricsService) => {
-            const ha = await startHa(config.settings);
-            const documents = ha
+            const runtime = ha === undefined ? await startHa(config.settings) : ha;
+            const documents = runtime
               ? await loadPoolDocuments(
-                  ha,
+                  runtime,
                   config.pools.map((p) => p.id),
                 )
               : new Map();
-            const fleet = new Fleet(config, m, ha, documents);
+            const fleet = new Fleet(config, m, runtime, documents);
             // The pools found by their labels are managed from the start (a zone that fails is listed again later).
             await fleet.discovery?.refresh();
             return fleet;

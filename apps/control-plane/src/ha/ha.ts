@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 
-import { Leadership, PostgresLease, PostgresStateStore, SoleLease, Versioned } from '@app/state-store';
+import { PostgresLease, PostgresStateStore, Versioned } from '@app/state-store';
 
 import { Settings } from '../config/settings';
 
@@ -25,9 +25,13 @@ const STATEMENT_TIMEOUT_MS = 5000;
  * @throws when the database cannot be reached or migrated: the process stops at boot with the reason (the URL,
  *   which holds a password, is never part of it)
  */
-export async function startHa(settings: Settings): Promise<HaRuntime | null> {
+export async function startHa(
+  settings: Settings,
+  { retryForMs = 2 * settings.LEASE_DURATION_SECONDS * 1000 }: { retryForMs?: number } = {},
+): Promise<HaRuntime | null> {
   if (!settings.DATABASE_URL) return null;
   const logger = new Logger('StateStore');
+  const deadline = Date.now() + retryForMs;
   const store = new PostgresStateStore({
     pool: {
       connectionString: settings.DATABASE_URL,
@@ -38,7 +42,20 @@ export async function startHa(settings: Settings): Promise<HaRuntime | null> {
     },
     onPoolError: (error) => logger.warn({ msg: 'a pooled database connection failed', error: error.message }),
   });
-  await store.start();
+  for (;;) {
+    try {
+      await store.start();
+      break;
+    } catch (error) {
+      const reason = describeDatabaseError(error);
+      if (Date.now() >= deadline) {
+        await store.close().catch(() => undefined);
+        throw new StateStoreUnavailableError(reason);
+      }
+      logger.warn({ msg: 'the state store cannot be reached yet; retrying', error: reason });
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
   const lease = new PostgresLease({
     client: { connectionString: settings.DATABASE_URL, connectionTimeoutMillis: STATEMENT_TIMEOUT_MS },
     ...(settings.REPLICA_ID ? { holder: settings.REPLICA_ID } : {}),
@@ -49,6 +66,20 @@ export async function startHa(settings: Settings): Promise<HaRuntime | null> {
   return { store, lease };
 }
 
+/** The database could not be reached (or migrated) at start: the replica exits 75 and is started again. */
+export class StateStoreUnavailableError extends Error {
+  constructor(reason: string) {
+    super(`DATABASE_URL: the state store cannot be reached: ${reason}`);
+  }
+}
+
+/** A database error as one line, without the connection URL (it holds a password). */
+function describeDatabaseError(error: unknown): string {
+  const e = error as { code?: unknown; message?: unknown };
+  const message = typeof e?.message === 'string' ? e.message.split('\n')[0] : String(error);
+  return typeof e?.code === 'string' && !message.includes(e.code) ? `${e.code}: ${message}` : message;
+}
+
 /** Every pool's stored document, by pool id (null: none yet). */
 export async function loadPoolDocuments(
   ha: HaRuntime,
@@ -57,9 +88,4 @@ export async function loadPoolDocuments(
   const documents = new Map<string, Versioned<unknown> | null>();
   for (const id of ids) documents.set(id.toLowerCase(), await ha.store.load(poolKey(id)));
   return documents;
-}
-
-/** The lease of a process without a database: always the leader. */
-export function soleLease(): Leadership {
-  return new SoleLease();
 }

@@ -9,7 +9,7 @@ import { FleetScheduler } from '../fleet/fleet.scheduler';
 import { Fleet } from '../fleet/fleet.service';
 import { PoolScope } from '../fleet/pool-scope';
 import { MetricsService } from '../metrics/metrics.service';
-import { applyQueued, QueuedSignal } from '../webhooks/pool-intake';
+import { applyQueued, InvalidWebhookError, QueuedSignal } from '../webhooks/pool-intake';
 import { poolKey } from './ha';
 
 /** What GET /leadership answers. */
@@ -41,6 +41,7 @@ export class LeadershipService implements OnApplicationBootstrap, OnApplicationS
   private consuming: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  private twinWarnedAt = 0;
   /** The last failed lease attempt (the database unreachable, or too slow): /health reports it for a while. */
   lastAttemptFailure: { at: number; error: string } | null = null;
   /** Called when a term ends (main.ts exits 75); tests may replace it. */
@@ -96,7 +97,16 @@ export class LeadershipService implements OnApplicationBootstrap, OnApplicationS
       this.logger.warn({ msg: 'a lease attempt failed; retried', error: error.message });
     });
     this.every(this.settings.LEASE_RETRY_PERIOD_SECONDS * 1000, () => {
-      if (!ha.lease.isLeader()) void this.refresh();
+      if (ha.lease.isLeader()) return;
+      void this.refresh();
+      const state = ha.lease.state();
+      if (state.holder === ha.lease.holder && Date.now() - this.twinWarnedAt > 60_000) {
+        this.twinWarnedAt = Date.now();
+        this.logger.warn({
+          msg: "another replica holds the lease under this replica's own name: give every replica its own REPLICA_ID",
+          holder: state.holder,
+        });
+      }
     });
     this.every(INBOX_PERIOD_MS, () => this.kick());
     ha.lease
@@ -195,16 +205,24 @@ export class LeadershipService implements OnApplicationBootstrap, OnApplicationS
   /** Applies every pool's queued webhooks, exactly once each (see StateFile.consumeInbox). */
   private async consumeAll(): Promise<void> {
     const ha = this.fleet.ha!;
-    const elsewhere: Extract<QueuedSignal, { kind: 'resolve-elsewhere' }>[] = [];
     for (const key of await ha.store.pendingKeys()) {
       const scope = this.fleet.byKey(key);
       if (!scope || !this.acting) continue;
       await scope.scaling.exclusive(async () => {
         try {
           const applied = await scope.state.consumeInbox((payload) => {
-            const queued = payload as QueuedSignal;
-            if (queued.kind === 'resolve-elsewhere') elsewhere.push(queued);
-            else this.log(scope, applyQueued(scope, queued, this.fleet.size > 1));
+            try {
+              this.log(scope, applyQueued(scope, payload as QueuedSignal, this.fleet.size > 1));
+            } catch (error) {
+              // An entry this replica cannot apply (queued by another version, or with other settings) is dropped
+              // with the reason, never left to block the signals queued after it.
+              if (!(error instanceof InvalidWebhookError)) throw error;
+              this.logger.error({
+                msg: 'a queued webhook cannot be applied here: dropped',
+                pool: scope.name,
+                reasons: error.reasons,
+              });
+            }
           });
           if (applied > 0) scope.scaling.updateSignalGauges();
         } catch (error) {
@@ -212,27 +230,6 @@ export class LeadershipService implements OnApplicationBootstrap, OnApplicationS
           scope.reload(await ha.store.load(key));
           throw error;
         }
-      });
-    }
-    for (const queued of elsewhere) await this.resolveElsewhere(queued);
-  }
-
-  /** A whole notification of a group spread over pools: the pools it no longer lists lose the group's alerts. */
-  private async resolveElsewhere(
-    queued: Extract<QueuedSignal, { kind: 'resolve-elsewhere' }>,
-  ): Promise<void> {
-    for (const scope of this.fleet.all()) {
-      if (queued.present.includes(scope.id)) continue;
-      await scope.scaling.exclusive(async () => {
-        const cleared = scope.signals.resolveAbsent(queued.groupKey, []);
-        if (cleared.length === 0) return;
-        await scope.state.save();
-        scope.scaling.updateSignalGauges();
-        this.logger.log({
-          msg: 'queued webhook applied',
-          pool: scope.name,
-          cleared: cleared.map((a) => a.id),
-        });
       });
     }
   }

@@ -35,14 +35,17 @@ export type QueuedSignal =
       body?: unknown;
       receivedAt: string;
     }
-  | { kind: 'resolve-elsewhere'; groupKey: string; present: string[]; receivedAt: string };
+  | { kind: 'resolve-absent'; groupKey: string; receivedAt: string };
 
-/** Applies a queued webhook to its pool (the leader, consuming the inbox). */
-export function applyQueued(
-  scope: PoolScope,
-  queued: Extract<QueuedSignal, { kind: 'webhook' }>,
-  multi: boolean,
-): WebhookResultDto {
+/**
+ * Applies a queued signal to its pool (the leader, consuming the inbox, in order).
+ * @throws InvalidWebhookError for an entry this replica cannot apply (another version's or settings' payload)
+ */
+export function applyQueued(scope: PoolScope, queued: QueuedSignal, multi: boolean): WebhookResultDto {
+  if (queued.kind === 'resolve-absent')
+    return resolvedResult(scope.signals.resolveAbsent(queued.groupKey, []));
+  if (queued.kind !== 'webhook')
+    throw new InvalidWebhookError([`unknown queued signal ${JSON.stringify(queued)}`]);
   const request: IntakeRequest = { source: queued.source, direction: queued.direction, body: queued.body };
   let parsed: ParsedPayload | undefined;
   if (queued.body !== undefined) {

@@ -100,23 +100,24 @@ export class WebhookIntakeService {
         queued.push({ scope: part.scope, signal, preview: previewOf(part, request, part.scope) });
       }
       const p = parts[0]?.parsed;
+      // A whole notification of a group spread over pools resolves the group's alerts in the pools it does not
+      // list: one entry in each of their inboxes, so that each pool applies it in order with its other signals.
       if (
         this.fleet.size > 1 &&
         !request.pool &&
         p?.kind === 'alert-group' &&
         p.payload.groupKey &&
         !((p.payload.truncatedAlerts ?? 0) > 0)
-      )
-        queued.push({
-          scope: parts[parts.length - 1].scope,
-          signal: {
-            kind: 'resolve-elsewhere',
-            groupKey: p.payload.groupKey,
-            present: parts.map((part) => part.scope.id),
-            receivedAt,
-          },
-          preview: { status: 'ignored', changes: [], ignored: [], reasons: [], inForce: [] },
-        });
+      ) {
+        const present = new Set(parts.map((part) => part.scope));
+        for (const scope of this.fleet.all())
+          if (!present.has(scope))
+            queued.push({
+              scope,
+              signal: { kind: 'resolve-absent', groupKey: p.payload.groupKey, receivedAt },
+              preview: { status: 'ignored', changes: [], ignored: [], reasons: [], inForce: [] },
+            });
+      }
     } catch (error) {
       this.metrics.webhooksReceived.inc({
         source: metricSource,
