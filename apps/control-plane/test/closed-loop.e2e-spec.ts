@@ -1,8 +1,8 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { portFree, until } from '../../local-stack/test/support';
 
 // The whole loop on one machine, as `npm start -- --fast` runs it: load through the NLB -> members' simulated CPU
 // -> Prometheus (members found through the control plane's file_sd) -> alert -> Alertmanager -> control plane
@@ -47,34 +47,6 @@ const events = () =>
     }[]
   >(`${CP}/pool/events`);
 const poolSize = async () => (await json<{ size: number }>(`${CP}/pool`)).size;
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T>,
-  ok: (v: T) => boolean,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    try {
-      last = await probe();
-      if (ok(last)) return last;
-    } catch {
-      // not answering yet
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what}: not reached within ${timeoutMs / 1000} s (last: ${JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-const portFree = (port: number) =>
-  new Promise<boolean>((res) => {
-    const s = createServer();
-    s.once('error', () => res(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
-  });
 
 function stackProcesses(dir: string): string[] {
   const ps = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });

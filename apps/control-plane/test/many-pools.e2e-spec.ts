@@ -3,16 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
 import request from 'supertest';
 
-import { AppModule } from '../src/app.module';
-import { configureApp } from '../src/app.setup';
-import { loadFleetConfig } from '../src/config/fleet-config';
 import { FleetScheduler } from '../src/fleet/fleet.scheduler';
 import { Fleet } from '../src/fleet/fleet.service';
-import { eventually } from './support/app';
-import { FakeExoscale, startFakeExoscale, TEST_KEY, TEST_SECRET } from './support/fake-exoscale';
+import { eventually, startFleetApp } from './support/app';
+import { FakeExoscale, startFakeExoscale } from './support/fake-exoscale';
 
 /** Two pools of one zone managed by one control plane from a pools file: routing, independence, API, state. */
 describe('many pools (e2e)', () => {
@@ -22,9 +18,7 @@ describe('many pools (e2e)', () => {
   let app: NestExpressApplication;
 
   const start = async () => {
-    const fleet = loadFleetConfig({
-      EXOSCALE_KEY: TEST_KEY,
-      EXOSCALE_SECRET: TEST_SECRET,
+    app = await startFleetApp({
       EXOSCALE_API_ENDPOINT: fake.endpoint,
       POOLS_FILE: join(dir, 'pools.yaml'),
       SD_FILE: join(dir, 'sd', 'config.json'),
@@ -36,12 +30,6 @@ describe('many pools (e2e)', () => {
       SCALE_DOWN_COOLDOWN_SECONDS: '0',
       WEBHOOK_DEDUP_SECONDS: '0',
     });
-    const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.forSettings(fleet.settings, fleet)],
-    }).compile();
-    app = moduleRef.createNestApplication<NestExpressApplication>({ rawBody: true, logger: false });
-    configureApp(app, fleet.settings);
-    await app.init();
   };
   const server = () => app.getHttpServer();
   const fleet = () => app.get(Fleet);

@@ -4,16 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { Test } from '@nestjs/testing';
 import request from 'supertest';
 
-import { AppModule } from '../src/app.module';
-import { configureApp } from '../src/app.setup';
-import { labelledPool, loadFleetConfig } from '../src/config/fleet-config';
+import { labelledPool } from '../src/config/fleet-config';
 import { FleetScheduler } from '../src/fleet/fleet.scheduler';
 import { Fleet } from '../src/fleet/fleet.service';
-import { eventually } from './support/app';
-import { FakeExoscale, startFakeExoscale, TEST_KEY, TEST_SECRET } from './support/fake-exoscale';
+import { eventually, startFleetApp } from './support/app';
+import { FakeExoscale, startFakeExoscale } from './support/fake-exoscale';
 
 /** Label discovery: pools labelled autoscaler/enabled=true in the listed zones are managed beside the file's. */
 describe('pools found by their labels (e2e)', () => {
@@ -43,9 +40,7 @@ describe('pools found by their labels (e2e)', () => {
         `pools: [{name: web, id: ${fake.poolId}, min: 1, max: 3}]`,
       ].join('\n'),
     );
-    const fleet = loadFleetConfig({
-      EXOSCALE_KEY: TEST_KEY,
-      EXOSCALE_SECRET: TEST_SECRET,
+    app = await startFleetApp({
       EXOSCALE_API_ENDPOINT: fake.endpoint,
       POOLS_FILE: join(dir, 'pools.yaml'),
       SD_FILE: join(dir, 'sd', 'config.json'),
@@ -54,12 +49,6 @@ describe('pools found by their labels (e2e)', () => {
       SCALING_INTERVAL_SECONDS: '3600',
       SCALING_POLICY: 'step',
     });
-    const moduleRef = await Test.createTestingModule({
-      imports: [AppModule.forSettings(fleet.settings, fleet)],
-    }).compile();
-    app = moduleRef.createNestApplication<NestExpressApplication>({ rawBody: true, logger: false });
-    configureApp(app, fleet.settings);
-    await app.init();
   });
   afterAll(async () => {
     await app?.close();

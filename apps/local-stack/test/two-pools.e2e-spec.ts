@@ -1,10 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { parse } from 'yaml';
+import { portFree, until } from './support';
 
 // Two pools on one machine, as `npm start -- --fast --pools 2` runs them: pool-1 behind the NLB on 8000, pool-2 on
 // 8001, one control plane given the generated pools file, Prometheus scraping both through the per-pool file_sd
@@ -52,34 +52,6 @@ const emulated = async (id: string) =>
     )
   ).pools.find((p) => p.id === id)!;
 const events = (pool: string) => json<Decision[]>(`${CP}/pools/${pool}/events`);
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T>,
-  ok: (v: T) => boolean,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    try {
-      last = await probe();
-      if (ok(last)) return last;
-    } catch {
-      // not answering yet
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what}: not reached within ${timeoutMs / 1000} s (last: ${JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-const portFree = (port: number) =>
-  new Promise<boolean>((res) => {
-    const s = createServer();
-    s.once('error', () => res(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
-  });
 
 describe('two pools on the local stack (e2e)', () => {
   let launcher: ChildProcess;

@@ -9,6 +9,7 @@ import { Browser, chromium } from 'playwright-core';
 
 import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
+import { loadFleetConfig } from '../../src/config/fleet-config';
 import { loadSettings, Settings } from '../../src/config/settings';
 import { FakeExoscale, TEST_KEY, TEST_SECRET } from './fake-exoscale';
 
@@ -40,6 +41,18 @@ export async function startApp(fake: FakeExoscale, env: Record<string, string> =
   configureApp(app, settings);
   await app.init();
   return { app, settings, sdFile };
+}
+
+/** The real AppModule from a pools file (loadFleetConfig, as main.ts builds it) against the fake API. */
+export async function startFleetApp(env: Record<string, string>): Promise<NestExpressApplication> {
+  const fleet = loadFleetConfig({ EXOSCALE_KEY: TEST_KEY, EXOSCALE_SECRET: TEST_SECRET, ...env });
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.forSettings(fleet.settings, fleet)],
+  }).compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ rawBody: true, logger: false });
+  configureApp(app, fleet.settings);
+  await app.init();
+  return app;
 }
 
 export async function eventually<T>(
