@@ -18,14 +18,7 @@ describe('many pools (e2e)', () => {
   let app: NestExpressApplication;
 
   const start = async () => {
-    app = await startFleetApp({
-      EXOSCALE_API_ENDPOINT: fake.endpoint,
-      POOLS_FILE: join(dir, 'pools.yaml'),
-      SD_FILE: join(dir, 'sd', 'config.json'),
-      STATE_DIR: join(dir, 'state'),
-      DISCOVERY_INTERVAL_SECONDS: '1',
-      SCALING_INTERVAL_SECONDS: '3600',
-      SCALING_POLICY: 'step',
+    app = await startFleetApp(fake, dir, {
       SCALE_UP_COOLDOWN_SECONDS: '0',
       SCALE_DOWN_COOLDOWN_SECONDS: '0',
       WEBHOOK_DEDUP_SECONDS: '0',

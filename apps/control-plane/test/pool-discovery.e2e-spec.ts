@@ -40,15 +40,7 @@ describe('pools found by their labels (e2e)', () => {
         `pools: [{name: web, id: ${fake.poolId}, min: 1, max: 3}]`,
       ].join('\n'),
     );
-    app = await startFleetApp({
-      EXOSCALE_API_ENDPOINT: fake.endpoint,
-      POOLS_FILE: join(dir, 'pools.yaml'),
-      SD_FILE: join(dir, 'sd', 'config.json'),
-      STATE_DIR: join(dir, 'state'),
-      DISCOVERY_INTERVAL_SECONDS: '1',
-      SCALING_INTERVAL_SECONDS: '3600',
-      SCALING_POLICY: 'step',
-    });
+    app = await startFleetApp(fake, dir);
   });
   afterAll(async () => {
     await app?.close();

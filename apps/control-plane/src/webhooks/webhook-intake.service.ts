@@ -178,7 +178,7 @@ export class WebhookIntakeService {
   /** Which pool each part of the request is for; throws InvalidWebhookError naming the problem. */
   private route(request: IntakeRequest): Part[] {
     const named = request.pool !== undefined && request.pool !== '' ? this.named(request.pool) : undefined;
-    if (request.body === undefined) return [{ scope: named ?? this.only('a bare request') }];
+    if (request.body === undefined) return [{ scope: named ?? this.soleScope('a bare request') }];
     const parsed = parseWebhookBody(request.body, request.source === 'bare' ? 'any' : request.source);
     if ('errors' in parsed) throw new InvalidWebhookError(parsed.errors);
     if (parsed.kind === 'grafana-legacy') {
@@ -193,7 +193,7 @@ export class WebhookIntakeService {
         ]);
       return [
         {
-          scope: this.agree(named, [...scopes][0], 'the notification') ?? this.only('the notification'),
+          scope: this.agree(named, [...scopes][0], 'the notification') ?? this.soleScope('the notification'),
           parsed,
         },
       ];
@@ -208,7 +208,7 @@ export class WebhookIntakeService {
         const label = alert.labels?.[POOL_LABEL] ?? common;
         const labelled =
           label !== undefined && label !== '' ? this.named(label, `${what}'s pool label`) : undefined;
-        const scope = this.agree(named, labelled, what) ?? this.only(what);
+        const scope = this.agree(named, labelled, what) ?? this.soleScope(what);
         const list = byScope.get(scope);
         if (list) list.push(alert);
         else byScope.set(scope, [alert]);
@@ -221,7 +221,7 @@ export class WebhookIntakeService {
     if (byScope.size === 0) {
       const scope =
         named ??
-        (common ? this.named(common, `the notification's pool label`) : this.only('the notification'));
+        (common ? this.named(common, `the notification's pool label`) : this.soleScope('the notification'));
       return [{ scope, parsed }];
     }
     if (byScope.size === 1) return [{ scope: [...byScope.keys()][0], parsed }];
@@ -262,7 +262,7 @@ export class WebhookIntakeService {
     return named ?? labelled;
   }
 
-  private only(what: string): PoolScope {
+  private soleScope(what: string): PoolScope {
     if (this.fleet.size === 1) return this.fleet.first();
     throw new InvalidWebhookError([
       what === 'a bare request'

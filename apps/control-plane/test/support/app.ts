@@ -43,9 +43,27 @@ export async function startApp(fake: FakeExoscale, env: Record<string, string> =
   return { app, settings, sdFile };
 }
 
-/** The real AppModule from a pools file (loadFleetConfig, as main.ts builds it) against the fake API. */
-export async function startFleetApp(env: Record<string, string>): Promise<NestExpressApplication> {
-  const fleet = loadFleetConfig({ EXOSCALE_KEY: TEST_KEY, EXOSCALE_SECRET: TEST_SECRET, ...env });
+/**
+ * The real AppModule from the pools file `<dir>/pools.yaml` (loadFleetConfig, as main.ts builds it) against the fake
+ * API, its files in `dir`, ticking only when asked (step policy); `extra` overrides or adds settings.
+ */
+export async function startFleetApp(
+  fake: { endpoint: string },
+  dir: string,
+  extra: Record<string, string> = {},
+): Promise<NestExpressApplication> {
+  const fleet = loadFleetConfig({
+    EXOSCALE_KEY: TEST_KEY,
+    EXOSCALE_SECRET: TEST_SECRET,
+    EXOSCALE_API_ENDPOINT: fake.endpoint,
+    POOLS_FILE: join(dir, 'pools.yaml'),
+    SD_FILE: join(dir, 'sd', 'config.json'),
+    STATE_DIR: join(dir, 'state'),
+    DISCOVERY_INTERVAL_SECONDS: '1',
+    SCALING_INTERVAL_SECONDS: '3600',
+    SCALING_POLICY: 'step',
+    ...extra,
+  });
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.forSettings(fleet.settings, fleet)],
   }).compile();
