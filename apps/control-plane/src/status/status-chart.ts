@@ -109,8 +109,10 @@ export function renderPoolSparkline(
   return renderChart({
     title: '',
     width: 420,
-    t0: -(points - 1) * SAMPLE_SECONDS,
-    dt: SAMPLE_SECONDS,
+    // In minutes: a narrow chart has room for -15 .. 0, not for -900 .. 0 seconds.
+    t0: -((points - 1) * SAMPLE_SECONDS) / 60,
+    dt: SAMPLE_SECONDS / 60,
+    xLabel: 'minutes',
     panels: [
       {
         title: 'size',
@@ -124,7 +126,7 @@ export function renderPoolSparkline(
       },
       {
         title: 'utilisation',
-        height: 30,
+        height: 44,
         yMin: 0,
         yMax: 1,
         format: (y) => `${Math.round(y * 100)}%`,

@@ -205,7 +205,7 @@ export const OVERVIEW_PAGE_SCRIPT = `'use strict';
         const name = el('td'); const a = el('a', p.name); a.href = '/status/pools/' + encodeURIComponent(p.name); name.append(a);
         const signals = [p.pending.up ? 'up pending' : '', p.pending.down ? 'down pending' : '', p.firing ? p.firing + ' firing' : ''].filter(Boolean).join(', ') || '-';
         const last = el('td');
-        if (p.lastDecision) { last.append(el('span', p.lastDecision.code, 'code'), document.createTextNode(' ' + p.lastDecision.outcome + (p.lastDecision.targetSize !== null ? ' -> ' + p.lastDecision.targetSize : '') + ' at ' + new Date(p.lastDecision.time).toLocaleTimeString())); }
+        if (p.lastDecision) { last.append(el('span', p.lastDecision.code, 'code'), document.createTextNode(' ' + p.lastDecision.outcome + (p.lastDecision.targetSize !== null && ['scaled', 'pending', 'dry-run'].includes(p.lastDecision.outcome) ? ' -> ' + p.lastDecision.targetSize : '') + ' at ' + new Date(p.lastDecision.time).toLocaleTimeString())); }
         else last.textContent = '-';
         const chart = el('td');
         if (i < CHARTS) { const img = el('img', undefined, 'spark'); img.alt = 'size of ' + p.name; img.loading = 'lazy'; img.src = '/status/pools/' + encodeURIComponent(p.name) + '/spark.svg?r=' + round; chart.append(img); }
