@@ -86,13 +86,12 @@ describe('trace suite', () => {
   });
 });
 
-describe('the suite, a fixed slice (seed 1, one trace of each family), with target tracking on', () => {
-  // Target tracking (SCALE_ON_EVERY_READING=true) is opt-in: the closed loop showed it flapping (README, "How well it
-  // scales"). Issue 14, part 3 is not met on every trace yet: these miss the goal, and are held to a looser bound
-  // here so that they cannot get worse unnoticed.
-  const KNOWN_MISSES = new Set(['sawtooth-1', 'flash-1', 'growth-1', 'walk-1']);
+describe('the suite, a fixed slice (seed 1, one trace of each family), with the shipped settings', () => {
+  // Issue 14, part 3 is not met on every trace yet (README, "How well it scales"): these miss the goal on cost, and
+  // are held to a looser bound here so that they cannot get worse unnoticed.
+  const KNOWN_MISSES = new Set(['sawtooth-1', 'flash-1', 'walk-1']);
 
-  it('meets the goal on every trace but the known misses, which stay within 10 points and a cost of 1.25', () => {
+  it('meets the goal on every trace but the known misses, which stay within 10 points and a cost of 1.3', () => {
     const results = run({
       traces: suiteTraces(1, SUITE_FAMILIES.length),
       policies: ['target', 'reference'],
@@ -101,7 +100,6 @@ describe('the suite, a fixed slice (seed 1, one trace of each family), with targ
       seed: 1,
       bounds,
       json: false,
-      policyOverrides: { scaleOnEveryReading: true },
     });
     const verdicts = judge(results, 0);
     expect(verdicts).toHaveLength(SUITE_FAMILIES.length);
@@ -110,7 +108,7 @@ describe('the suite, a fixed slice (seed 1, one trace of each family), with targ
         expect({ trace: v.trace, failures: v.failures }).toEqual({ trace: v.trace, failures: [] });
         continue;
       }
-      expect(v.cost).toBeLessThanOrEqual(1.25);
+      expect(v.cost).toBeLessThanOrEqual(1.3);
       expect(v.under).toBeLessThanOrEqual(v.frontierUnder + 10);
       expect(v.under).toBeLessThanOrEqual(v.referenceUnder + 10);
     }

@@ -43,8 +43,13 @@ export interface ModelSettings {
   /** Seconds from a scale-up call until the new member serves and is scraped. */
   boot: number;
   scrapeInterval: number;
-  /** The rate window of the utilisation (`rate(...[1m])`). */
+  /** The rate window of the utilisation (`rate(...[1m])`) the alert rules use. */
   rateWindow: number;
+  /**
+   * The window of the utilisation the control plane reads at every tick (READING_SERIES): the scrape interval for
+   * the shipped `irate` rules (each member's newest interval), the rate window for a `rate` rule.
+   */
+  readingWindow: number;
   evaluationInterval: number;
   rules: RuleModel[];
   notification: NotificationModel;
@@ -161,11 +166,14 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
     notifications: [],
   };
 
-  const utilisation = (t: number): { value: number; members: number } | null => {
+  const utilisation = (
+    t: number,
+    window = settings.rateWindow,
+  ): { value: number; members: number } | null => {
     let sum = 0;
     let counted = 0;
     for (const m of members) {
-      const inWindow = m.samples.filter((s) => s.t > t - settings.rateWindow && s.t <= t);
+      const inWindow = m.samples.filter((s) => s.t > t - window && s.t <= t);
       if (inWindow.length === 0) continue;
       sum += inWindow.reduce((a, s) => a + s.v, 0) / inWindow.length;
       counted++;
@@ -217,6 +225,8 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
   if (prediction) timeline.forecast = [];
 
   let current: { value: number; members: number } | null = null;
+  // What the tick reads (READING_SERIES): the same average over `readingWindow`.
+  let reading: { value: number; members: number } | null = null;
   // The control plane's readings of earlier ticks (PolicyInput.history): the last 10 minutes.
   const readings: Measurement[] = [];
   for (let t = 0; t < trace.duration; t++) {
@@ -239,6 +249,8 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
         m.accSeconds = 0;
       }
       current = utilisation(t);
+      reading =
+        settings.readingWindow === settings.rateWindow ? current : utilisation(t, settings.readingWindow);
       if (prediction && current !== null) loads.push({ t, load: current.value * current.members });
     }
 
@@ -308,8 +320,8 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
     if (policy !== 'reference' && t % settings.tickInterval === 0) {
       book.expire(t);
       const measurement: Measurement | null =
-        settings.valueSource === 'prometheus' && current !== null
-          ? { utilisation: current.value, members: current.members, measuredAt: t, source: 'prometheus' }
+        settings.valueSource === 'prometheus' && reading !== null
+          ? { utilisation: reading.value, members: reading.members, measuredAt: t, source: 'prometheus' }
           : null;
       const snapshot = { up: book.pendingStep('up'), down: book.pendingStep('down') };
       const bounds = settings.schedules ? scheduledAt(t) : settings.bounds;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { DEFAULT_POLICY_SETTINGS, PolicyName, PolicySettings } from '@app/scaling-policy';
+import { DEFAULT_POLICY_SETTINGS, PolicyName, PolicySettings, READING_SERIES } from '@app/scaling-policy';
 import { parse } from 'yaml';
 
 import { ModelSettings, NotificationModel, RuleModel } from './model';
@@ -98,6 +98,9 @@ export function shippedCloudSettings(
   if (!window)
     throw new SettingsFileError('Prometheus rules: no rate window in instance:node_cpu_utilisation:rate1m');
 
+  const scrapeInterval = parseDuration((prometheus.global as Obj).scrape_interval as string);
+  const readingWindow = readingWindowOf(recording, scrapeInterval);
+
   const env = composeEnvironment(compose);
   const num = (key: string, fallback: number) => (env[key] !== undefined ? Number(env[key]) : fallback);
   const policy: PolicySettings = {
@@ -116,8 +119,9 @@ export function shippedCloudSettings(
     downCooldownSeconds: num('SCALE_DOWN_COOLDOWN_SECONDS', DEFAULT_POLICY_SETTINGS.downCooldownSeconds),
   };
   return {
-    scrapeInterval: parseDuration((prometheus.global as Obj).scrape_interval as string),
+    scrapeInterval,
     rateWindow: parseDuration(window[1]),
+    readingWindow,
     evaluationInterval: interval,
     rules,
     notification: grafanaNotification(grafana),
@@ -126,4 +130,25 @@ export function shippedCloudSettings(
     alertTtl: num('ALERT_TTL_SECONDS', 420),
     policy,
   };
+}
+
+/**
+ * The window of the tick's reading: the rules record READING_SERIES.utilisation as an average of a per-member
+ * series; that series' `irate` covers the newest scrape interval, a `rate(...[w])` covers w.
+ * @throws SettingsFileError when the rules do not record the series the control plane reads
+ */
+function readingWindowOf(recording: Obj, scrapeInterval: number): number {
+  const rules = (recording.groups as Obj[]).flatMap((g) => g.rules as Obj[]);
+  const expr = (record: string) => rules.find((r) => r.record === record)?.expr as string | undefined;
+  const pool = expr(READING_SERIES.utilisation);
+  const member = pool && /\(\s*([\w:]+)\s*\)\s*$/.exec(pool)?.[1];
+  const source = member && expr(member);
+  if (!source)
+    throw new SettingsFileError(
+      `Prometheus rules: ${READING_SERIES.utilisation} is not an average of a recorded per-member series`,
+    );
+  if (/\birate\(/.test(source)) return scrapeInterval;
+  const window = /\brate\([^[]*\[(\w+)\]/.exec(source);
+  if (!window) throw new SettingsFileError(`Prometheus rules: no rate window in ${member}`);
+  return parseDuration(window[1]);
 }

@@ -5,3 +5,4 @@ export * from './settlement';
 export * from './member-health';
 export * from './schedule';
 export * from './forecast';
+export * from './readings';

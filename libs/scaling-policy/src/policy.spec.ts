@@ -1,4 +1,4 @@
-import { decideScaling } from './policy';
+import { decideScaling, loadNoise } from './policy';
 import { DEFAULT_POLICY_SETTINGS, DirectionSignals, Measurement, PolicyInput, PolicySettings } from './types';
 
 const NOW = 10_000;
@@ -360,6 +360,20 @@ describe('decideScaling: target policy on alerts (no reading to track)', () => {
   });
 });
 
+describe('loadNoise', () => {
+  const loads = (...xs: number[]) => xs.map((load) => ({ load }));
+  it('is zero for a steady load, a linear ramp and too few readings, and ignores one step', () => {
+    expect(loadNoise(loads(3, 3, 3, 3, 3))).toBe(0);
+    expect(loadNoise(loads(1, 2, 3, 4, 5, 6))).toBeCloseTo(0, 9);
+    expect(loadNoise(loads(1, 5, 1, 5))).toBe(0);
+    expect(loadNoise(loads(2, 2, 2, 8, 8, 8, 8))).toBe(0);
+  });
+  it('is one standard deviation for a load that moves back and forth (members)', () => {
+    expect(loadNoise(loads(4, 5, 4, 5, 4))).toBeCloseTo((1.4826 * 2) / Math.sqrt(6), 9);
+    expect(loadNoise(loads(4, 5, 4, 5, 4, 5))).toBeCloseTo((1.4826 * 2) / Math.sqrt(6), 9);
+  });
+});
+
 describe('decideScaling: target tracking on a fresh reading (every tick)', () => {
   const reading = (utilisation: number, members: number, at = NOW): Measurement => ({
     utilisation,
@@ -368,7 +382,7 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     source: 'prometheus',
   });
   const settings = { ...DEFAULT_POLICY_SETTINGS, scaleOnEveryReading: true };
-  // Tracking is opt-in (SCALE_ON_EVERY_READING): every case here turns it on.
+  // Tracking is the default (SCALE_ON_EVERY_READING=true); the cases say so, so that they keep testing it.
   const track = (over: InputOverrides = {}) =>
     input({ ...over, settings: { scaleOnEveryReading: true, ...over.settings } });
   const booting = (n: number) => Array.from({ length: n }, () => ({ createdAt: NOW - 30 }));
@@ -499,6 +513,56 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
       }),
     );
     expect(rising).toMatchObject({ outcome: 'none', code: 'Sufficient' });
+  });
+
+  it('takes a reading just under saturation as a lower bound, not as evidence of a step', () => {
+    // 94 % of 1 member, then 100 % of the 4 that serve since: the load grew with the capacity, but 0.94 was already
+    // all one member could show. One saturated reading on these members: x1.5, 6 / 0.75 = 8 (a step would be x3: 16).
+    const d = decideScaling(
+      track({
+        pool: { size: 4, state: 'running' },
+        measurement: reading(1, 4),
+        history: [reading(0.94, 1, NOW - 60)],
+        settings: { bounds: { min: 1, max: 20 } },
+      }),
+    );
+    expect(d).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 8 });
+  });
+
+  it('after a saturated reading, keeps the members it asked for while the serving ones still run above the band', () => {
+    // 99 % of 1 member asked for 4; a minute later the one serving member reads 74 %: no collapse, hold.
+    const base = {
+      pool: { size: 4, state: 'running' },
+      members: [...serving(1), ...booting(3)],
+      lastScaledAt: NOW - 60,
+      history: [reading(0.99, 1, NOW - 60)],
+    };
+    expect(decideScaling(track({ ...base, measurement: reading(0.74, 1) }))).toMatchObject({
+      outcome: 'none',
+      code: 'Sufficient',
+    });
+    // A real collapse (20 % of that member): the booting members go at once.
+    expect(decideScaling(track({ ...base, measurement: reading(0.2, 1) }))).toMatchObject({
+      outcome: 'scale',
+      direction: 'down',
+      targetSize: 1,
+    });
+  });
+
+  it('keeps the noise of the load as a margin when it scales in (scaleInNoiseMargin)', () => {
+    // 8 members; the load moves 4 -> 5 -> 4 -> 5 -> 4: one standard deviation of noise is 1.4826 x 2 / sqrt(6) =
+    // 1.21 members, so 4 + 1.21 needs ceil(6.95) = 7 members at 75 %, where the last reading alone needs 6.
+    const history = [4, 5, 4, 5].map((load, i) => reading(load / 8, 8, NOW - 240 + 60 * i));
+    const base = { pool: { size: 8, state: 'running' }, measurement: reading(4 / 8, 8), history };
+    expect(decideScaling(track(base))).toMatchObject({ outcome: 'scale', direction: 'down', targetSize: 7 });
+    expect(decideScaling(track({ ...base, settings: { scaleInNoiseMargin: 0 } }))).toMatchObject({
+      outcome: 'scale',
+      direction: 'down',
+      targetSize: 6,
+    });
+    // A steady load has no noise: 4 all along needs 6.
+    const steady = [4, 4, 4, 4].map((load, i) => reading(load / 8, 8, NOW - 240 + 60 * i));
+    expect(decideScaling(track({ ...base, history: steady }))).toMatchObject({ targetSize: 6 });
   });
 
   it('leaves the alert path to a bare step, to a reading without a member count, and to scaleOnEveryReading false', () => {

@@ -218,6 +218,24 @@ function tracks(input: PolicyInput): boolean {
 }
 
 /**
+ * The noise of the load (members' worth of CPU, one standard deviation): from the second differences of consecutive
+ * readings, which a steady load and a linear ramp both leave at zero, so only what moves back and forth counts; the
+ * median absolute value, scaled to a normal's standard deviation (x1.4826, then / sqrt(6) for a second difference of
+ * independent readings), so that one step of the load (one large value) does not count as noise.
+ * @param points readings in time order (load in members); fewer than 5: 0 (no estimate)
+ */
+export function loadNoise(points: { load: number }[]): number {
+  if (points.length < 5) return 0;
+  const second: number[] = [];
+  for (let i = 2; i < points.length; i++)
+    second.push(Math.abs(points[i].load - 2 * points[i - 1].load + points[i - 2].load));
+  second.sort((a, b) => a - b);
+  const mid = second.length / 2;
+  const median = second.length % 2 === 1 ? second[Math.floor(mid)] : (second[mid - 1] + second[mid]) / 2;
+  return (1.4826 * median) / Math.sqrt(6);
+}
+
+/**
  * The slope of the load (members' worth of CPU per second) by least squares over the readings.
  * @param points readings as (time in seconds, load in members); fewer than two, or all at one time: 0
  */
@@ -293,8 +311,10 @@ function trackingSizing(
   // horizon: a fast ramp) is not chased: the members would be paid for ahead of a load that may stop.
   const fullRise = settings.trendSeconds > 0 ? Math.max(0, slope) * settings.trendSeconds : 0;
   const rise = fullRise <= settings.trendCoverShare * load ? fullRise : 0;
-  // A step: saturated now, and the previous reading was not and read at most half the load. The load may be
-  // anything above the measure, so it is taken as `saturationFactor` times the measure at once.
+  // A step: saturated now, and the previous reading ran below the tracking target (a reading just under saturation
+  // is as good as saturated: only a lower bound, which capacity arriving since then multiplies) and read at most
+  // `stepEvidence` of the load. The load may be anything above the measure, so it is taken as `saturationFactor`
+  // times the measure at once.
   // Saturated again on more members than the previous, saturated, reading: the capacity that arrived did not relieve
   // it, so the load is well above the measure too.
   const stillSaturated =
@@ -304,7 +324,7 @@ function trackingSizing(
     (saturated && previous === null && input.history !== undefined) ||
     (saturated &&
       previous !== null &&
-      !saturatedAt(previous) &&
+      previous.utilisation < settings.trackingUtilisation &&
       previousLoad! <= load * settings.stepEvidence) ||
     (settings.saturatedAfterGrowth && stillSaturated);
   const factor = saturated
@@ -341,9 +361,24 @@ function trackingSizing(
   }
   // Scale-in, never while the load rises: to the up size, and to no fewer members than keep the highest load of the
   // last `scaleInWindowSeconds` within `scaleInUtilisation`; a collapse is followed at the next tick.
-  if (!saturated && recentSlope <= 0) {
+  // Right after a saturated reading, one lower reading of the serving members is no collapse while they still run
+  // above the band: the saturated reading was only a lower bound of the load, and the members it asked for are
+  // still booting (the fast local loop went 1 -> 4 -> 1 on a reading of 99 % then 74 % of one member).
+  const afterSaturation =
+    previous !== null &&
+    saturatedAt(previous) &&
+    reading.members < pool.size &&
+    load / reading.members >= settings.trackingScaleInBelow;
+  if (!saturated && recentSlope <= 0 && !afterSaturation) {
     const recent = points.filter((p) => p.t >= now - settings.scaleInWindowSeconds).map((p) => p.load);
-    const peak = Math.max(load, ...recent);
+    // The noise of the load is kept as a margin: a pool trimmed to a noisy load's last reading is short at its next
+    // high, and re-adding a member pays its whole boot again.
+    const noise = loadNoise(
+      [...earlier, reading]
+        .filter((h) => h.measuredAt >= now - settings.trendWindowSeconds && !saturatedAt(h))
+        .map((h) => ({ load: h.utilisation * h.members! })),
+    );
+    const peak = Math.max(load, ...recent) + settings.scaleInNoiseMargin * noise;
     const down = Math.max(1, up, ceil(peak / settings.scaleInUtilisation));
     if (down < pool.size && peak / pool.size < settings.trackingScaleInBelow) {
       say(

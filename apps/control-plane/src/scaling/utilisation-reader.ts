@@ -1,13 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
 
-import { Measurement } from '@app/scaling-policy';
+import { Measurement, READING_SERIES } from '@app/scaling-policy';
 
 import { Settings } from '../config/settings';
 import { PrometheusQuery } from './prometheus-query';
 
-/** The recording rules of monitoring/prometheus/rules: the same PromQL the alert rules use. */
-export const UTILISATION_QUERY = 'pool:node_cpu_utilisation:avg';
-export const MEMBERS_QUERY = 'pool:node_cpu_utilisation:members';
+/**
+ * The recording rules of monitoring/prometheus/rules: the alert rules' PromQL over each member's newest scrape
+ * interval (irate), so that the tick sees a change of the load before the 1-minute mean the alerts use does.
+ */
+export const UTILISATION_QUERY = READING_SERIES.utilisation;
+export const MEMBERS_QUERY = READING_SERIES.members;
 
 export type UtilisationReading = { measurement: Measurement } | { unavailable: string };
 
