@@ -3,6 +3,7 @@ import { mkdtempSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { portFree, until } from '../../local-stack/test/support';
+import { launchChromium } from './support/app';
 
 // The whole loop on one machine, as `npm start -- --fast` runs it: load through the NLB -> members' simulated CPU
 // -> Prometheus (members found through the control plane's file_sd) -> alert -> Alertmanager -> control plane
@@ -254,6 +255,37 @@ describe('closed loop on the local stack (e2e)', () => {
     );
     await until('one member scraped', poolTargets, (t) => t.length === 1, 60000);
   }, 420000);
+
+  it('shows on the status page a forecast from the compressed day of history (--fast: a 120 s day), never acting on it', async () => {
+    // FORECAST_MODE is forecast-only (the default): every tick reads the pool's load 120 s back from Prometheus.
+    const seen = await until(
+      'a forecast from a day of history',
+      () => json<{ forecast: { mode: string; size: number | null; source: string } | null }>(`${CP}/pool`),
+      (p) => p.forecast !== null && p.forecast.size !== null && p.forecast.source !== 'none',
+      150000,
+    );
+    expect(seen.forecast).toMatchObject({
+      mode: 'forecast-only',
+      source: expect.stringMatching(/^(day|both)$/),
+    });
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${CP}/`);
+      await page.waitForFunction(
+        () =>
+          /forecast \(forecast-only\)\s*\d+ members \((day|both)\)/.test(
+            document.querySelector('#cards')?.textContent ?? '',
+          ),
+        undefined,
+        { timeout: 30000 },
+      );
+    } finally {
+      await browser.close();
+    }
+    const log = await events();
+    expect(log.filter((x) => x.outcome === 'scaled' && x.code === 'Forecast')).toEqual([]);
+  }, 200000);
 
   it('stops every process and frees every port on SIGINT', async () => {
     const pids = (await members()).map((m) => m.pid!);

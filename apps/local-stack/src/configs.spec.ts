@@ -142,7 +142,23 @@ describe('local stack config generation', () => {
       timing: TIMINGS.fast,
       policy: 'target',
     });
-    expect(base).toMatchObject({ LISTEN_PORT: '8090', STATE_DIR: '/d/state', SCALING_INTERVAL_SECONDS: '5' });
+    expect(base).toMatchObject({
+      LISTEN_PORT: '8090',
+      STATE_DIR: '/d/state',
+      SCALING_INTERVAL_SECONDS: '5',
+      // A compressed day: the forecast reads history within minutes.
+      FORECAST_DAY_SECONDS: '120',
+      FORECAST_LEAD_SECONDS: '15',
+    });
+    const normal = controlPlaneSettings({
+      credentials: { EXOSCALE_KEY: 'EXOk', EXOSCALE_SECRET: 's' },
+      poolSettings: { EXOSCALE_INSTANCEPOOL_ID: POOL_ID },
+      sdFile: '/d/service-discovery/config.json',
+      stateDir: '/d/state',
+      timing: TIMINGS.normal,
+      policy: 'target',
+    });
+    expect(normal).not.toHaveProperty('FORECAST_DAY_SECONDS');
     expect(base).not.toHaveProperty('DATABASE_URL');
     const [one] = stackControlPlanes(1);
     expect(replicaSettings(one, TIMINGS.fast, undefined, '/d/state')).toEqual({});

@@ -272,6 +272,12 @@ export function controlPlaneSettings(o: {
     SCALING_POLICY: o.policy,
     // The utilisation is read fresh at each tick, as on the monitoring VM.
     PROMETHEUS_URL: `http://127.0.0.1:${PORTS.prometheus}`,
+    ...(o.timing.forecast
+      ? {
+          FORECAST_DAY_SECONDS: String(o.timing.forecast.daySeconds),
+          FORECAST_LEAD_SECONDS: String(o.timing.forecast.leadSeconds),
+        }
+      : {}),
   };
 }
 

@@ -21,6 +21,11 @@ export interface Timing {
   dedupSeconds: number;
   /** With --replicas 2: LEASE_DURATION_SECONDS, LEASE_RENEW_DEADLINE_SECONDS, LEASE_RETRY_PERIOD_SECONDS. */
   lease: { durationSeconds: number; renewDeadlineSeconds: number; retryPeriodSeconds: number };
+  /**
+   * FORECAST_DAY_SECONDS and FORECAST_LEAD_SECONDS: a compressed day, so that the forecast (FORECAST_MODE
+   * forecast-only, the default) reads history within minutes; absent: the control plane's real day.
+   */
+  forecast?: { daySeconds: number; leadSeconds: number };
 }
 
 export const TIMINGS: Record<'normal' | 'fast', Timing> = {
@@ -63,6 +68,8 @@ export const TIMINGS: Record<'normal' | 'fast', Timing> = {
     dedupSeconds: 1,
     // A takeover within about two ticks.
     lease: { durationSeconds: 6, renewDeadlineSeconds: 4, retryPeriodSeconds: 1 },
+    // A two-minute day: the forecast shows what the load did two minutes ago, looking a warm-up and a tick ahead.
+    forecast: { daySeconds: 120, leadSeconds: 15 },
   },
 };
 

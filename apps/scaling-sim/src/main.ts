@@ -310,6 +310,7 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
           targetUtilisation: forecastTarget,
           agreement: number('agreement', str('agreement'), DEFAULT_FORECAST_SETTINGS.agreement, 0),
           checkSeconds: DEFAULT_FORECAST_SETTINGS.checkSeconds,
+          daySeconds: DAY_SECONDS,
         };
   return {
     traces,

@@ -1,6 +1,5 @@
 import {
   applyForecast,
-  DAY_SECONDS,
   decideScaling,
   Direction,
   forecastPool,
@@ -13,7 +12,6 @@ import {
   seasonalMean,
   seasonalPeak,
   SignalBook,
-  WEEK_SECONDS,
 } from '@app/scaling-policy';
 
 import { Random } from './random';
@@ -342,12 +340,12 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
         const lead = prediction.leadSeconds;
         const forecast = forecastPool(
           {
-            day: seasonalPeak(loads, t, DAY_SECONDS, lead),
-            week: seasonalPeak(loads, t, WEEK_SECONDS, lead),
+            day: seasonalPeak(loads, t, prediction.daySeconds, lead),
+            week: seasonalPeak(loads, t, 7 * prediction.daySeconds, lead),
             recent: {
               now: seasonalMean(loads, t, 0, prediction.checkSeconds),
-              day: seasonalMean(loads, t, DAY_SECONDS, prediction.checkSeconds),
-              week: seasonalMean(loads, t, WEEK_SECONDS, prediction.checkSeconds),
+              day: seasonalMean(loads, t, prediction.daySeconds, prediction.checkSeconds),
+              week: seasonalMean(loads, t, 7 * prediction.daySeconds, prediction.checkSeconds),
             },
           },
           prediction,
@@ -356,7 +354,7 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
         forecastSize = forecast.forecastSize;
         decision = applyForecast(reactive, forecast, { kind: 'tick' });
         // Prometheus keeps 15 days: so does the model (a week and the look-ahead is all the forecast reads).
-        const keep = t - WEEK_SECONDS - lead - 60;
+        const keep = t - 7 * prediction.daySeconds - lead - 60;
         if (loads.length > 20000 && loads[0].t < keep) {
           let drop = 0;
           while (drop < loads.length && loads[drop].t < keep) drop++;

@@ -3,6 +3,8 @@ import {
   DAY_SECONDS,
   DEFAULT_FORECAST_SETTINGS,
   Forecast,
+  FORECAST_LOAD_SERIES,
+  forecastDay,
   forecastPool,
   forecastQueries,
   ForecastSettings,
@@ -184,6 +186,26 @@ describe('PromQL of the forecast', () => {
     );
     expect(() => forecastQueries(0)).toThrow(RangeError);
     expect(() => forecastQueries(DAY_SECONDS + 1)).toThrow(RangeError);
+  });
+
+  it('reads a compressed day back just as a real one (the local stack --fast: 120 s, a lead of 15 s)', () => {
+    const settings = forecastDay(DEFAULT_FORECAST_SETTINGS, 120);
+    // 30 minutes of a 24-hour day: 2.5 s of a 2-minute one.
+    expect(settings).toMatchObject({ daySeconds: 120, checkSeconds: 3 });
+    expect(forecastQueries(15, FORECAST_LOAD_SERIES, settings.checkSeconds, settings.daySeconds)).toEqual({
+      day: 'max_over_time(pool:node_cpu_utilisation:sum[15s] offset 1m45s)',
+      week: 'max_over_time(pool:node_cpu_utilisation:sum[15s] offset 13m45s)',
+      recent: {
+        now: 'avg_over_time(pool:node_cpu_utilisation:sum[3s])',
+        day: 'avg_over_time(pool:node_cpu_utilisation:sum[3s] offset 2m)',
+        week: 'avg_over_time(pool:node_cpu_utilisation:sum[3s] offset 14m)',
+      },
+    });
+    expect(forecastDay(DEFAULT_FORECAST_SETTINGS, DAY_SECONDS)).toEqual(DEFAULT_FORECAST_SETTINGS);
+    // The lead stays within the day; the day is 60 s .. 24 h.
+    expect(() => forecastQueries(120, FORECAST_LOAD_SERIES, 3, 120)).toThrow(/lead .* 1\.\.119/);
+    expect(() => forecastQueries(15, FORECAST_LOAD_SERIES, 3, 59)).toThrow(/day .* 60\.\.86400/);
+    expect(() => forecastQueries(15, FORECAST_LOAD_SERIES, 121, 120)).toThrow(/check span/);
   });
 });
 

@@ -66,6 +66,11 @@ export interface ForecastSettings {
   agreement: number;
   /** The span of that check, seconds. */
   checkSeconds: number;
+  /**
+   * The length of the "day" the forecast reads back, seconds (the week is seven of them): 86,400, or a compressed
+   * day for a demonstration (the local stack's `--fast` mode), whose whole pattern repeats within minutes.
+   */
+  daySeconds: number;
 }
 
 /**
@@ -82,7 +87,24 @@ export const DEFAULT_FORECAST_SETTINGS: ForecastSettings = {
   combine: 'max',
   agreement: 0.7,
   checkSeconds: 1800,
+  daySeconds: DAY_SECONDS,
 };
+
+/**
+ * The settings for a day of `daySeconds`: the agreement check's span shrinks with the day (30 min of 24 h), so a
+ * compressed day keeps the same proportions.
+ * @param daySeconds whole seconds, 60 .. 86,400
+ */
+export function forecastDay(settings: ForecastSettings, daySeconds: number): ForecastSettings {
+  return {
+    ...settings,
+    daySeconds,
+    checkSeconds: Math.max(
+      1,
+      Math.round((DEFAULT_FORECAST_SETTINGS.checkSeconds * daySeconds) / DAY_SECONDS),
+    ),
+  };
+}
 
 /** The peaks of the recorded load over the look-ahead window a day and a week back; null: no sample there. */
 export interface SeasonalPeaks {
@@ -296,29 +318,37 @@ export function promDuration(seconds: number): string {
  * `max_over_time(pool:node_cpu_utilisation:sum[7m] offset 23h53m)` for a lead of 420 s (the offset is written as a
  * literal: arithmetic inside durations needs an experimental Prometheus flag). An empty answer means no history
  * there (`offset` beyond the retention returns nothing): pass null to `forecastPool`.
- * @param leadSeconds the look-ahead, whole seconds, 1 .. a day
+ * @param leadSeconds the look-ahead, whole seconds, 1 .. the day less a second
  * @param series the recorded load series (default `FORECAST_LOAD_SERIES`; a label matcher may be appended)
+ * @param checkSeconds the agreement check's span, whole seconds, 1 .. the day
+ * @param daySeconds the day's length, whole seconds, 60 .. 86,400 (the week is seven days)
+ * @throws RangeError naming the argument that is out of range
  */
 export function forecastQueries(
   leadSeconds: number,
   series: string = FORECAST_LOAD_SERIES,
   checkSeconds: number = DEFAULT_FORECAST_SETTINGS.checkSeconds,
+  daySeconds: number = DAY_SECONDS,
 ): { day: string; week: string; recent: { now: string; day: string; week: string } } {
-  if (!Number.isInteger(leadSeconds) || leadSeconds < 1 || leadSeconds > DAY_SECONDS)
-    throw new RangeError(`the lead must be whole seconds within 1..${DAY_SECONDS}, got ${leadSeconds}`);
-  if (!Number.isInteger(checkSeconds) || checkSeconds < 1 || checkSeconds > DAY_SECONDS)
-    throw new RangeError(
-      `the check span must be whole seconds within 1..${DAY_SECONDS}, got ${checkSeconds}`,
-    );
+  if (!Number.isInteger(daySeconds) || daySeconds < 60 || daySeconds > DAY_SECONDS)
+    throw new RangeError(`the day must be whole seconds within 60..${DAY_SECONDS}, got ${daySeconds}`);
+  if (!Number.isInteger(leadSeconds) || leadSeconds < 1 || leadSeconds >= daySeconds)
+    throw new RangeError(`the lead must be whole seconds within 1..${daySeconds - 1}, got ${leadSeconds}`);
+  if (!Number.isInteger(checkSeconds) || checkSeconds < 1 || checkSeconds > daySeconds)
+    throw new RangeError(`the check span must be whole seconds within 1..${daySeconds}, got ${checkSeconds}`);
   const mean = (offset: string) => `avg_over_time(${series}[${promDuration(checkSeconds)}]${offset})`;
   const q = (season: number) =>
     `max_over_time(${series}[${promDuration(leadSeconds)}]${
       season - leadSeconds > 0 ? ` offset ${promDuration(season - leadSeconds)}` : ''
     })`;
   return {
-    day: q(DAY_SECONDS),
-    week: q(WEEK_SECONDS),
-    recent: { now: mean(''), day: mean(' offset 1d'), week: mean(' offset 7d') },
+    day: q(daySeconds),
+    week: q(7 * daySeconds),
+    recent: {
+      now: mean(''),
+      day: mean(` offset ${promDuration(daySeconds)}`),
+      week: mean(` offset ${promDuration(7 * daySeconds)}`),
+    },
   };
 }
 

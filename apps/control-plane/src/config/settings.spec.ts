@@ -120,6 +120,25 @@ describe('loadSettings', () => {
     ]);
   });
 
+  it('reads the forecast day (a real one by default, a compressed one for a demonstration) and its lead', () => {
+    expect(loadSettings(required)).toMatchObject({
+      SCALE_ON_EVERY_READING: true,
+      FORECAST_DAY_SECONDS: 86400,
+      FORECAST_LEAD_SECONDS: 420,
+      FORECAST_TARGET_UTILIZATION: 0.9,
+    });
+    expect(
+      loadSettings({ ...required, FORECAST_DAY_SECONDS: '120', FORECAST_LEAD_SECONDS: '15' }),
+    ).toMatchObject({ FORECAST_DAY_SECONDS: 120, FORECAST_LEAD_SECONDS: 15 });
+    expect(problems({ ...required, FORECAST_DAY_SECONDS: '30', FORECAST_LEAD_SECONDS: '2' })).toEqual([
+      'FORECAST_LEAD_SECONDS must be between 5 and 7200',
+      'FORECAST_DAY_SECONDS must be between 60 and 86400',
+    ]);
+    expect(problems({ ...required, FORECAST_DAY_SECONDS: '300' })).toEqual([
+      'FORECAST_LEAD_SECONDS (420) must be below FORECAST_DAY_SECONDS (300): the forecast looks ahead within the day it reads back',
+    ]);
+  });
+
   it('validates the dedup window, failpoints and the health replacement settings, each by name', () => {
     expect(
       problems({ ...required, WEBHOOK_DEDUP_SECONDS: '-1', FAILPOINTS: 'after-intent-saved,nope' }),

@@ -261,8 +261,15 @@ export class Settings {
   FORECAST_MARGIN = DEFAULT_FORECAST_SETTINGS.margin;
 
   /** How far ahead of the same time a day (a week) ago the forecast looks: at least boot + warm-up + a tick. */
-  @IntSetting('FORECAST_LEAD_SECONDS', 'number of seconds', 60, 7200)
+  @IntSetting('FORECAST_LEAD_SECONDS', 'number of seconds', 5, 7200)
   FORECAST_LEAD_SECONDS = DEFAULT_FORECAST_SETTINGS.leadSeconds;
+
+  /**
+   * The "day" the forecast reads back (the week is seven of them): 86400, or a compressed day for a demonstration
+   * (`npm start -- --fast` uses 120 s), so that a forecast from history shows within minutes.
+   */
+  @IntSetting('FORECAST_DAY_SECONDS', 'number of seconds', 60, 86400)
+  FORECAST_DAY_SECONDS = DEFAULT_FORECAST_SETTINGS.daySeconds;
 
   /** The utilisation the forecast sizes the pool for (the peak of the window, so above TARGET_UTILIZATION). */
   @FractionSetting('FORECAST_TARGET_UTILIZATION', 0.1, 0.95)
@@ -447,6 +454,11 @@ export function checkSettings(
   ) {
     problems.push(
       `HEALTH_GRACE_SECONDS (${settings.HEALTH_GRACE_SECONDS}) must not be below WARMUP_SECONDS (${settings.WARMUP_SECONDS}): a member still warming up would be judged`,
+    );
+  }
+  if (pool && settings.FORECAST_LEAD_SECONDS >= settings.FORECAST_DAY_SECONDS) {
+    problems.push(
+      `FORECAST_LEAD_SECONDS (${settings.FORECAST_LEAD_SECONDS}) must be below FORECAST_DAY_SECONDS (${settings.FORECAST_DAY_SECONDS}): the forecast looks ahead within the day it reads back`,
     );
   }
   if (problems.length === 0) {

@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import {
   DEFAULT_FORECAST_SETTINGS,
   Forecast,
+  forecastDay,
   FORECAST_LOAD_SERIES,
   forecastPool,
   forecastQueries,
@@ -39,13 +40,16 @@ export class ForecastReader {
   ) {}
 
   get forecastSettings(): ForecastSettings {
-    return {
-      ...DEFAULT_FORECAST_SETTINGS,
-      mode: this.settings.FORECAST_MODE,
-      margin: this.settings.FORECAST_MARGIN,
-      leadSeconds: this.settings.FORECAST_LEAD_SECONDS,
-      targetUtilisation: this.settings.FORECAST_TARGET_UTILIZATION,
-    };
+    return forecastDay(
+      {
+        ...DEFAULT_FORECAST_SETTINGS,
+        mode: this.settings.FORECAST_MODE,
+        margin: this.settings.FORECAST_MARGIN,
+        leadSeconds: this.settings.FORECAST_LEAD_SECONDS,
+        targetUtilisation: this.settings.FORECAST_TARGET_UTILIZATION,
+      },
+      this.settings.FORECAST_DAY_SECONDS,
+    );
   }
 
   /**
@@ -67,7 +71,7 @@ export class ForecastReader {
     else {
       const series =
         this.pool === null ? FORECAST_LOAD_SERIES : `${FORECAST_LOAD_SERIES}{pool="${this.pool}"}`;
-      const q = forecastQueries(settings.leadSeconds, series, settings.checkSeconds);
+      const q = forecastQueries(settings.leadSeconds, series, settings.checkSeconds, settings.daySeconds);
       try {
         const [day, week, recentNow, recentDay, recentWeek] = await Promise.all(
           [q.day, q.week, q.recent.now, q.recent.day, q.recent.week].map((query) =>
