@@ -119,10 +119,15 @@ describe('closed loop on the local stack (e2e)', () => {
   }, 150000);
 
   afterAll(async () => {
+    // The last test stops the stack with SIGINT; when it did not run (a filtered run, a failure before it), the
+    // launcher is stopped the same way, so that no member, Prometheus or control plane outlives the run.
     if (launcher.exitCode === null) {
-      launcher.kill('SIGKILL');
+      const exited = new Promise<void>((r) => launcher.once('exit', () => r()));
+      launcher.kill('SIGINT');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 30000))]);
+      if (launcher.exitCode === null) launcher.kill('SIGKILL');
     }
-  });
+  }, 40000);
 
   it('prints every URL', () => {
     for (const url of [

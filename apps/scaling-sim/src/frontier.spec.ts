@@ -86,9 +86,10 @@ describe('trace suite', () => {
   });
 });
 
-describe('the suite, a fixed slice (seed 1, one trace of each family), with the shipped settings', () => {
-  // Issue 14, part 3 is not met on every trace yet (README, "How well it scales"): these miss the goal on cost, and
-  // are held to a looser bound here so that they cannot get worse unnoticed.
+describe('the suite, a fixed slice (seed 1, one trace of each family), with target tracking on', () => {
+  // Target tracking (SCALE_ON_EVERY_READING=true) is opt-in: the fast closed loop flapped with it (README, "How well
+  // it scales"). Issue 14, part 3 is not met on every trace yet: these miss the goal on cost, and are held to a
+  // looser bound here so that they cannot get worse unnoticed.
   const KNOWN_MISSES = new Set(['sawtooth-1', 'flash-1', 'walk-1']);
 
   it('meets the goal on every trace but the known misses, which stay within 10 points and a cost of 1.3', () => {
@@ -100,6 +101,7 @@ describe('the suite, a fixed slice (seed 1, one trace of each family), with the 
       seed: 1,
       bounds,
       json: false,
+      policyOverrides: { scaleOnEveryReading: true },
     });
     const verdicts = judge(results, 0);
     expect(verdicts).toHaveLength(SUITE_FAMILIES.length);

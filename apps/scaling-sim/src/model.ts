@@ -223,7 +223,12 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
   if (prediction) timeline.forecast = [];
 
   let current: { value: number; members: number } | null = null;
-  // What the tick reads (READING_SERIES): the same average over `readingWindow`.
+  // What the tick reads: under target tracking the same average over `readingWindow` (READING_SERIES), on the alert
+  // path the alerts' own mean.
+  const readingWindow =
+    policySettings.policy === 'target' && policySettings.scaleOnEveryReading
+      ? settings.readingWindow
+      : settings.rateWindow;
   let reading: { value: number; members: number } | null = null;
   // The control plane's readings of earlier ticks (PolicyInput.history): the last 10 minutes.
   const readings: Measurement[] = [];
@@ -247,8 +252,7 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
         m.accSeconds = 0;
       }
       current = utilisation(t);
-      reading =
-        settings.readingWindow === settings.rateWindow ? current : utilisation(t, settings.readingWindow);
+      reading = readingWindow === settings.rateWindow ? current : utilisation(t, readingWindow);
       if (prediction && current !== null) loads.push({ t, load: current.value * current.members });
     }
 

@@ -382,7 +382,7 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     source: 'prometheus',
   });
   const settings = { ...DEFAULT_POLICY_SETTINGS, scaleOnEveryReading: true };
-  // Tracking is the default (SCALE_ON_EVERY_READING=true); the cases say so, so that they keep testing it.
+  // Tracking is opt-in (SCALE_ON_EVERY_READING): every case here turns it on.
   const track = (over: InputOverrides = {}) =>
     input({ ...over, settings: { scaleOnEveryReading: true, ...over.settings } });
   const booting = (n: number) => Array.from({ length: n }, () => ({ createdAt: NOW - 30 }));

@@ -207,7 +207,7 @@ export const DEFAULT_POLICY_SETTINGS: Omit<PolicySettings, 'bounds'> = {
   warmupSeconds: 180,
   upCooldownSeconds: 0,
   downCooldownSeconds: 0,
-  scaleOnEveryReading: true,
+  scaleOnEveryReading: false,
   trackingUtilisation: 0.75,
   trackingScaleInBelow: 0.7,
   trendSeconds: 120,

@@ -6,11 +6,12 @@ import { Settings } from '../config/settings';
 import { PrometheusQuery } from './prometheus-query';
 
 /**
- * The recording rules of monitoring/prometheus/rules: the alert rules' PromQL over each member's newest scrape
- * interval (irate), so that the tick sees a change of the load before the 1-minute mean the alerts use does.
+ * The recording rules of monitoring/prometheus/rules. The alert path reads the alerts' own 1-minute mean; target
+ * tracking (SCALE_ON_EVERY_READING) reads the same PromQL over each member's newest scrape interval (irate,
+ * READING_SERIES), so that the tick sees a change of the load before the 1-minute mean does.
  */
-export const UTILISATION_QUERY = READING_SERIES.utilisation;
-export const MEMBERS_QUERY = READING_SERIES.members;
+export const UTILISATION_QUERY = 'pool:node_cpu_utilisation:avg';
+export const MEMBERS_QUERY = 'pool:node_cpu_utilisation:members';
 
 export type UtilisationReading = { measurement: Measurement } | { unavailable: string };
 
@@ -42,13 +43,16 @@ export class UtilisationReader {
   async read(now: number): Promise<UtilisationReading | null> {
     if (!this.settings.PROMETHEUS_URL) return null;
     try {
+      const [utilisationQuery, membersQuery] = this.settings.SCALE_ON_EVERY_READING
+        ? [READING_SERIES.utilisation, READING_SERIES.members]
+        : [UTILISATION_QUERY, MEMBERS_QUERY];
       const [utilisation, members] = await Promise.all([
-        this.prometheus.scalar(this.select(UTILISATION_QUERY)),
-        this.prometheus.scalar(this.select(MEMBERS_QUERY)),
+        this.prometheus.scalar(this.select(utilisationQuery)),
+        this.prometheus.scalar(this.select(membersQuery)),
       ]);
-      if (utilisation === null) return { unavailable: `Prometheus has no value for ${UTILISATION_QUERY}` };
+      if (utilisation === null) return { unavailable: `Prometheus has no value for ${utilisationQuery}` };
       if (utilisation < 0 || utilisation > 1)
-        return { unavailable: `${UTILISATION_QUERY} is ${utilisation}, outside 0..1` };
+        return { unavailable: `${utilisationQuery} is ${utilisation}, outside 0..1` };
       return {
         measurement: {
           utilisation,
