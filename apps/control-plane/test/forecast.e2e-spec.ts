@@ -1,14 +1,11 @@
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { ChildProcess } from 'node:child_process';
 
 import request from 'supertest';
 
 import { ScalingService } from '../src/scaling/scaling.service';
 import { eventually, startApp, TestApp } from './support/app';
 import { FakeExoscale, startFakeExoscale } from './support/fake-exoscale';
-import { freePort } from './support/process';
+import { startBackfilledPrometheus } from './support/prometheus';
 
 /**
  * Predictive pre-scaling against a real Prometheus whose TSDB holds the pool's load of yesterday (backfilled with
@@ -22,7 +19,6 @@ describe('predictive pre-scaling (e2e, real Prometheus)', () => {
   let t: TestApp | undefined;
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cp-forecast-'));
     const now = Math.floor(Date.now() / 1000);
     const day = 86_400;
     const lines = ['# TYPE pool:node_cpu_utilisation:sum gauge'];
@@ -31,38 +27,12 @@ describe('predictive pre-scaling (e2e, real Prometheus)', () => {
       const peak = t >= now - day - 60 && t <= now - day + 600;
       lines.push(`pool:node_cpu_utilisation:sum ${peak ? 4.2 : 0.5} ${t}`);
     }
-    lines.push('# EOF');
-    writeFileSync(join(dir, 'history.om'), `${lines.join('\n')}\n`);
-    const backfill = spawnSync(
-      'promtool',
-      ['tsdb', 'create-blocks-from', 'openmetrics', '-q', join(dir, 'history.om'), join(dir, 'data')],
-      { encoding: 'utf8' },
+    const started = await startBackfilledPrometheus(
+      lines,
+      'max_over_time(pool:node_cpu_utilisation:sum[7m] offset 23h53m)',
     );
-    if (backfill.status !== 0) throw new Error(`promtool backfill failed: ${backfill.stderr}`);
-    writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 15s\n');
-    const port = await freePort();
-    prometheusUrl = `http://127.0.0.1:${port}`;
-    prometheus = spawn(
-      'prometheus',
-      [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--storage.tsdb.retention.time=15d',
-      ],
-      { stdio: 'ignore' },
-    );
-    await eventually(
-      async () => {
-        const url = `${prometheusUrl}/api/v1/query?query=${encodeURIComponent('max_over_time(pool:node_cpu_utilisation:sum[7m] offset 23h53m)')}`;
-        const body = (await fetch(url)
-          .then((r) => r.json())
-          .catch(() => null)) as { data?: { result?: unknown[] } } | null;
-        return body?.data?.result?.length ?? 0;
-      },
-      (n) => n > 0,
-      30_000,
-    );
+    prometheus = started.process;
+    prometheusUrl = started.url;
   });
   afterAll(() => {
     prometheus?.kill('SIGTERM');

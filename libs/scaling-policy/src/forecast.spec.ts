@@ -206,6 +206,11 @@ describe('PromQL of the forecast', () => {
     expect(() => forecastQueries(120, FORECAST_LOAD_SERIES, 3, 120)).toThrow(/lead .* 1\.\.119/);
     expect(() => forecastQueries(15, FORECAST_LOAD_SERIES, 3, 59)).toThrow(/day .* 60\.\.86400/);
     expect(() => forecastQueries(15, FORECAST_LOAD_SERIES, 121, 120)).toThrow(/check span/);
+    // The log says the spans in seconds below a minute.
+    const fast = { ...settings, mode: 'on' as const, leadSeconds: 15 };
+    expect(forecastPool({ day: 2, week: null }, fast, { min: 1, max: 10 }).reason.text).toMatch(
+      /^forecast: peak load over the next 15 s a day ago 2\.00/,
+    );
   });
 });
 

@@ -132,6 +132,9 @@ export interface Forecast {
   reason: Reason;
 }
 
+/** A span for the log: `15 s` below a minute (a compressed day's), whole minutes above (`7 min`). */
+const span = (seconds: number) => (seconds < 60 ? `${seconds} s` : `${Math.round(seconds / 60)} min`);
+
 /** Rounds up, forgiving floating-point noise (as the policy does). */
 const ceil = (x: number) => Math.ceil(x - 1e-9);
 
@@ -181,7 +184,7 @@ export function forecastPool(
       peak *= Math.min(1.5, recent.now / then!);
     if (peak !== null && disagrees(then)) {
       dropped.push(
-        `${name === 'day' ? 'a day' : 'a week'} ago left out (the last ${Math.round(settings.checkSeconds / 60)} min ` +
+        `${name === 'day' ? 'a day' : 'a week'} ago left out (the last ${span(settings.checkSeconds)} ` +
           `${recent!.now!.toFixed(2)} against ${recent![name]!.toFixed(2)} then)`,
       );
       return null;
@@ -219,7 +222,6 @@ export function forecastPool(
       : source === 'week'
         ? `a week ago ${week!.toFixed(2)}`
         : `a day ago ${day!.toFixed(2)}`;
-  const lead = Math.round(settings.leadSeconds / 60);
   return {
     mode: settings.mode,
     forecastLoad: load,
@@ -228,7 +230,7 @@ export function forecastPool(
     reason: {
       code: 'Forecast',
       text:
-        `forecast: peak load over the next ${lead} min ${from}; +${Math.round(settings.margin * 100)} % margin: ` +
+        `forecast: peak load over the next ${span(settings.leadSeconds)} ${from}; +${Math.round(settings.margin * 100)} % margin: ` +
         `${load.toFixed(2)} members' worth, ${size} member(s) at ${Math.round(settings.targetUtilisation * 100)} %` +
         (size !== wanted ? ` (${wanted} clamped to the bounds ${bounds.min}..${bounds.max})` : '') +
         (dropped.length > 0 ? `; ${dropped.join(', ')}` : ''),

@@ -560,6 +560,9 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
       direction: 'down',
       targetSize: 6,
     });
+    // Ticks come a little late (a timer's drift): readings 60.004 s apart are still five readings of the window.
+    const late = [4, 5, 4, 5].map((load, i) => reading(load / 8, 8, NOW - 4 * 60.004 + 60.004 * i));
+    expect(decideScaling(track({ ...base, history: late }))).toMatchObject({ targetSize: 7 });
     // A steady load has no noise: 4 all along needs 6.
     const steady = [4, 4, 4, 4].map((load, i) => reading(load / 8, 8, NOW - 240 + 60 * i));
     expect(decideScaling(track({ ...base, history: steady }))).toMatchObject({ targetSize: 6 });
