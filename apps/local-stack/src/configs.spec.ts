@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 
 import { generateConfigs, localPoolsFile } from './configs';
 import { controlPlaneSettings, replicaSettings } from './stack';
-import { POOL_ID, stackControlPlanes, stackPools, timingFor, TIMINGS } from './timings';
+import { POOL_ID, stackControlPlanes, stackPools, Timing, timingFor, TIMINGS } from './timings';
 
 const ROOT = resolve(__dirname, '../../..');
 type Rule = { record?: string; alert?: string; expr: string; for?: string };
@@ -134,14 +134,16 @@ describe('local stack config generation', () => {
   });
 
   it('gives each replica its port, name, the database, the lease timings and its own state directory', () => {
-    const base = controlPlaneSettings({
-      credentials: { EXOSCALE_KEY: 'EXOk', EXOSCALE_SECRET: 's' },
-      poolSettings: { EXOSCALE_INSTANCEPOOL_ID: POOL_ID },
-      sdFile: '/d/service-discovery/config.json',
-      stateDir: '/d/state',
-      timing: TIMINGS.fast,
-      policy: 'target',
-    });
+    const settingsWith = (timing: Timing) =>
+      controlPlaneSettings({
+        credentials: { EXOSCALE_KEY: 'EXOk', EXOSCALE_SECRET: 's' },
+        poolSettings: { EXOSCALE_INSTANCEPOOL_ID: POOL_ID },
+        sdFile: '/d/service-discovery/config.json',
+        stateDir: '/d/state',
+        timing,
+        policy: 'target',
+      });
+    const base = settingsWith(TIMINGS.fast);
     expect(base).toMatchObject({
       LISTEN_PORT: '8090',
       STATE_DIR: '/d/state',
@@ -150,15 +152,7 @@ describe('local stack config generation', () => {
       FORECAST_DAY_SECONDS: '120',
       FORECAST_LEAD_SECONDS: '15',
     });
-    const normal = controlPlaneSettings({
-      credentials: { EXOSCALE_KEY: 'EXOk', EXOSCALE_SECRET: 's' },
-      poolSettings: { EXOSCALE_INSTANCEPOOL_ID: POOL_ID },
-      sdFile: '/d/service-discovery/config.json',
-      stateDir: '/d/state',
-      timing: TIMINGS.normal,
-      policy: 'target',
-    });
-    expect(normal).not.toHaveProperty('FORECAST_DAY_SECONDS');
+    expect(settingsWith(TIMINGS.normal)).not.toHaveProperty('FORECAST_DAY_SECONDS');
     expect(base).not.toHaveProperty('DATABASE_URL');
     const [one] = stackControlPlanes(1);
     expect(replicaSettings(one, TIMINGS.fast, undefined, '/d/state')).toEqual({});
