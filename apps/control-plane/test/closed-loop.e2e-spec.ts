@@ -2,7 +2,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { portFree, until } from '../../local-stack/test/support';
+import { portFree, stopLauncher, until } from '../../local-stack/test/support';
 import { launchChromium } from './support/app';
 
 // The whole loop on one machine, as `npm start -- --fast` runs it: load through the NLB -> members' simulated CPU
@@ -112,22 +112,14 @@ describe('closed loop on the local stack (e2e)', () => {
     await until(
       'the launcher to print its URLs',
       async () => output,
-      (o) => o.includes('Local autoscaling stack is up') || launcher.exitCode !== null,
+      // The banner's last line: the URLs before it may come in several chunks.
+      (o) => o.includes('Stop with Ctrl-C.') || launcher.exitCode !== null,
       120000,
     );
     if (launcher.exitCode !== null) throw new Error(`launcher failed:\n${output}`);
   }, 150000);
 
-  afterAll(async () => {
-    // The last test stops the stack with SIGINT; when it did not run (a filtered run, a failure before it), the
-    // launcher is stopped the same way, so that no member, Prometheus or control plane outlives the run.
-    if (launcher.exitCode === null) {
-      const exited = new Promise<void>((r) => launcher.once('exit', () => r()));
-      launcher.kill('SIGINT');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 30000))]);
-      if (launcher.exitCode === null) launcher.kill('SIGKILL');
-    }
-  }, 40000);
+  afterAll(() => stopLauncher(launcher), 40000);
 
   it('prints every URL', () => {
     for (const url of [

@@ -1,3 +1,4 @@
+import { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 
 /**
@@ -32,3 +33,16 @@ export const portFree = (port: number) =>
     s.once('error', () => res(false));
     s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
   });
+
+/**
+ * Stops a launcher that is still running as Ctrl-C does (SIGINT: it stops every process it started), and kills it
+ * only if it has not exited within `graceMs`: a test file whose last test (the SIGINT one) did not run must not
+ * leave members, Prometheus or a control plane on the stack's fixed ports.
+ */
+export async function stopLauncher(launcher: ChildProcess | undefined, graceMs = 30000): Promise<void> {
+  if (!launcher || launcher.exitCode !== null || launcher.signalCode !== null) return;
+  const exited = new Promise<void>((r) => launcher.once('exit', () => r()));
+  launcher.kill('SIGINT');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, graceMs))]);
+  if (launcher.exitCode === null && launcher.signalCode === null) launcher.kill('SIGKILL');
+}

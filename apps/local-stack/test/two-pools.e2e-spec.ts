@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { parse } from 'yaml';
-import { portFree, until } from './support';
+import { portFree, stopLauncher, until } from './support';
 
 // Two pools on one machine, as `npm start -- --fast --pools 2` runs them: pool-1 behind the NLB on 8000, pool-2 on
 // 8001, one control plane given the generated pools file, Prometheus scraping both through the per-pool file_sd
@@ -72,15 +72,14 @@ describe('two pools on the local stack (e2e)', () => {
     await until(
       'the launcher to print its URLs',
       async () => output,
-      (o) => o.includes('Local autoscaling stack is up') || launcher.exitCode !== null,
+      // The banner's last line: the URLs before it may come in several chunks.
+      (o) => o.includes('Stop with Ctrl-C.') || launcher.exitCode !== null,
       120000,
     );
     if (launcher.exitCode !== null) throw new Error(`launcher failed:\n${output}`);
   }, 150000);
 
-  afterAll(() => {
-    if (launcher?.exitCode === null) launcher.kill('SIGKILL');
-  });
+  afterAll(() => stopLauncher(launcher), 40000);
 
   it('prints both NLBs and runs the control plane from the generated pools file', async () => {
     for (const url of [`${POOL_1.nlb}/`, `${POOL_2.nlb}/`, `${CP}/pools`, join(dir, 'pools.yml')])
