@@ -56,6 +56,12 @@ describe('the utilisation reading (e2e, real Prometheus)', () => {
     expect(tracking).toEqual({
       measurement: { utilisation: 0.9, members: 2, measuredAt: now, source: 'prometheus' },
     });
+    // The step policy never tracks: it reads the alerts' mean even with the flag set.
+    const step = await new UtilisationReader(
+      env({ SCALE_ON_EVERY_READING: 'true', SCALING_POLICY: 'step' }),
+      'web',
+    ).read(now);
+    expect(step).toMatchObject({ measurement: { utilisation: 0.3, members: 2 } });
     // Each pool its own series.
     const api = await new UtilisationReader(env({ SCALE_ON_EVERY_READING: 'true' }), 'api').read(now);
     expect(api).toMatchObject({ measurement: { utilisation: 0.2, members: 3 } });

@@ -43,7 +43,9 @@ export class UtilisationReader {
   async read(now: number): Promise<UtilisationReading | null> {
     if (!this.settings.PROMETHEUS_URL) return null;
     try {
-      const [utilisationQuery, membersQuery] = this.settings.SCALE_ON_EVERY_READING
+      // Only a pool that tracks (the target policy) reads the newest interval; the step policy never tracks.
+      const tracking = this.settings.SCALE_ON_EVERY_READING && this.settings.SCALING_POLICY === 'target';
+      const [utilisationQuery, membersQuery] = tracking
         ? [READING_SERIES.utilisation, READING_SERIES.members]
         : [UTILISATION_QUERY, MEMBERS_QUERY];
       const [utilisation, members] = await Promise.all([
