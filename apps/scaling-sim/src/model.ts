@@ -49,6 +49,11 @@ export interface ModelSettings {
    */
   readingWindow: number;
   evaluationInterval: number;
+  /**
+   * How often the control plane reads the load balancer's health of each member (DISCOVERY_INTERVAL_SECONDS): a
+   * tick knows as serving the members that served at the last read. Absent: the tick knows nothing of it.
+   */
+  discoveryInterval?: number;
   rules: RuleModel[];
   notification: NotificationModel;
   tickInterval: number;
@@ -96,6 +101,8 @@ interface Member {
   readyAt: number;
   acc: number;
   accSeconds: number;
+  /** Scraped once: the CPU counters have a first value, so the next scrape gives a rate (Prometheus needs two). */
+  baseline: boolean;
   samples: { t: number; v: number }[];
 }
 
@@ -138,7 +145,7 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
   const random = new Random(settings.seed);
   const members: Member[] = [];
   const addMember = (t: number, ready: number) =>
-    members.push({ createdAt: t, readyAt: ready, acc: 0, accSeconds: 0, samples: [] });
+    members.push({ createdAt: t, readyAt: ready, acc: 0, accSeconds: 0, baseline: ready === INITIAL, samples: [] });
   for (let i = 0; i < settings.bounds.min; i++) addMember(INITIAL, INITIAL);
 
   const alerts = new Map<string, AlertModelState>(
@@ -244,6 +251,14 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
     if (t % settings.scrapeInterval === 0) {
       for (const m of serving) {
         if (m.accSeconds === 0) continue;
+        // A member's first scrape only gives its counters a first value: `rate`/`irate` need two samples, so it
+        // enters the utilisation a scrape interval later (the members it measures lag the members that serve).
+        if (!m.baseline) {
+          m.baseline = true;
+          m.acc = 0;
+          m.accSeconds = 0;
+          continue;
+        }
         const mean = m.acc / m.accSeconds;
         const noisy = settings.noise > 0 ? mean * (1 + settings.noise * random.normal()) : mean;
         m.samples.push({ t, v: Math.min(1, Math.max(0, noisy)) });
@@ -321,9 +336,19 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
 
     if (policy !== 'reference' && t % settings.tickInterval === 0) {
       book.expire(t);
+      // The load balancer's health as of the last discovery pass: the members that take traffic.
+      const lbReadAt = settings.discoveryInterval
+        ? t - (t % settings.discoveryInterval)
+        : null;
       const measurement: Measurement | null =
         settings.valueSource === 'prometheus' && reading !== null
-          ? { utilisation: reading.value, members: reading.members, measuredAt: t, source: 'prometheus' }
+          ? {
+              utilisation: reading.value,
+              members: reading.members,
+              measuredAt: t,
+              source: 'prometheus',
+              ...(lbReadAt !== null ? { serving: members.filter((m) => m.readyAt <= lbReadAt).length } : {}),
+            }
           : null;
       const snapshot = { up: book.pendingStep('up'), down: book.pendingStep('down') };
       const bounds = settings.schedules ? scheduledAt(t) : settings.bounds;

@@ -123,6 +123,7 @@ export function shippedCloudSettings(
     rateWindow: parseDuration(window[1]),
     readingWindow,
     evaluationInterval: interval,
+    discoveryInterval: num('DISCOVERY_INTERVAL_SECONDS', 10),
     rules,
     notification: grafanaNotification(grafana),
     tickInterval: num('SCALING_INTERVAL_SECONDS', 60),

@@ -84,7 +84,7 @@ export const DEFAULT_FORECAST_SETTINGS: ForecastSettings = {
   mode: 'forecast-only',
   margin: 0,
   leadSeconds: 420,
-  targetUtilisation: 0.85,
+  targetUtilisation: 0.88,
   combine: 'max',
   agreement: 0.7,
   checkSeconds: 1800,

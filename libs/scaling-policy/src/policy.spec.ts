@@ -382,7 +382,7 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     source: 'prometheus',
   });
   const settings = { ...DEFAULT_POLICY_SETTINGS, scaleOnEveryReading: true };
-  // Tracking is opt-in (SCALE_ON_EVERY_READING): every case here turns it on.
+  // Tracking is the default (SCALE_ON_EVERY_READING): every case here still says so.
   const track = (over: InputOverrides = {}) =>
     input({ ...over, settings: { scaleOnEveryReading: true, ...over.settings } });
   const booting = (n: number) => Array.from({ length: n }, () => ({ createdAt: NOW - 30 }));
@@ -566,6 +566,46 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     // A steady load has no noise: 4 all along needs 6.
     const steady = [4, 4, 4, 4].map((load, i) => reading(load / 8, 8, NOW - 240 + 60 * i));
     expect(decideScaling(track({ ...base, history: steady }))).toMatchObject({ targetSize: 6 });
+  });
+
+  it('scales in from the members the load balancer reports serving, not only the measured ones (loadMembers)', () => {
+    // The fast local loop: 8 members serve, Prometheus has two scrapes of only 4 of them, which read 59 %: the 4
+    // others carry the same share, so 0.59 x 8 = 4.72 members are served, which 7 keep at 67 % (not 4 at 59 %).
+    const fresh = { ...reading(0.59, 4), serving: 8 };
+    const base = { pool: { size: 8, state: 'running' }, members: serving(8), lastScaledAt: NOW - 10 };
+    const d = decideScaling(track({ ...base, measurement: fresh }));
+    expect(d).toMatchObject({ outcome: 'scale', code: 'TargetSize', direction: 'down', targetSize: 7 });
+    expect(d.reasons.find((r) => r.code === 'TargetSize')!.text).toContain('8 serve (load balancer), 4 not measured yet');
+    // Without the load balancer's count the measured members alone set it: 2.36 / 0.75 -> 4.
+    expect(decideScaling(track({ ...base, measurement: reading(0.59, 4) }))).toMatchObject({ targetSize: 4 });
+    // Fewer serving than measured (a member scraped before its health check passes) changes nothing.
+    expect(decideScaling(track({ ...base, measurement: { ...reading(0.59, 4), serving: 2 } }))).toMatchObject({
+      targetSize: 4,
+    });
+    // Earlier readings count their serving members too: with a scale-in window, the peak of the last 2 minutes is
+    // 0.7 x 8 = 5.6, which needs 8.
+    const history = [{ ...reading(0.7, 4, NOW - 60), serving: 8 }];
+    const windowed = { ...base, settings: { scaleInWindowSeconds: 120 } };
+    expect(decideScaling(track({ ...windowed, measurement: fresh, history }))).toMatchObject({
+      outcome: 'none',
+      code: 'Sufficient',
+    });
+  });
+
+  it('sizes up from the measured members alone, whatever the load balancer reports serving', () => {
+    // 100 % of 2 measured with 4 serving: the average was taken mostly before the 2 new ones served; the up size is
+    // the step rule on the 2 (x3: 6 / 0.75 = 8), not on 4 (16).
+    const d = decideScaling(
+      track({
+        pool: { size: 4, state: 'running' },
+        members: serving(4),
+        measurement: { ...reading(1, 2), serving: 4 },
+        history: [reading(0.2, 2, NOW - 60)],
+        settings: { bounds: { min: 1, max: 20 } },
+      }),
+    );
+    expect(d).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 8 });
+    expect(d.basis).toMatchObject({ servingMembers: 2, serving: 4 });
   });
 
   it('leaves the alert path to a bare step, to a reading without a member count, and to scaleOnEveryReading false', () => {

@@ -200,6 +200,18 @@ interface Sizing {
 type TrackedReading = Measurement & { members: number };
 
 /**
+ * The members a reading's load is spread over: those it measures, or more when the load balancer reported more
+ * serving (they take their share before Prometheus has the two scrapes a rate needs, so the load is the measured
+ * average times the serving members). The HPA likewise does not size down from the pods that have metrics alone
+ * (missing-metric pods are counted as using their request: kubernetes.io, Horizontal Pod Autoscaling, "Algorithm
+ * details").
+ * @returns members (>= 1 for a tracked reading)
+ */
+export function loadMembers(m: Measurement & { members: number }): number {
+  return Math.max(m.members, m.serving ?? 0);
+}
+
+/**
  * Whether the tick tracks the fresh reading: the target policy, `scaleOnEveryReading`, a reading from Prometheus
  * that says how many members it covers, and no bare step waiting (a bare /up or /down stays one step).
  */
@@ -269,7 +281,10 @@ function trackingSizing(
   say: (c: ReasonCode, t: string) => void,
 ): Sizing | { hold: ReasonCode; basis: Decision['basis'] } {
   const { settings, now, pool } = input;
+  // Up sizes from the measured members alone (a member that just began to serve would multiply an average taken
+  // mostly before it did); scale-in counts the unmeasured serving members too (`loadMembers`).
   const load = reading.utilisation * reading.members;
+  const covered = loadMembers(reading);
   const basis = { ...reading, load, servingMembers: reading.members };
   const earlier = (input.history ?? [])
     .filter(
@@ -280,12 +295,17 @@ function trackingSizing(
   const saturatedAt = (h: Measurement) => h.utilisation >= settings.saturationThreshold;
   const points = [...earlier, reading]
     .filter((h) => h.measuredAt >= now - settings.trendWindowSeconds)
-    .map((h) => ({ t: h.measuredAt, load: h.utilisation * h.members, saturated: saturatedAt(h) }));
+    .map((h) => ({
+      t: h.measuredAt,
+      load: h.utilisation * h.members,
+      servedLoad: h.utilisation * loadMembers(h),
+      saturated: saturatedAt(h),
+    }));
   // A saturated reading only bounds the load from below (and jumps when capacity arrives): not part of the slope.
   const slope = loadSlope(points.filter((p) => !p.saturated));
   const saturated = saturatedAt(reading);
   const previous = earlier.length > 0 ? earlier[earlier.length - 1] : null;
-  const previousLoad = previous ? previous.utilisation * previous.members! : null;
+  const previousLoad = previous ? previous.utilisation * previous.members : null;
   // The change since the previous reading (members' worth per second).
   const recentSlope =
     previous && previous.measuredAt >= now - settings.trendWindowSeconds
@@ -318,7 +338,7 @@ function trackingSizing(
   // Saturated again on more members than the previous, saturated, reading: the capacity that arrived did not relieve
   // it, so the load is well above the measure too.
   const stillSaturated =
-    saturated && previous !== null && saturatedAt(previous) && previous.members! < reading.members;
+    saturated && previous !== null && saturatedAt(previous) && previous.members < reading.members;
   const jumped =
     // The first reading, already saturated: the load came before any reading could show it rise.
     (saturated && previous === null && input.history !== undefined) ||
@@ -345,6 +365,11 @@ function trackingSizing(
         )
       : ceil(projected / target);
   const from = `${pct(reading.utilisation)} of ${reading.members} member(s): load ${load.toFixed(2)} members`;
+  const servedLoad = reading.utilisation * covered;
+  const served =
+    covered > reading.members
+      ? `; ${covered} serve (load balancer), ${covered - reading.members} not measured yet: ${servedLoad.toFixed(2)} members served`
+      : '';
   if (up > pool.size) {
     const code: ReasonCode =
       saturated && load * factor >= load + rise ? 'Saturated' : rise > 0 ? 'Trend' : 'TargetSize';
@@ -370,7 +395,7 @@ function trackingSizing(
     reading.members < pool.size &&
     load / reading.members >= settings.trackingScaleInBelow;
   if (!saturated && recentSlope <= 0 && !afterSaturation) {
-    const recent = points.filter((p) => p.t >= now - settings.scaleInWindowSeconds).map((p) => p.load);
+    const recent = points.filter((p) => p.t >= now - settings.scaleInWindowSeconds).map((p) => p.servedLoad);
     // The noise of the load is kept as a margin: a pool trimmed to a noisy load's last reading is short at its next
     // high, and re-adding a member pays its whole boot again.
     // The readings of the trend window, with a tenth of slack: ticks come a few milliseconds late each, and the
@@ -379,19 +404,19 @@ function trackingSizing(
     const noise = loadNoise(
       [...earlier, reading]
         .filter((h) => h.measuredAt >= now - settings.trendWindowSeconds * 1.1 && !saturatedAt(h))
-        .map((h) => ({ load: h.utilisation * h.members! })),
+        .map((h) => ({ load: h.utilisation * loadMembers(h) })),
     );
-    const peak = Math.max(load, ...recent) + settings.scaleInNoiseMargin * noise;
+    const peak = Math.max(servedLoad, ...recent) + settings.scaleInNoiseMargin * noise;
     const down = Math.max(1, up, ceil(peak / settings.scaleInUtilisation));
     if (down < pool.size && peak / pool.size < settings.trackingScaleInBelow) {
       say(
         'TargetSize',
-        `${from}; ${down} member(s) keep ${peak.toFixed(2)} at ${pct(peak / down)} (limit ${pct(settings.scaleInUtilisation)})`,
+        `${from}${served}; ${down} member(s) keep ${peak.toFixed(2)} at ${pct(peak / down)} (limit ${pct(settings.scaleInUtilisation)})`,
       );
       return { size: down, code: 'TargetSize', basis };
     }
   }
-  say('Sufficient', `${from}; ${pool.size} member(s) (booting ones included) fit it (up size ${up})`);
+  say('Sufficient', `${from}${served}; ${pool.size} member(s) (booting ones included) fit it (up size ${up})`);
   return { hold: 'Sufficient', basis };
 }
 

@@ -67,6 +67,12 @@ export interface Measurement {
   measuredAt: number;
   /** How many members the average covers, when the source says so (Prometheus does; a notification does not). */
   members?: number;
+  /**
+   * How many members the load balancer reported healthy (taking traffic) when the value was read, when known. A
+   * member serves before Prometheus has the two scrapes a rate needs: when more serve than are measured, the
+   * unmeasured ones carry the same share of the load (the NLB spreads it over its healthy members).
+   */
+  serving?: number;
   source: 'prometheus' | 'notification';
 }
 
@@ -207,7 +213,7 @@ export const DEFAULT_POLICY_SETTINGS: Omit<PolicySettings, 'bounds'> = {
   warmupSeconds: 180,
   upCooldownSeconds: 0,
   downCooldownSeconds: 0,
-  scaleOnEveryReading: false,
+  scaleOnEveryReading: true,
   trackingUtilisation: 0.75,
   trackingScaleInBelow: 0.7,
   trendSeconds: 120,

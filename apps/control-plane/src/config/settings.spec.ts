@@ -122,10 +122,10 @@ describe('loadSettings', () => {
 
   it('reads the forecast day (a real one by default, a compressed one for a demonstration) and its lead', () => {
     expect(loadSettings(required)).toMatchObject({
-      SCALE_ON_EVERY_READING: false,
+      SCALE_ON_EVERY_READING: true,
       FORECAST_DAY_SECONDS: 86400,
       FORECAST_LEAD_SECONDS: 420,
-      FORECAST_TARGET_UTILIZATION: 0.85,
+      FORECAST_TARGET_UTILIZATION: 0.88,
     });
     expect(
       loadSettings({ ...required, FORECAST_DAY_SECONDS: '120', FORECAST_LEAD_SECONDS: '15' }),

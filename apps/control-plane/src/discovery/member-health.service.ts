@@ -58,6 +58,16 @@ export class MemberHealthService {
     }
   }
 
+  /**
+   * How many of the given members the load balancer reported healthy at its last read (they take traffic), or null
+   * when it was not read (no NLB in front of the pool, or the read failed).
+   * @param ids the pool's current member ids
+   */
+  servingCount(ids: string[]): number | null {
+    if (!this.lbKnown) return null;
+    return ids.filter((id) => this.reads.get(id)?.failures === 0).length;
+  }
+
   /** Every current member as observed, for the judgement. */
   observations(): MemberObservation[] {
     return this.members.map((m) => {

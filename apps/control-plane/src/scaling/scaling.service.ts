@@ -377,8 +377,12 @@ export class ScalingService {
     let measurement: Measurement | null = null;
     if (request.kind === 'tick' && this.settings.SCALING_POLICY === 'target') {
       const reading = await this.utilisation.read(now);
-      if (reading && 'measurement' in reading) measurement = reading.measurement;
-      else if (reading)
+      if (reading && 'measurement' in reading) {
+        // The members taking traffic as the load balancer last reported them: those not measured yet carry their
+        // share of the load (the policy sizes scale-in from it).
+        const serving = this.health.servingCount(pool.instanceIds);
+        measurement = serving === null ? reading.measurement : { ...reading.measurement, serving };
+      } else if (reading)
         readingNotes.push({
           code: 'NoValue',
           text: `${reading.unavailable}; using the notification's value`,

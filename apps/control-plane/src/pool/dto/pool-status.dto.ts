@@ -192,10 +192,13 @@ export class DecisionEntryDto {
       utilisation: 0.93,
       measuredAt: 1795000000,
       members: 2,
+      serving: 3,
       source: 'prometheus',
       load: 1.86,
       servingMembers: 2,
     },
+    description:
+      'The reading the size was computed from: members (measured by Prometheus), serving (reported healthy by the load balancer, when read), load (utilisation x the members it was sized from)',
   })
   basis: unknown;
 
