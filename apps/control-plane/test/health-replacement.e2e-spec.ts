@@ -58,6 +58,22 @@ describe('healthy members (e2e)', () => {
   const log = () => t.app.get(DecisionLogService).list();
   const calls = (op: string) => fake.api.count(op);
 
+  it('counts the members the load balancer reports serving (the reading\'s serving), from the last read', async () => {
+    await boot(3);
+    const health = t.app.get(MemberHealthService);
+    // Before any read: unknown, not zero.
+    expect(health.servingCount(ids())).toBeNull();
+    await read();
+    expect(health.servingCount(ids())).toBe(3);
+    failing.add(ids()[1]);
+    expect(health.servingCount(ids())).toBe(3);
+    await read();
+    expect(health.servingCount(ids())).toBe(2);
+    // Only the members asked about: a member no longer in the pool is not counted.
+    expect(health.servingCount(ids().slice(0, 1))).toBe(1);
+    expect(health.servingCount(['not-a-member'])).toBe(0);
+  });
+
   it('replaces one hung member once: launch first, evict it once the new member serves', async () => {
     await boot(3);
     const bad = ids()[0];

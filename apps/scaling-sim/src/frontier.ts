@@ -50,6 +50,7 @@ export function reactiveTimeline(
   let ready: number[] = Array.from({ length: bounds.min }, () => -Infinity);
   let serving = 0;
   const timeline: Timeline = {
+    measured: [],
     clients: [],
     demand: [],
     requested: [],

@@ -46,6 +46,18 @@ describe('scaling simulator', () => {
     expect(simulate(trace, 'reference', cloud()).calls[1]).toMatchObject({ t: 720 });
   });
 
+  it('measures a new member from its second scrape (a rate needs two samples), a scrape interval after it serves', () => {
+    // The same step: the member asked for at 420 s serves at 540 s; its first scrape (540 s) only gives its counters
+    // a first value, the second (555 s) its first rate, so the pool average covers 2 members from 555 s on.
+    const trace: Trace = { name: 'hand', duration: 900, clientsAt: (t) => (t >= 300 ? 8 : 0) };
+    const timeline = simulate(trace, 'step', { ...cloud(), rules: REFERENCE_RULES });
+    expect(timeline.serving[540]).toBe(2);
+    expect(timeline.measured[554]).toBe(1);
+    expect(timeline.measured[555]).toBe(2);
+    // The initial member was scraped before the trace began: measured from the first scrape.
+    expect(timeline.measured[0]).toBe(1);
+  });
+
   it('reproduces the reference numbers of the public traces (within 2 points and 0.05)', () => {
     const expected = {
       step: { reference: [50.0, 0.66], step: [50.0, 0.58] },

@@ -90,6 +90,8 @@ export interface Timeline {
   serving: number[];
   /** The pool-average utilisation as Prometheus computes it (null before any sample). */
   utilisation: (number | null)[];
+  /** How many members that average covers (a member enters it at its second scrape). */
+  measured: number[];
   calls: ScaleCall[];
   notifications: { t: number; rule: string; status: 'firing' | 'resolved' }[];
   /** With prediction: the forecast size of the latest tick (null: no forecast), per second. */
@@ -167,6 +169,7 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
     requested: [],
     serving: [],
     utilisation: [],
+    measured: [],
     calls: [],
     notifications: [],
   };
@@ -401,6 +404,7 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
     timeline.requested.push(members.length);
     timeline.serving.push(members.filter((m) => m.readyAt <= t).length);
     timeline.utilisation.push(current?.value ?? null);
+    timeline.measured.push(current?.members ?? 0);
     timeline.forecast?.push(forecastSize);
   }
   return timeline;
