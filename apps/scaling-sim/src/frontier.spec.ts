@@ -87,9 +87,8 @@ describe('trace suite', () => {
 });
 
 describe('the suite, a fixed slice (seed 1, one trace of each family), with target tracking on', () => {
-  // Target tracking (SCALE_ON_EVERY_READING=true) is opt-in: the fast closed loop flapped with it (README, "How well
-  // it scales"). Issue 14, part 3 is not met on every trace yet: these miss the goal on cost, and are held to a
-  // looser bound here so that they cannot get worse unnoticed.
+  // Target tracking (SCALE_ON_EVERY_READING=true) is the default. Issue 14, part 3 is not met on every trace yet:
+  // these miss the goal on cost, and are held to a looser bound here so that they cannot get worse unnoticed.
   const KNOWN_MISSES = new Set(['sawtooth-1', 'flash-1', 'walk-1']);
 
   it('meets the goal on every trace but the known misses, which stay within 10 points and a cost of 1.3', () => {

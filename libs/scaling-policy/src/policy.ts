@@ -208,7 +208,7 @@ type TrackedReading = Measurement & { members: number };
  * @returns members (>= 1 for a tracked reading)
  */
 export function loadMembers(m: Measurement & { members: number }): number {
-  return Math.max(m.members, m.serving ?? 0);
+  return Math.max(m.members, Number.isFinite(m.serving) ? m.serving! : 0);
 }
 
 /**
