@@ -635,6 +635,12 @@ describe('cloud-init templates', () => {
     );
     expect(pool).toMatch(/-p 8080:8080 quay\.io\/janoszen\/http-load-generator:1\.0\.1/);
     expect(pool).toMatch(/--net host --pid host .*node-exporter:v\d+\.\d+\.\d+ --path\.rootfs=\/host/);
+    // The exporter before the app: a member is measured by the time it serves (two scrapes make a rate).
+    const runcmd = (parseYaml(pool) as { runcmd: string[] }).runcmd;
+    const exporter = runcmd.findIndex((c) => c.includes('--name node-exporter'));
+    const app = runcmd.findIndex((c) => c.includes('--name app'));
+    expect(exporter).toBeGreaterThanOrEqual(0);
+    expect(exporter).toBeLessThan(app);
   });
 
   it('writes the monitor settings root-only and starts the compose stack', () => {

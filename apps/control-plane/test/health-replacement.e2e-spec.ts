@@ -58,20 +58,27 @@ describe('healthy members (e2e)', () => {
   const log = () => t.app.get(DecisionLogService).list();
   const calls = (op: string) => fake.api.count(op);
 
-  it('counts the members the load balancer reports serving (the reading\'s serving), from the last read', async () => {
-    await boot(3);
+  it('counts the members the load balancer reports serving (the reading\'s serving), from its last good read', async () => {
+    await boot(3, { DISCOVERY_INTERVAL_SECONDS: '10' });
     const health = t.app.get(MemberHealthService);
+    const now = Date.now() / 1000;
     // Before any read: unknown, not zero.
-    expect(health.servingCount(ids())).toBeNull();
+    expect(health.servingCount(ids(), now)).toBeNull();
     await read();
-    expect(health.servingCount(ids())).toBe(3);
+    expect(health.servingCount(ids(), now)).toBe(3);
     failing.add(ids()[1]);
-    expect(health.servingCount(ids())).toBe(3);
+    expect(health.servingCount(ids(), now)).toBe(3);
     await read();
-    expect(health.servingCount(ids())).toBe(2);
+    expect(health.servingCount(ids(), now)).toBe(2);
     // Only the members asked about: a member no longer in the pool is not counted.
-    expect(health.servingCount(ids().slice(0, 1))).toBe(1);
-    expect(health.servingCount(['not-a-member'])).toBe(0);
+    expect(health.servingCount(ids().slice(0, 1), now)).toBe(1);
+    expect(health.servingCount(['not-a-member'], now)).toBe(0);
+    // One failed read of the load balancer keeps the last good one, for up to three discovery passes.
+    fake.api.injectFault({ operation: 'get-load-balancer', status: 503, times: 1000 });
+    await read();
+    expect(health.lbKnown).toBe(false);
+    expect(health.servingCount(ids(), now + 5)).toBe(2);
+    expect(health.servingCount(ids(), now + 31)).toBeNull();
   });
 
   it('replaces one hung member once: launch first, evict it once the new member serves', async () => {

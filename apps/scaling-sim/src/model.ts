@@ -339,10 +339,9 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
 
     if (policy !== 'reference' && t % settings.tickInterval === 0) {
       book.expire(t);
-      // The load balancer's health as of the last discovery pass: the members that take traffic.
-      const lbReadAt = settings.discoveryInterval
-        ? t - (t % settings.discoveryInterval)
-        : null;
+      // The load balancer's health as of the last discovery pass, whose phase is independent of the tick's: taken
+      // as half an interval old (the expected age), the members that took traffic then.
+      const lbReadAt = settings.discoveryInterval ? t - settings.discoveryInterval / 2 : null;
       const measurement: Measurement | null =
         settings.valueSource === 'prometheus' && reading !== null
           ? {

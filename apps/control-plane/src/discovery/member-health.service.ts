@@ -22,6 +22,8 @@ export class MemberHealthService {
   private readonly reads = new Map<string, LbReads>();
   private members: Instance[] = [];
   private service: { lbId: string; serviceId: string } | null = null;
+  /** The members the last successful read of the load balancer reported healthy, and when (Unix seconds). */
+  private served: { ids: Set<string>; at: number } | null = null;
   /** Whether the last read of the load balancer succeeded (no NLB, or not readable: nothing is judged by it). */
   lbKnown = false;
   lastError: string | null = null;
@@ -42,6 +44,11 @@ export class MemberHealthService {
     this.lbKnown = status !== null;
     const ids = new Set(members.map((m) => m.id));
     for (const id of this.reads.keys()) if (!ids.has(id)) this.reads.delete(id);
+    if (status)
+      this.served = {
+        ids: new Set(members.filter((m) => m.publicIp && status.get(m.publicIp) === 'success').map((m) => m.id)),
+        at: now,
+      };
     for (const m of members) {
       const seen = m.publicIp && status ? status.get(m.publicIp) : undefined;
       if (seen === undefined) {
@@ -59,13 +66,16 @@ export class MemberHealthService {
   }
 
   /**
-   * How many of the given members the load balancer reported healthy at its last read (they take traffic), or null
-   * when it was not read (no NLB in front of the pool, or the read failed).
-   * @param ids the pool's current member ids
+   * How many of the given members the load balancer reported healthy (they take traffic) at its last successful
+   * read, if that is at most three discovery passes old (one failed read does not lose it); otherwise null (no NLB in
+   * front of the pool, or no recent read).
+   * @param ids the pool's current member ids (a member gone since the read is not counted)
+   * @param now Unix seconds
    */
-  servingCount(ids: string[]): number | null {
-    if (!this.lbKnown) return null;
-    return ids.filter((id) => this.reads.get(id)?.failures === 0).length;
+  servingCount(ids: string[], now = Date.now() / 1000): number | null {
+    if (!this.served || now - this.served.at > 3 * this.settings.DISCOVERY_INTERVAL_SECONDS) return null;
+    const served = this.served.ids;
+    return ids.filter((id) => served.has(id)).length;
   }
 
   /** Every current member as observed, for the judgement. */

@@ -380,7 +380,7 @@ export class ScalingService {
       if (reading && 'measurement' in reading) {
         // The members taking traffic as the load balancer last reported them: those not measured yet carry their
         // share of the load (the policy sizes scale-in from it).
-        const serving = this.health.servingCount(pool.instanceIds);
+        const serving = this.health.servingCount(pool.instanceIds, now);
         measurement = serving === null ? reading.measurement : { ...reading.measurement, serving };
       } else if (reading)
         readingNotes.push({
