@@ -1,4 +1,4 @@
-import { decideScaling, loadNoise } from './policy';
+import { decideScaling, loadNoise, loadReversals } from './policy';
 import { DEFAULT_POLICY_SETTINGS, DirectionSignals, Measurement, PolicyInput, PolicySettings } from './types';
 
 const NOW = 10_000;
@@ -374,6 +374,22 @@ describe('loadNoise', () => {
   });
 });
 
+describe('loadReversals', () => {
+  it('counts changes of direction of at least a quarter of the load and half a member', () => {
+    expect(loadReversals([4, 10, 4, 10, 4])).toBe(3);
+    expect(loadReversals([2, 4, 6, 8, 10])).toBe(0);
+    expect(loadReversals([10, 8, 6, 2, 0])).toBe(0);
+    // One burst: up, then down again.
+    expect(loadReversals([4, 4, 9, 4, 4])).toBe(1);
+    // Noise on a steady load (5 %) is no reversal; neither are wiggles under half a member on a small load.
+    expect(loadReversals([10, 10.5, 9.6, 10.4, 9.7])).toBe(0);
+    expect(loadReversals([0.5, 0.9, 0.5, 0.9])).toBe(0);
+    // Small steps that add up to a large change count from where the last counted change ended.
+    expect(loadReversals([4, 4.8, 5.6, 6.4, 4])).toBe(1);
+    expect(loadReversals([])).toBe(0);
+  });
+});
+
 describe('decideScaling: target tracking on a fresh reading (every tick)', () => {
   const reading = (utilisation: number, members: number, at = NOW): Measurement => ({
     utilisation,
@@ -606,6 +622,28 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     );
     expect(d).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 8 });
     expect(d.basis).toMatchObject({ servingMembers: 2, serving: 4 });
+  });
+
+  it('keeps the high of a load that swings faster than members boot (two reversals in the trend window)', () => {
+    // 10 members; the load alternates 4 <-> 9 every minute (the highs saturated on the members then measured): the
+    // low reading alone would trim to ceil(4 / 0.75) = 6, and the next high finds the members booting again.
+    const swings = [
+      reading(1, 9, NOW - 240),
+      reading(0.4, 10, NOW - 180),
+      reading(0.9, 10, NOW - 120),
+      reading(0.4, 10, NOW - 60),
+    ];
+    const base = { pool: { size: 10, state: 'running' }, members: serving(10), measurement: reading(0.9, 10) };
+    const d = decideScaling(track({ ...base, history: swings, measurement: reading(0.4, 10) }));
+    expect(d).toMatchObject({ outcome: 'none', code: 'Sufficient' });
+    expect(d.reasons.find((r) => r.code === 'Sufficient')!.text).toContain('the load swings');
+    // One fall after a steady high is followed at once.
+    const steady = [9, 9, 9, 9].map((load, i) => reading(load / 10, 10, NOW - 240 + 60 * i));
+    expect(decideScaling(track({ ...base, history: steady, measurement: reading(0.4, 10) }))).toMatchObject({
+      outcome: 'scale',
+      direction: 'down',
+      targetSize: 6,
+    });
   });
 
   it('leaves the alert path to a bare step, to a reading without a member count, and to scaleOnEveryReading false', () => {

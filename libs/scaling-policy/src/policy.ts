@@ -248,6 +248,26 @@ export function loadNoise(points: { load: number }[]): number {
 }
 
 /**
+ * How often the load changed direction, counting only changes of at least a quarter of the larger reading and half a
+ * member (noise on a steady load does not count).
+ * @param loads readings in time order (members)
+ */
+export function loadReversals(loads: number[]): number {
+  let reversals = 0;
+  let last = 0;
+  let anchor = loads[0];
+  for (const load of loads.slice(1)) {
+    const change = load - anchor;
+    if (Math.abs(change) < Math.max(0.5, 0.25 * Math.max(load, anchor))) continue;
+    const sign = Math.sign(change);
+    if (last !== 0 && sign !== last) reversals++;
+    last = sign;
+    anchor = load;
+  }
+  return reversals;
+}
+
+/**
  * The slope of the load (members' worth of CPU per second) by least squares over the readings.
  * @param points readings as (time in seconds, load in members); fewer than two, or all at one time: 0
  */
@@ -386,14 +406,16 @@ function trackingSizing(
   }
   // Scale-in, never while the load rises: to the up size, and to no fewer members than keep the highest load of the
   // last `scaleInWindowSeconds` within `scaleInUtilisation`; a collapse is followed at the next tick.
-  // Right after a saturated reading, one lower reading of the serving members is no collapse while they still run
-  // above the band: the saturated reading was only a lower bound of the load, and the members it asked for are
-  // still booting (the fast local loop went 1 -> 4 -> 1 on a reading of 99 % then 74 % of one member).
+  // Right after a busy reading (at or above the tracking target: a saturated member read through noise often falls
+  // under 95 %), one lower reading of the measured members is no collapse while they still run above the band: the
+  // busy reading was at best a lower bound of the load, and the members it asked for are still booting (the fast
+  // local loop went 1 -> 4 -> 1 on a reading of 99 % then 74 % of one member; the step with noise 4 -> 2 on 93 %).
   const afterSaturation =
     previous !== null &&
-    saturatedAt(previous) &&
+    previous.utilisation >= settings.trackingUtilisation &&
     reading.members < pool.size &&
     load / reading.members >= settings.trackingScaleInBelow;
+  let swing = '';
   if (!saturated && recentSlope <= 0 && !afterSaturation) {
     const recent = points.filter((p) => p.t >= now - settings.scaleInWindowSeconds).map((p) => p.servedLoad);
     // The noise of the load is kept as a margin: a pool trimmed to a noisy load's last reading is short at its next
@@ -406,17 +428,31 @@ function trackingSizing(
         .filter((h) => h.measuredAt >= now - settings.trendWindowSeconds * 1.1 && !saturatedAt(h))
         .map((h) => ({ load: h.utilisation * loadMembers(h) })),
     );
-    const peak = Math.max(servedLoad, ...recent) + settings.scaleInNoiseMargin * noise;
+    // A load that swings back and forth faster than members boot (two reversals within the trend window) is
+    // not followed down: the pool keeps the window's highest load, saturated readings counted as the lower bounds
+    // they are (the HPA keeps the highest recommendation of its scale-down stabilisation window the same way).
+    const windowLoads = [...earlier, reading]
+      .filter((h) => h.measuredAt >= now - settings.trendWindowSeconds * 1.1)
+      .map((h) => h.utilisation * loadMembers(h));
+    const swinging = loadReversals(windowLoads) >= 2;
+    const held = swinging ? Math.max(...windowLoads) : 0;
+    const peak = Math.max(servedLoad, held, ...recent) + settings.scaleInNoiseMargin * noise;
     const down = Math.max(1, up, ceil(peak / settings.scaleInUtilisation));
+    swing = swinging
+      ? `; the load swings (2 reversals or more in ${settings.trendWindowSeconds} s): its high of ${held.toFixed(2)} is kept`
+      : '';
     if (down < pool.size && peak / pool.size < settings.trackingScaleInBelow) {
       say(
         'TargetSize',
-        `${from}${served}; ${down} member(s) keep ${peak.toFixed(2)} at ${pct(peak / down)} (limit ${pct(settings.scaleInUtilisation)})`,
+        `${from}${served}${swing}; ${down} member(s) keep ${peak.toFixed(2)} at ${pct(peak / down)} (limit ${pct(settings.scaleInUtilisation)})`,
       );
       return { size: down, code: 'TargetSize', basis };
     }
   }
-  say('Sufficient', `${from}${served}; ${pool.size} member(s) (booting ones included) fit it (up size ${up})`);
+  say(
+    'Sufficient',
+    `${from}${served}${swing}; ${pool.size} member(s) (booting ones included) fit it (up size ${up})`,
+  );
   return { hold: 'Sufficient', basis };
 }
 
