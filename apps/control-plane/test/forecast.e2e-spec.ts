@@ -54,7 +54,7 @@ describe('predictive pre-scaling (e2e, real Prometheus)', () => {
       SCALING_POLICY: 'target',
     });
 
-  it('on: scales out ahead of the load to ceil(4.2 / 0.88) = 5 with the reason Forecast, no alert needed', async () => {
+  it('on: scales out ahead of the load to ceil(4.2 / 0.85) = 5 with the reason Forecast, no alert needed', async () => {
     t = await start('on');
     const entry = await t.app.get(ScalingService).tick();
     expect(entry).toMatchObject({ decision: 'scale', code: 'Forecast', targetSize: 5 });

@@ -125,7 +125,7 @@ describe('loadSettings', () => {
       SCALE_ON_EVERY_READING: true,
       FORECAST_DAY_SECONDS: 86400,
       FORECAST_LEAD_SECONDS: 420,
-      FORECAST_TARGET_UTILIZATION: 0.88,
+      FORECAST_TARGET_UTILIZATION: 0.85,
     });
     expect(
       loadSettings({ ...required, FORECAST_DAY_SECONDS: '120', FORECAST_LEAD_SECONDS: '15' }),
