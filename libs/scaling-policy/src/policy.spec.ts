@@ -1,4 +1,4 @@
-import { decideScaling, loadNoise, loadReversals } from './policy';
+import { decideScaling, loadNoise, loadReversals, servedLoad } from './policy';
 import { DEFAULT_POLICY_SETTINGS, DirectionSignals, Measurement, PolicyInput, PolicySettings } from './types';
 
 const NOW = 10_000;
@@ -584,28 +584,63 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     expect(decideScaling(track({ ...base, history: steady }))).toMatchObject({ targetSize: 6 });
   });
 
-  it('scales in from the members the load balancer reports serving, not only the measured ones (loadMembers)', () => {
-    // The fast local loop: 8 members serve, Prometheus has two scrapes of only 4 of them, which read 59 %: the 4
-    // others carry the same share, so 0.59 x 8 = 4.72 members are served, which 7 keep at 67 % (not 4 at 59 %).
-    const fresh = { ...reading(0.59, 4), serving: 8 };
+  it('scales in counting the serving members not measured yet at the tracking target (servedLoad, the HPA rule)', () => {
+    // The fast local loop: 8 members serve, Prometheus has two scrapes of only 4 of them, which read 59 %: 2.36
+    // measured + 4 x 0.75 = 5.36 members served, which the 8 keep (the measured 4 alone trimmed the pool to 4).
     const base = { pool: { size: 8, state: 'running' }, members: serving(8), lastScaledAt: NOW - 10 };
-    const d = decideScaling(track({ ...base, measurement: fresh }));
-    expect(d).toMatchObject({ outcome: 'scale', code: 'TargetSize', direction: 'down', targetSize: 7 });
-    expect(d.reasons.find((r) => r.code === 'TargetSize')!.text).toContain('8 serve (load balancer), 4 not measured yet');
+    const d = decideScaling(track({ ...base, measurement: { ...reading(0.59, 4), serving: 8 } }));
+    expect(d).toMatchObject({ outcome: 'none', code: 'Sufficient' });
+    expect(d.reasons.find((r) => r.code === 'Sufficient')!.text).toContain(
+      '8 serve (load balancer), 4 not measured yet, counted at 75 %: 5.36 members served',
+    );
+    expect(servedLoad({ ...reading(0.59, 4), members: 4, serving: 8 }, 0.75)).toBeCloseTo(5.36, 9);
     // Without the load balancer's count the measured members alone set it: 2.36 / 0.75 -> 4.
     expect(decideScaling(track({ ...base, measurement: reading(0.59, 4) }))).toMatchObject({ targetSize: 4 });
     // Fewer serving than measured (a member scraped before its health check passes) changes nothing.
     expect(decideScaling(track({ ...base, measurement: { ...reading(0.59, 4), serving: 2 } }))).toMatchObject({
       targetSize: 4,
     });
-    // Earlier readings count their serving members too: with a scale-in window, the peak of the last 2 minutes is
-    // 0.7 x 8 = 5.6, which needs 8.
-    const history = [{ ...reading(0.7, 4, NOW - 60), serving: 8 }];
-    const windowed = { ...base, settings: { scaleInWindowSeconds: 120 } };
-    expect(decideScaling(track({ ...windowed, measurement: fresh, history }))).toMatchObject({
-      outcome: 'none',
-      code: 'Sufficient',
+    // A collapse is still followed: 5 % of 4 + 4 x 0.75 = 3.2 needs 5 until the new members are measured.
+    expect(decideScaling(track({ ...base, measurement: { ...reading(0.05, 4), serving: 8 } }))).toMatchObject({
+      outcome: 'scale',
+      direction: 'down',
+      targetSize: 5,
     });
+    // The closed loop in CI: 1 -> 4, then 52 % of the one measured member with 4 serving trimmed it to 3.
+    const after = decideScaling(
+      track({
+        pool: { size: 4, state: 'running' },
+        members: serving(4),
+        measurement: { ...reading(0.52, 1), serving: 4 },
+        history: [reading(1, 1, NOW - 5)],
+      }),
+    );
+    expect(after).toMatchObject({ outcome: 'none', code: 'Sufficient' });
+    // Earlier readings count their serving members too: with a scale-in window, the peak of the last 2 minutes is
+    // 0.9 x 4 + 4 x 0.75 = 6.6, which needs 9: the 8 stay.
+    const history = [{ ...reading(0.9, 4, NOW - 60), serving: 8 }];
+    const windowed = { ...base, settings: { scaleInWindowSeconds: 120 } };
+    expect(
+      decideScaling(track({ ...windowed, measurement: { ...reading(0.3, 8), serving: 8 }, history })),
+    ).toMatchObject({ outcome: 'none', code: 'Sufficient' });
+  });
+
+  it('takes no rise that is only more members measured for a step', () => {
+    // 52 % of 1 measured with 4 serving (2.77 members served), then 99 % of 3: the load rose from at least 2.77, not
+    // from 0.52, so the saturated reading grows x1.5 (2.97 x 1.5 / 0.75 -> 6), not x3 (12).
+    const input = (previous: Measurement) =>
+      track({
+        pool: { size: 4, state: 'running' },
+        members: serving(4),
+        measurement: { ...reading(0.99, 3), serving: 4 },
+        history: [previous],
+        settings: { bounds: { min: 1, max: 20 } },
+      });
+    expect(decideScaling(input({ ...reading(0.52, 1, NOW - 5), serving: 4 }))).toMatchObject({
+      code: 'Saturated',
+      targetSize: 6,
+    });
+    expect(decideScaling(input(reading(0.52, 1, NOW - 5)))).toMatchObject({ code: 'Saturated', targetSize: 12 });
   });
 
   it('sizes up from the measured members alone, whatever the load balancer reports serving', () => {

@@ -200,15 +200,18 @@ interface Sizing {
 type TrackedReading = Measurement & { members: number };
 
 /**
- * The members a reading's load is spread over: those it measures, or more when the load balancer reported more
- * serving (they take their share before Prometheus has the two scrapes a rate needs, so the load is the measured
- * average times the serving members). The HPA likewise does not size down from the pods that have metrics alone
- * (missing-metric pods are counted as using their request: kubernetes.io, Horizontal Pod Autoscaling, "Algorithm
- * details").
- * @returns members (>= 1 for a tracked reading)
+ * The load of the members that serve, for scale-in: the measured utilisation times the measured members, plus every
+ * member the load balancer reported serving that Prometheus does not measure yet (a member serves before it has the
+ * two scrapes a rate needs) at `assumed` utilisation. The HPA's rule: on a scale-down a pod without metrics counts
+ * as using 100 % of its target (kubernetes.io, Horizontal Pod Autoscaling, "Algorithm details"), so a reading of
+ * a few measured members cannot trim the members that just began to serve.
+ * @param m a reading with `members` (and `serving`, when known)
+ * @param assumed utilisation of an unmeasured serving member (0..1; the tracking target)
+ * @returns members' worth of CPU
  */
-export function loadMembers(m: Measurement & { members: number }): number {
-  return Math.max(m.members, Number.isFinite(m.serving) ? m.serving! : 0);
+export function servedLoad(m: Measurement & { members: number }, assumed: number): number {
+  const serving = Number.isFinite(m.serving) ? m.serving! : 0;
+  return m.utilisation * m.members + Math.max(0, serving - m.members) * assumed;
 }
 
 /**
@@ -302,9 +305,9 @@ function trackingSizing(
 ): Sizing | { hold: ReasonCode; basis: Decision['basis'] } {
   const { settings, now, pool } = input;
   // Up sizes from the measured members alone (a member that just began to serve would multiply an average taken
-  // mostly before it did); scale-in counts the unmeasured serving members too (`loadMembers`).
+  // mostly before it did); scale-in counts the unmeasured serving members too (`servedLoad`).
   const load = reading.utilisation * reading.members;
-  const covered = loadMembers(reading);
+  const served = (h: TrackedReading) => servedLoad(h, settings.trackingUtilisation);
   const basis = { ...reading, load, servingMembers: reading.members };
   const earlier = (input.history ?? [])
     .filter(
@@ -318,7 +321,7 @@ function trackingSizing(
     .map((h) => ({
       t: h.measuredAt,
       load: h.utilisation * h.members,
-      servedLoad: h.utilisation * loadMembers(h),
+      servedLoad: served(h),
       saturated: saturatedAt(h),
     }));
   // A saturated reading only bounds the load from below (and jumps when capacity arrives): not part of the slope.
@@ -326,6 +329,9 @@ function trackingSizing(
   const saturated = saturatedAt(reading);
   const previous = earlier.length > 0 ? earlier[earlier.length - 1] : null;
   const previousLoad = previous ? previous.utilisation * previous.members : null;
+  // What the previous reading says the load was at least, its serving members not measured yet included: a rise that
+  // is only more members measured is no step.
+  const previousServed = previous ? served(previous) : null;
   // The change since the previous reading (members' worth per second).
   const recentSlope =
     previous && previous.measuredAt >= now - settings.trendWindowSeconds
@@ -365,7 +371,7 @@ function trackingSizing(
     (saturated &&
       previous !== null &&
       previous.utilisation < settings.trackingUtilisation &&
-      previousLoad! <= load * settings.stepEvidence) ||
+      previousServed! <= load * settings.stepEvidence) ||
     (settings.saturatedAfterGrowth && stillSaturated);
   const factor = saturated
     ? jumped
@@ -385,10 +391,11 @@ function trackingSizing(
         )
       : ceil(projected / target);
   const from = `${pct(reading.utilisation)} of ${reading.members} member(s): load ${load.toFixed(2)} members`;
-  const servedLoad = reading.utilisation * covered;
-  const served =
-    covered > reading.members
-      ? `; ${covered} serve (load balancer), ${covered - reading.members} not measured yet: ${servedLoad.toFixed(2)} members served`
+  const servedNow = served(reading);
+  const unmeasured = Math.max(0, (Number.isFinite(reading.serving) ? reading.serving! : 0) - reading.members);
+  const servedNote =
+    unmeasured > 0
+      ? `; ${reading.members + unmeasured} serve (load balancer), ${unmeasured} not measured yet, counted at ${pct(settings.trackingUtilisation)}: ${servedNow.toFixed(2)} members served`
       : '';
   if (up > pool.size) {
     const code: ReasonCode =
@@ -426,17 +433,17 @@ function trackingSizing(
     const noise = loadNoise(
       [...earlier, reading]
         .filter((h) => h.measuredAt >= now - settings.trendWindowSeconds * 1.1 && !saturatedAt(h))
-        .map((h) => ({ load: h.utilisation * loadMembers(h) })),
+        .map((h) => ({ load: served(h) })),
     );
     // A load that swings back and forth faster than members boot (two reversals within the trend window) is
     // not followed down: the pool keeps the window's highest load, saturated readings counted as the lower bounds
     // they are (the HPA keeps the highest recommendation of its scale-down stabilisation window the same way).
     const windowLoads = [...earlier, reading]
       .filter((h) => h.measuredAt >= now - settings.trendWindowSeconds * 1.1)
-      .map((h) => h.utilisation * loadMembers(h));
+      .map(served);
     const swinging = loadReversals(windowLoads) >= 2;
     const held = swinging ? Math.max(...windowLoads) : 0;
-    const peak = Math.max(servedLoad, held, ...recent) + settings.scaleInNoiseMargin * noise;
+    const peak = Math.max(servedNow, held, ...recent) + settings.scaleInNoiseMargin * noise;
     const down = Math.max(1, up, ceil(peak / settings.scaleInUtilisation));
     swing = swinging
       ? `; the load swings (2 reversals or more in ${settings.trendWindowSeconds} s): its high of ${held.toFixed(2)} is kept`
@@ -444,14 +451,14 @@ function trackingSizing(
     if (down < pool.size && peak / pool.size < settings.trackingScaleInBelow) {
       say(
         'TargetSize',
-        `${from}${served}${swing}; ${down} member(s) keep ${peak.toFixed(2)} at ${pct(peak / down)} (limit ${pct(settings.scaleInUtilisation)})`,
+        `${from}${servedNote}${swing}; ${down} member(s) keep ${peak.toFixed(2)} at ${pct(peak / down)} (limit ${pct(settings.scaleInUtilisation)})`,
       );
       return { size: down, code: 'TargetSize', basis };
     }
   }
   say(
     'Sufficient',
-    `${from}${served}${swing}; ${pool.size} member(s) (booting ones included) fit it (up size ${up})`,
+    `${from}${servedNote}${swing}; ${pool.size} member(s) (booting ones included) fit it (up size ${up})`,
   );
   return { hold: 'Sufficient', basis };
 }
