@@ -112,13 +112,17 @@ describe('crash safety of the compiled control plane (e2e)', () => {
     const inApi = new Promise<void>((resolve) => (arrived = resolve));
     let release!: () => void;
     const hold = new Promise<void>((resolve) => (release = resolve));
-    fake.api.injectFault({ operation: 'scale-instance-pool', afterApply: applied, arrived, hold });
+    let closed!: () => void;
+    const connectionClosed = new Promise<void>((resolve) => (closed = resolve));
+    fake.api.injectFault({ operation: 'scale-instance-pool', afterApply: applied, arrived, hold, closed });
     const first = start();
     await healthy();
     await request(base).get('/up').expect(202);
     await inApi;
     first.child.kill('SIGKILL');
     await first.exited;
+    // The API has seen the caller's connection go before it goes on (under load the exit was seen first).
+    await connectionClosed;
     release();
     await fake.zone.settle();
     expect(fake.zone.getPool(fake.poolId).size).toBe(applied ? 3 : 2);

@@ -305,6 +305,7 @@ export class EmulatorApiServer {
     const served = fault?.afterApply ? serve() : null;
     fault?.arrived?.();
     if (fault?.hold) {
+      if (fault.closed) req.socket.once('close', fault.closed);
       await fault.hold;
       // A caller killed meanwhile took its connection along: the request (unless applied above) goes no further.
       if (req.socket.destroyed) return;

@@ -18,6 +18,8 @@ export interface FaultRule {
   arrived?: () => void;
   /** Hold the answer (and, without `afterApply`, the change) until this settles; in-process tests only. */
   hold?: Promise<unknown>;
+  /** Called when the caller's connection closes while the request is held: a test waits on it before releasing. */
+  closed?: () => void;
   /** How many matching requests the rule applies to (default 1). */
   times?: number;
 }

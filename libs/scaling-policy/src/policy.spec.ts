@@ -388,6 +388,14 @@ describe('loadReversals', () => {
     expect(loadReversals([4, 4.8, 5.6, 6.4, 4])).toBe(1);
     expect(loadReversals([])).toBe(0);
   });
+  it('counts a fall out of saturation of half a member or more (the saturated reading was only a lower bound)', () => {
+    // 4 <-> 10 clients on a small pool: the saturated highs read 5.75 and 7.73 members, the lows 4.40 and 4.27.
+    const loads = [4.13, 5.75, 4.4, 7.73, 4.27];
+    expect(loadReversals(loads)).toBe(1);
+    expect(loadReversals(loads, [false, true, false, true, false])).toBe(3);
+    // Leaving saturation upwards (capacity arrived) is no fall; a wiggle under half a member never counts.
+    expect(loadReversals([4, 4.4, 4.2], [true, false, true])).toBe(0);
+  });
 });
 
 describe('decideScaling: target tracking on a fresh reading (every tick)', () => {

@@ -207,10 +207,11 @@ type TrackedReading = Measurement & { members: number };
  * a few measured members cannot trim the members that just began to serve.
  * @param m a reading with `members` (and `serving`, when known)
  * @param assumed utilisation of an unmeasured serving member (0..1; the tracking target)
+ * @param poolSize the pool's size: no more members than it has are counted as serving
  * @returns members' worth of CPU
  */
-export function servedLoad(m: Measurement & { members: number }, assumed: number): number {
-  const serving = Number.isFinite(m.serving) ? m.serving! : 0;
+export function servedLoad(m: Measurement & { members: number }, assumed: number, poolSize = Infinity): number {
+  const serving = Number.isFinite(m.serving) ? Math.min(m.serving!, poolSize) : 0;
   return m.utilisation * m.members + Math.max(0, serving - m.members) * assumed;
 }
 
@@ -252,20 +253,25 @@ export function loadNoise(points: { load: number }[]): number {
 
 /**
  * How often the load changed direction, counting only changes of at least a quarter of the larger reading and half a
- * member (noise on a steady load does not count).
+ * member (noise on a steady load does not count), or of half a member into or out of saturation (a saturated reading
+ * is only a lower bound: its true fall may be far larger than the measured one).
  * @param loads readings in time order (members)
+ * @param saturated per reading, whether it was saturated (absent: none was)
  */
-export function loadReversals(loads: number[]): number {
+export function loadReversals(loads: number[], saturated: boolean[] = []): number {
   let reversals = 0;
   let last = 0;
-  let anchor = loads[0];
-  for (const load of loads.slice(1)) {
-    const change = load - anchor;
-    if (Math.abs(change) < Math.max(0.5, 0.25 * Math.max(load, anchor))) continue;
+  let anchor = 0;
+  for (let i = 1; i < loads.length; i++) {
+    const change = loads[i] - loads[anchor];
+    const flipped =
+      Boolean(saturated[i]) !== Boolean(saturated[anchor]) && Math.sign(change) === (saturated[i] ? 1 : -1);
+    const large = Math.abs(change) >= 0.25 * Math.max(loads[i], loads[anchor]);
+    if (Math.abs(change) < 0.5 || !(large || flipped)) continue;
     const sign = Math.sign(change);
     if (last !== 0 && sign !== last) reversals++;
     last = sign;
-    anchor = load;
+    anchor = i;
   }
   return reversals;
 }
@@ -307,7 +313,7 @@ function trackingSizing(
   // Up sizes from the measured members alone (a member that just began to serve would multiply an average taken
   // mostly before it did); scale-in counts the unmeasured serving members too (`servedLoad`).
   const load = reading.utilisation * reading.members;
-  const served = (h: TrackedReading) => servedLoad(h, settings.trackingUtilisation);
+  const served = (h: TrackedReading) => servedLoad(h, settings.trackingUtilisation, pool.size);
   const basis = { ...reading, load, servingMembers: reading.members };
   const earlier = (input.history ?? [])
     .filter(
@@ -392,7 +398,10 @@ function trackingSizing(
       : ceil(projected / target);
   const from = `${pct(reading.utilisation)} of ${reading.members} member(s): load ${load.toFixed(2)} members`;
   const servedNow = served(reading);
-  const unmeasured = Math.max(0, (Number.isFinite(reading.serving) ? reading.serving! : 0) - reading.members);
+  const unmeasured = Math.max(
+    0,
+    (Number.isFinite(reading.serving) ? Math.min(reading.serving!, pool.size) : 0) - reading.members,
+  );
   const servedNote =
     unmeasured > 0
       ? `; ${reading.members + unmeasured} serve (load balancer), ${unmeasured} not measured yet, counted at ${pct(settings.trackingUtilisation)}: ${servedNow.toFixed(2)} members served`
@@ -435,18 +444,21 @@ function trackingSizing(
         .filter((h) => h.measuredAt >= now - settings.trendWindowSeconds * 1.1 && !saturatedAt(h))
         .map((h) => ({ load: served(h) })),
     );
-    // A load that swings back and forth faster than members boot (two reversals within the trend window) is
+    // A load that swings back and forth about as fast as members boot (two reversals within 6 minutes) is
     // not followed down: the pool keeps the window's highest load, saturated readings counted as the lower bounds
     // they are (the HPA keeps the highest recommendation of its scale-down stabilisation window the same way).
-    const windowLoads = [...earlier, reading]
-      .filter((h) => h.measuredAt >= now - settings.trendWindowSeconds * 1.1)
-      .map(served);
-    const swinging = loadReversals(windowLoads) >= 2;
+    // Over one and a half trend windows (6 minutes, with the tenth of slack): a load that swings every 2 minutes
+    // reverses twice in it.
+    const windowReadings = [...earlier, reading].filter(
+      (h) => h.measuredAt >= now - settings.trendWindowSeconds * 1.5 * 1.1,
+    );
+    const windowLoads = windowReadings.map(served);
+    const swinging = loadReversals(windowLoads, windowReadings.map(saturatedAt)) >= 2;
     const held = swinging ? Math.max(...windowLoads) : 0;
     const peak = Math.max(servedNow, held, ...recent) + settings.scaleInNoiseMargin * noise;
     const down = Math.max(1, up, ceil(peak / settings.scaleInUtilisation));
     swing = swinging
-      ? `; the load swings (2 reversals or more in ${settings.trendWindowSeconds} s): its high of ${held.toFixed(2)} is kept`
+      ? `; the load swings (2 reversals or more in ${settings.trendWindowSeconds * 1.5} s): its high of ${held.toFixed(2)} is kept`
       : '';
     if (down < pool.size && peak / pool.size < settings.trackingScaleInBelow) {
       say(

@@ -69,8 +69,8 @@ export interface Measurement {
   members?: number;
   /**
    * How many members the load balancer reported healthy (taking traffic) when the value was read, when known. A
-   * member serves before Prometheus has the two scrapes a rate needs: when more serve than are measured, the
-   * unmeasured ones carry the same share of the load (the NLB spreads it over its healthy members).
+   * member serves before Prometheus has the two scrapes a rate needs: when more serve than are measured, tracking's
+   * scale-in counts each unmeasured one at the tracking target (`servedLoad`).
    */
   serving?: number;
   source: 'prometheus' | 'notification';
