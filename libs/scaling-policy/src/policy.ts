@@ -453,8 +453,16 @@ function trackingSizing(
       (h) => h.measuredAt >= now - settings.trendWindowSeconds * 1.5 * 1.1,
     );
     const windowLoads = windowReadings.map(served);
-    const swinging = loadReversals(windowLoads, windowReadings.map(saturatedAt)) >= 2;
-    const held = swinging ? Math.max(...windowLoads) : 0;
+    const high = Math.max(...windowLoads);
+    // Only while the load fell within the last `trendSeconds`: a swinging load comes back within a half-period, and
+    // a load that has stopped is followed down once that has passed (the fast loop's noisy readings held 2 members
+    // of an idle pool for minutes).
+    const recentHigh = Math.max(
+      ...windowReadings.filter((h) => h.measuredAt >= now - settings.trendSeconds).map(served),
+    );
+    const fellRecently = recentHigh - servedNow >= Math.max(0.5, 0.25 * recentHigh);
+    const swinging = fellRecently && loadReversals(windowLoads, windowReadings.map(saturatedAt)) >= 2;
+    const held = swinging ? high : 0;
     const peak = Math.max(servedNow, held, ...recent) + settings.scaleInNoiseMargin * noise;
     const down = Math.max(1, up, ceil(peak / settings.scaleInUtilisation));
     swing = swinging
