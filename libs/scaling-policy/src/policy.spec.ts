@@ -511,7 +511,7 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     });
   });
 
-  it('scales in at once after a collapse, booting members first, but never while the load rises', () => {
+  it('scales in at once after a collapse, booting members first, and below where a rising load will be', () => {
     // 10 members, 2 of them booting; the load fell from 6.0 to 1.6 within a minute: 3 members keep 1.6 at 53 %.
     const collapse = decideScaling(
       track({
@@ -528,7 +528,9 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
       direction: 'down',
       targetSize: 3,
     });
-    // Rising, even with a pool larger than the load needs: no scale-in.
+    // Rising 1 member a minute (2.0 -> 3.0) on a pool of 10: trimmed, but to what keeps the load of 120 s from now
+    // (3.0 + 2.0) within 75 %, 7 members, not to the 4 that the load of now needs (the wave under bursts held 11
+    // members for a load of 4.5-6.6 for 11 minutes when a rising load blocked every scale-in).
     const rising = decideScaling(
       track({
         pool: { size: 10, state: 'running' },
@@ -536,7 +538,16 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
         history: [reading(0.2, 10, NOW - 60)],
       }),
     );
-    expect(rising).toMatchObject({ outcome: 'none', code: 'Sufficient' });
+    expect(rising).toMatchObject({ outcome: 'scale', code: 'TargetSize', direction: 'down', targetSize: 7 });
+    // Rising 3 a minute (2.0 -> 5.0): in 120 s it needs more than the pool's 70 % band allows: no scale-in.
+    const steep = decideScaling(
+      track({
+        pool: { size: 10, state: 'running' },
+        measurement: reading(0.5, 10),
+        history: [reading(0.2, 10, NOW - 60)],
+      }),
+    );
+    expect(steep).toMatchObject({ outcome: 'none', code: 'Sufficient' });
   });
 
   it('takes a reading just under saturation as a lower bound, not as evidence of a step', () => {

@@ -302,7 +302,8 @@ export function loadSlope(points: { t: number; load: number }[]): number {
  *   1 + `saturationGrowth` x the consecutive saturated readings times the measure, up to `saturationFactor`;
  * - down, when not saturated: to the smallest size that keeps the highest load of the last `scaleInWindowSeconds`
  *   at or below `scaleInUtilisation` and is not below the up size (the band between the two utilisations is the
- *   hysteresis, as the HPA's tolerance is). Booting members are the first to go.
+ *   hysteresis, as the HPA's tolerance is), counting a rising load at where it will be in `trendSeconds`. Booting
+ *   members are the first to go.
  */
 function trackingSizing(
   input: PolicyInput,
@@ -420,8 +421,9 @@ function trackingSizing(
     );
     return { size: up, code, basis };
   }
-  // Scale-in, never while the load rises: to the up size, and to no fewer members than keep the highest load of the
-  // last `scaleInWindowSeconds` within `scaleInUtilisation`; a collapse is followed at the next tick.
+  // Scale-in: to the up size, and to no fewer members than keep the highest load of the last
+  // `scaleInWindowSeconds`, and the load `trendSeconds` ahead on its rise, within `scaleInUtilisation`; a collapse is
+  // followed at the next tick.
   // Right after a busy reading (at or above the tracking target: a saturated member read through noise often falls
   // under 95 %), one lower reading of the measured members is no collapse while they still run above the band: the
   // busy reading was at best a lower bound of the load, and the members it asked for are still booting (the fast
@@ -432,7 +434,11 @@ function trackingSizing(
     reading.members < pool.size &&
     load / reading.members >= settings.trackingScaleInBelow;
   let swing = '';
-  if (!saturated && recentSlope <= 0 && !afterSaturation) {
+  // A rising load is no bar to scale-in (it held 11 members for a load of 4.5-6.6 for 11 minutes on a slow wave):
+  // the pool keeps the load it will reach within `trendSeconds` (about the time a removed member takes to come
+  // back), at the steeper of the window's and the last reading's slope.
+  const comingRise = Math.max(0, slope, recentSlope) * settings.trendSeconds;
+  if (!saturated && !afterSaturation) {
     const recent = points.filter((p) => p.t >= now - settings.scaleInWindowSeconds).map((p) => p.servedLoad);
     // The noise of the load is kept as a margin: a pool trimmed to a noisy load's last reading is short at its next
     // high, and re-adding a member pays its whole boot again.
@@ -463,7 +469,7 @@ function trackingSizing(
     const fellRecently = recentHigh - servedNow >= Math.max(0.5, 0.25 * recentHigh);
     const swinging = fellRecently && loadReversals(windowLoads, windowReadings.map(saturatedAt)) >= 2;
     const held = swinging ? high : 0;
-    const peak = Math.max(servedNow, held, ...recent) + settings.scaleInNoiseMargin * noise;
+    const peak = Math.max(servedNow + comingRise, held, ...recent) + settings.scaleInNoiseMargin * noise;
     const down = Math.max(1, up, ceil(peak / settings.scaleInUtilisation));
     swing = swinging
       ? `; the load swings (2 reversals or more in ${settings.trendWindowSeconds * 1.5} s): its high of ${held.toFixed(2)} is kept`
