@@ -548,6 +548,22 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
       }),
     );
     expect(steep).toMatchObject({ outcome: 'none', code: 'Sufficient' });
+    // Rose 0.16 -> 5.0 over the window, then collapsed to 0.16: the window's slope is still positive, but the load
+    // no longer rises: down to 1 (the fast loop kept 5 of 8 members
+    // of an idle pool when the window's slope alone counted).
+    const collapsed = decideScaling(
+      track({
+        pool: { size: 8, state: 'running' },
+        measurement: reading(0.02, 8),
+        history: [
+          reading(0.02, 8, NOW - 230),
+          reading(0.1, 8, NOW - 200),
+          reading(0.25, 8, NOW - 170),
+          ...[140, 110, 80, 50, 20].map((ago) => reading(0.625, 8, NOW - ago)),
+        ],
+      }),
+    );
+    expect(collapsed).toMatchObject({ outcome: 'scale', direction: 'down', targetSize: 1 });
   });
 
   it('takes a reading just under saturation as a lower bound, not as evidence of a step', () => {

@@ -436,8 +436,9 @@ function trackingSizing(
   let swing = '';
   // A rising load is no bar to scale-in (it held 11 members for a load of 4.5-6.6 for 11 minutes on a slow wave):
   // the pool keeps the load it will reach within `trendSeconds` (about the time a removed member takes to come
-  // back), at the steeper of the window's and the last reading's slope.
-  const comingRise = Math.max(0, slope, recentSlope) * settings.trendSeconds;
+  // back), at the steeper of the window's and the last reading's slope. Only while the last reading rose: after a
+  // collapse the window's slope still counts the rise before it (the fast loop kept 5 members of an idle pool).
+  const comingRise = recentSlope > 0 ? Math.max(slope, recentSlope) * settings.trendSeconds : 0;
   if (!saturated && !afterSaturation) {
     const recent = points.filter((p) => p.t >= now - settings.scaleInWindowSeconds).map((p) => p.servedLoad);
     // The noise of the load is kept as a margin: a pool trimmed to a noisy load's last reading is short at its next
