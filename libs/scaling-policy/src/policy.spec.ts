@@ -491,24 +491,33 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     ).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 5 });
   });
 
-  it('with saturatedAfterGrowth, grows x3 when the pool is still saturated once new members serve', () => {
+  it('grows x2 when the pool is still saturated once new members serve (saturatedAfterGrowth)', () => {
     const base = {
       pool: { size: 4, state: 'running' },
       measurement: reading(1, 4),
       history: [reading(1, 2, NOW - 60)],
+      settings: { bounds: { min: 1, max: 20 } },
     };
-    // Off (the default): one saturated reading on these members, x1.5: 6 / 0.75 = 8.
-    expect(decideScaling(track(base))).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 8 });
-    // On: 4 x 3 = 12 members of load, / 0.75 = 16.
+    // The default, 2: 4 x 2 = 8 members of load, / 0.75 = 11 (the streak alone says x1.5: 8).
+    expect(decideScaling(track(base))).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 11 });
+    const withFactor = (saturatedAfterGrowth: number) =>
+      decideScaling(track({ ...base, settings: { ...base.settings, saturatedAfterGrowth } }));
+    // 1: the streak alone, x1.5: 8. 3 (the step's factor): 4 x 3 = 12, / 0.75 = 16.
+    expect(withFactor(1)).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 8 });
+    expect(withFactor(3)).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 16 });
+    // Saturated on the same members as before (no capacity arrived): the streak's x2 (two readings), not more.
     expect(
-      decideScaling(
-        track({ ...base, settings: { saturatedAfterGrowth: true, bounds: { min: 1, max: 20 } } }),
-      ),
-    ).toMatchObject({
-      outcome: 'scale',
-      code: 'Saturated',
-      targetSize: 16,
-    });
+      decideScaling(track({ ...base, measurement: reading(1, 4), history: [reading(1, 4, NOW - 60)] })),
+    ).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 11 });
+    // The previous reading busy but under saturation (noise takes a saturated member under 95 %): as saturated, x2.
+    expect(
+      decideScaling(track({ ...base, measurement: reading(1, 4), history: [reading(0.9, 2, NOW - 60)] })),
+    ).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 11 });
+    // The previous reading below the tracking target (1.2 of 2 members, not a quarter of the 4 now: no step either):
+    // the pool had room, so the arrived capacity is no evidence; the streak's x1.5.
+    expect(
+      decideScaling(track({ ...base, measurement: reading(1, 4), history: [reading(0.6, 2, NOW - 60)] })),
+    ).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 8 });
   });
 
   it('scales in at once after a collapse, booting members first, and below where a rising load will be', () => {
@@ -568,7 +577,8 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
 
   it('takes a reading just under saturation as a lower bound, not as evidence of a step', () => {
     // 94 % of 1 member, then 100 % of the 4 that serve since: the load grew with the capacity, but 0.94 was already
-    // all one member could show. One saturated reading on these members: x1.5, 6 / 0.75 = 8 (a step would be x3: 16).
+    // all one member could show: not a step (x3: 16), but capacity that arrived and did not relieve the pool
+    // (saturatedAfterGrowth): x2, 8 / 0.75 = 11.
     const d = decideScaling(
       track({
         pool: { size: 4, state: 'running' },
@@ -577,7 +587,7 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
         settings: { bounds: { min: 1, max: 20 } },
       }),
     );
-    expect(d).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 8 });
+    expect(d).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 11 });
   });
 
   it('after a saturated reading, keeps the members it asked for while the serving ones still run above the band', () => {
@@ -632,15 +642,19 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     // Without the load balancer's count the measured members alone set it: 2.36 / 0.75 -> 4.
     expect(decideScaling(track({ ...base, measurement: reading(0.59, 4) }))).toMatchObject({ targetSize: 4 });
     // Fewer serving than measured (a member scraped before its health check passes) changes nothing.
-    expect(decideScaling(track({ ...base, measurement: { ...reading(0.59, 4), serving: 2 } }))).toMatchObject({
-      targetSize: 4,
-    });
+    expect(decideScaling(track({ ...base, measurement: { ...reading(0.59, 4), serving: 2 } }))).toMatchObject(
+      {
+        targetSize: 4,
+      },
+    );
     // A collapse is still followed: 5 % of 4 + 4 x 0.75 = 3.2 needs 5 until the new members are measured.
-    expect(decideScaling(track({ ...base, measurement: { ...reading(0.05, 4), serving: 8 } }))).toMatchObject({
-      outcome: 'scale',
-      direction: 'down',
-      targetSize: 5,
-    });
+    expect(decideScaling(track({ ...base, measurement: { ...reading(0.05, 4), serving: 8 } }))).toMatchObject(
+      {
+        outcome: 'scale',
+        direction: 'down',
+        targetSize: 5,
+      },
+    );
     // The closed loop in CI: 1 -> 4, then 52 % of the one measured member with 4 serving trimmed it to 3.
     const after = decideScaling(
       track({
@@ -675,7 +689,10 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
       code: 'Saturated',
       targetSize: 6,
     });
-    expect(decideScaling(input(reading(0.52, 1, NOW - 5)))).toMatchObject({ code: 'Saturated', targetSize: 12 });
+    expect(decideScaling(input(reading(0.52, 1, NOW - 5)))).toMatchObject({
+      code: 'Saturated',
+      targetSize: 12,
+    });
   });
 
   it('sizes up from the measured members alone, whatever the load balancer reports serving', () => {
@@ -703,7 +720,11 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
       reading(0.9, 10, NOW - 120),
       reading(0.4, 10, NOW - 60),
     ];
-    const base = { pool: { size: 10, state: 'running' }, members: serving(10), measurement: reading(0.9, 10) };
+    const base = {
+      pool: { size: 10, state: 'running' },
+      members: serving(10),
+      measurement: reading(0.9, 10),
+    };
     const d = decideScaling(track({ ...base, history: swings, measurement: reading(0.4, 10) }));
     expect(d).toMatchObject({ outcome: 'none', code: 'Sufficient' });
     expect(d.reasons.find((r) => r.code === 'Sufficient')!.text).toContain('the load swings');

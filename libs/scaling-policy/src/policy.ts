@@ -210,7 +210,11 @@ type TrackedReading = Measurement & { members: number };
  * @param poolSize the pool's size: no more members than it has are counted as serving
  * @returns members' worth of CPU
  */
-export function servedLoad(m: Measurement & { members: number }, assumed: number, poolSize = Infinity): number {
+export function servedLoad(
+  m: Measurement & { members: number },
+  assumed: number,
+  poolSize = Infinity,
+): number {
   const serving = Number.isFinite(m.serving) ? Math.min(m.serving!, poolSize) : 0;
   return m.utilisation * m.members + Math.max(0, serving - m.members) * assumed;
 }
@@ -368,22 +372,28 @@ function trackingSizing(
   // is as good as saturated: only a lower bound, which capacity arriving since then multiplies) and read at most
   // `stepEvidence` of the load. The load may be anything above the measure, so it is taken as `saturationFactor`
   // times the measure at once.
-  // Saturated again on more members than the previous, saturated, reading: the capacity that arrived did not relieve
-  // it, so the load is well above the measure too.
+  // Saturated again on more members than the previous, busy (at or above the tracking target: through noise a
+  // saturated reading often falls under 95 %), reading: the capacity that arrived did not relieve it, so the load is
+  // at least `saturatedAfterGrowth` times the measure.
   const stillSaturated =
-    saturated && previous !== null && saturatedAt(previous) && previous.members < reading.members;
+    saturated &&
+    previous !== null &&
+    previous.utilisation >= settings.trackingUtilisation &&
+    previous.members < reading.members;
   const jumped =
     // The first reading, already saturated: the load came before any reading could show it rise.
     (saturated && previous === null && input.history !== undefined) ||
     (saturated &&
       previous !== null &&
       previous.utilisation < settings.trackingUtilisation &&
-      previousServed! <= load * settings.stepEvidence) ||
-    (settings.saturatedAfterGrowth && stillSaturated);
+      previousServed! <= load * settings.stepEvidence);
   const factor = saturated
     ? jumped
       ? settings.saturationFactor
-      : Math.min(settings.saturationFactor, 1 + settings.saturationGrowth * streak)
+      : Math.max(
+          stillSaturated ? settings.saturatedAfterGrowth : 1,
+          Math.min(settings.saturationFactor, 1 + settings.saturationGrowth * streak),
+        )
     : 1;
   const projected = Math.max(load + rise, load * factor);
   const target = settings.trackingUtilisation;
