@@ -433,15 +433,15 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
   });
 
   it('projects a slowly rising load over trendSeconds (Trend), and does not chase a ramp it cannot cover', () => {
-    // 4 members, load 2.6 -> 2.9 over 4 minutes: 0.075 per minute, 0.15 in 120 s: 3.05 / 0.75 = 4.07 -> 5,
-    // where 2.9 alone fits 4 (3.87).
-    const slow = [240, 180, 120, 60].map((ago, i) => reading((2.6 + 0.075 * i) / 4, 4, NOW - ago));
+    // 4 members, load 2.65 -> 2.95 over 4 minutes: 0.075 per minute, 0.15 in 120 s: 3.1 / 0.75 = 4.13 -> 5 (less
+    // the 0.1 tolerance: 4.03), where 2.95 alone fits 4 (3.93).
+    const slow = [240, 180, 120, 60].map((ago, i) => reading((2.65 + 0.075 * i) / 4, 4, NOW - ago));
     const withTrend = decideScaling(
-      track({ pool: { size: 4, state: 'running' }, measurement: reading(2.9 / 4, 4), history: slow }),
+      track({ pool: { size: 4, state: 'running' }, measurement: reading(2.95 / 4, 4), history: slow }),
     );
     expect(withTrend).toMatchObject({ outcome: 'scale', code: 'Trend', targetSize: 5 });
     const without = decideScaling(
-      track({ pool: { size: 4, state: 'running' }, measurement: reading(2.9 / 4, 4) }),
+      track({ pool: { size: 4, state: 'running' }, measurement: reading(2.95 / 4, 4) }),
     );
     expect(without).toMatchObject({ outcome: 'none', code: 'Sufficient' });
     // 1.0 -> 2.6 in 4 minutes: the rise over 120 s (0.8) is far above 15 % of the load: sized for the load only.
@@ -450,6 +450,23 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
       track({ pool: { size: 4, state: 'running' }, measurement: reading(2.6 / 4, 4), history: fast }),
     );
     expect(ramp).toMatchObject({ outcome: 'none', code: 'Sufficient' });
+  });
+
+  it('forgives a tenth of a member on the way up (upTolerance), as the HPA its tolerance', () => {
+    // 1.53 of load on 2 members (76.5 %): 2.04 members at 75 %, less 0.1: 2, no scale-out (it was 2 -> 3, and the next
+    // scale-in 3 -> 2). 1.6 (80 %): 2.13 - 0.1 = 2.03: 3.
+    const at = (load: number, over: Partial<PolicySettings> = {}) =>
+      decideScaling(
+        track({
+          pool: { size: 2, state: 'running' },
+          measurement: reading(load / 2, 2),
+          history: [reading(load / 2, 2, NOW - 60)],
+          settings: over,
+        }),
+      );
+    expect(at(1.53)).toMatchObject({ outcome: 'none', code: 'Sufficient' });
+    expect(at(1.6)).toMatchObject({ outcome: 'scale', code: 'TargetSize', targetSize: 3 });
+    expect(at(1.53, { upTolerance: 0 })).toMatchObject({ outcome: 'scale', code: 'TargetSize', targetSize: 3 });
   });
 
   it('grows a saturated pool by x3 after a step, and by the saturated readings in a row otherwise', () => {

@@ -300,7 +300,7 @@ export function loadSlope(points: { t: number; load: number }[]): number {
 /**
  * Target tracking on the fresh reading (the load is utilisation x the members it covers, so members still booting
  * do not distort it and count as capacity on its way through the pool's size):
- * - up: to ceil(projected load / `targetUtilisation`), the projected load being the measured one plus its rising
+ * - up: to ceil(projected load / `targetUtilisation` - `upTolerance`), the projected load being the measured one plus its rising
  *   slope over `trendSeconds` (AWS target tracking and GCP's predictive autoscaler size ahead of the load the same
  *   way); a saturated reading (>= `saturationThreshold`) only bounds the load from below, so it is taken as
  *   1 + `saturationGrowth` x the consecutive saturated readings times the measure, up to `saturationFactor`;
@@ -406,7 +406,7 @@ function trackingSizing(
           ceil(reading.members * settings.saturationFactor),
           reading.members + settings.saturationMinStep,
         )
-      : ceil(projected / target);
+      : ceil(projected / target - settings.upTolerance);
   const from = `${pct(reading.utilisation)} of ${reading.members} member(s): load ${load.toFixed(2)} members`;
   const servedNow = served(reading);
   const unmeasured = Math.max(

@@ -77,8 +77,19 @@ export async function saveDocument(
   return Number(rows[0].version);
 }
 
+/**
+ * The server ends a session idle inside a transaction for this long (`idle_in_transaction_session_timeout`, ms),
+ * unless the pool settings say otherwise: a holder paused inside a fenced write (a stopped process, a frozen VM)
+ * keeps the lease row locked, and without it no other replica could ever take the lease over.
+ */
+export const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 5000;
+
 export interface PostgresStateStoreOptions {
-  /** `pg.Pool` settings (connectionString, host, port, ...). Connect directly, not through a transaction pooler. */
+  /**
+   * `pg.Pool` settings (connectionString, host, port, ...). Connect directly, not through a transaction pooler.
+   * `idle_in_transaction_session_timeout` defaults to `DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS` (0: never); keep it
+   * below the lease duration so that a paused holder's lock is gone by the time its lease expires.
+   */
   pool: PoolConfig;
   /** Called when an idle pooled connection fails (e.g. the server restarted); the pool drops it either way. */
   onPoolError?: (error: Error) => void;
@@ -97,7 +108,10 @@ export class PostgresStateStore implements StateStore {
   migration: MigrationResult | null = null;
 
   constructor(options: PostgresStateStoreOptions) {
-    this.pool = new Pool(options.pool);
+    this.pool = new Pool({
+      idle_in_transaction_session_timeout: DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+      ...options.pool,
+    });
     // Without a listener, an idle connection's error (a server restart) would be thrown at the process.
     this.pool.on('error', (error) => options.onPoolError?.(error));
   }

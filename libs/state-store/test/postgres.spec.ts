@@ -294,6 +294,58 @@ describe('PostgresLease and fence', () => {
     expect(() => b.fenceSpec(1)).toThrow(FencedError);
   });
 
+  it('takes over from a holder paused inside a fenced write: the server ends its idle transaction and its lock', async () => {
+    // A pauses inside its fenced write (the lease row locked by `SELECT ... FOR UPDATE`), as a SIGSTOPped process
+    // would, and stops renewing. Returns the write (settles once A wakes) and B.
+    const pauseInWrite = async (name: string, idleMs: number) => {
+      const paused = new PostgresStateStore({
+        pool: { ...pg.config(), max: 2, idle_in_transaction_session_timeout: idleMs },
+      });
+      const a = lease(name, { holder: 'a' });
+      const b = lease(name, { holder: 'b' });
+      await a.start();
+      await b.start();
+      expect(a.isLeader()).toBe(true);
+      let wake!: () => void;
+      const asleep = new Promise<void>((r) => (wake = r));
+      let entered!: () => void;
+      const inside = new Promise<void>((r) => (entered = r));
+      const write = fence(paused.pool, a.fenceSpec(0.5), async (tx) => {
+        await saveDocument(tx, name, { by: 'a' });
+        entered();
+        await asleep;
+      }).then(
+        () => 'committed',
+        (e: Error) => e,
+      );
+      await inside;
+      await a.stop({ release: false });
+      return { b, wake, write, pausedAt: performance.now(), close: () => paused.close() };
+    };
+    const takeoverMs = (FAST.durationSeconds + FAST.retryPeriodSeconds) * 1000 + SLACK_MS;
+
+    // Without the timeout (0: the server's default, never): B cannot take the lease while A sleeps in its write.
+    const blocked = await pauseInWrite('paused-no-timeout', 0);
+    await expect(next(blocked.b, 'startedLeading', takeoverMs)).rejects.toThrow(/no startedLeading/);
+    expect(blocked.b.isLeader()).toBe(false);
+    const late = next(blocked.b, 'startedLeading', takeoverMs);
+    blocked.wake();
+    // Its write commits (nobody could take the lease while it held the lock), then B leads.
+    expect(await blocked.write).toBe('committed');
+    await late;
+    await blocked.close();
+
+    // With it (1 s, below the 2 s lease): the server ends A's transaction, B leads once the lease expires.
+    const ended = await pauseInWrite('paused-timeout', 1000);
+    const { at } = await next(ended.b, 'startedLeading', takeoverMs);
+    measured.takeoverAfterPauseInWrite = Math.round(at - ended.pausedAt);
+    ended.wake();
+    // A wakes to a closed session: its write fails, nothing of it is stored.
+    expect(await ended.write).toBeInstanceOf(Error);
+    expect(await store.load('paused-timeout')).toBeNull();
+    await ended.close();
+  });
+
   it('stops leading within the renew deadline when its database connection is cut, and the other takes over', async () => {
     for (const cut of ['sever', 'blackhole'] as const) {
       const proxy = await TcpProxy.start(pg.port);

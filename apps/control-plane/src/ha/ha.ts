@@ -1,6 +1,11 @@
 import { Logger } from '@nestjs/common';
 
-import { PostgresLease, PostgresStateStore, Versioned } from '@app/state-store';
+import {
+  DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  PostgresLease,
+  PostgresStateStore,
+  Versioned,
+} from '@app/state-store';
 
 import { Settings } from '../config/settings';
 
@@ -39,6 +44,12 @@ export async function startHa(
       connectionTimeoutMillis: STATEMENT_TIMEOUT_MS,
       statement_timeout: STATEMENT_TIMEOUT_MS,
       query_timeout: STATEMENT_TIMEOUT_MS,
+      // A leader paused inside a fenced write holds the lease row's lock: the server ends its transaction by half
+      // the lease, so the lock is gone before the lease expires and the takeover waits for nothing more.
+      idle_in_transaction_session_timeout: Math.min(
+        DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+        Math.max(500, Math.floor((settings.LEASE_DURATION_SECONDS * 1000) / 2)),
+      ),
     },
     onPoolError: (error) => logger.warn({ msg: 'a pooled database connection failed', error: error.message }),
   });
