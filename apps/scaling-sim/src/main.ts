@@ -145,6 +145,9 @@ function policyOverrides(items: string[]): Record<string, number | boolean> {
           .filter((k) => k !== 'policy')
           .join(', ')}), got ${JSON.stringify(item)}`,
       );
+    const expected = typeof DEFAULT_POLICY_SETTINGS[m[1] as keyof typeof DEFAULT_POLICY_SETTINGS];
+    if (typeof value !== expected)
+      throw new UsageError(`--set ${m[1]} takes a ${expected}, got ${JSON.stringify(m[2])}`);
     out[m[1]] = value;
   }
   return out;

@@ -168,6 +168,8 @@ describe('scaling simulator', () => {
       expect(main(['--policy', 'magic'])).toBe(2);
       expect(main(['--min', '5', '--max', '2'])).toBe(2);
       expect(main(['--trace', '/nonexistent.csv'])).toBe(2);
+      expect(main(['--set', 'saturatedAfterGrowth=true'])).toBe(2);
+      expect(main(['--set', 'scaleOnEveryReading=2'])).toBe(2);
     } finally {
       write.mockRestore();
     }
@@ -175,6 +177,8 @@ describe('scaling simulator', () => {
     expect(errors.join('')).toMatch(/--policy must be target, step, reference, frontier or all/);
     expect(errors.join('')).toMatch(/--min \(5\) must not exceed --max \(2\)/);
     expect(errors.join('')).toMatch(/--trace "\/nonexistent.csv" is neither/);
+    expect(errors.join('')).toMatch(/--set saturatedAfterGrowth takes a number, got "true"/);
+    expect(errors.join('')).toMatch(/--set scaleOnEveryReading takes a boolean, got "2"/);
   });
 });
 

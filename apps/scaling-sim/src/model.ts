@@ -147,7 +147,14 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
   const random = new Random(settings.seed);
   const members: Member[] = [];
   const addMember = (t: number, ready: number) =>
-    members.push({ createdAt: t, readyAt: ready, acc: 0, accSeconds: 0, baseline: ready === INITIAL, samples: [] });
+    members.push({
+      createdAt: t,
+      readyAt: ready,
+      acc: 0,
+      accSeconds: 0,
+      baseline: ready === INITIAL,
+      samples: [],
+    });
   for (let i = 0; i < settings.bounds.min; i++) addMember(INITIAL, INITIAL);
 
   const alerts = new Map<string, AlertModelState>(

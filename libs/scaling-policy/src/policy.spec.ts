@@ -466,7 +466,11 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
       );
     expect(at(1.53)).toMatchObject({ outcome: 'none', code: 'Sufficient' });
     expect(at(1.6)).toMatchObject({ outcome: 'scale', code: 'TargetSize', targetSize: 3 });
-    expect(at(1.53, { upTolerance: 0 })).toMatchObject({ outcome: 'scale', code: 'TargetSize', targetSize: 3 });
+    expect(at(1.53, { upTolerance: 0 })).toMatchObject({
+      outcome: 'scale',
+      code: 'TargetSize',
+      targetSize: 3,
+    });
   });
 
   it('grows a saturated pool by x3 after a step, and by the saturated readings in a row otherwise', () => {
@@ -530,6 +534,18 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     expect(
       decideScaling(track({ ...base, measurement: reading(1, 4), history: [reading(0.9, 2, NOW - 60)] })),
     ).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 11 });
+    // Members asked for still on their way (a pool of 6, 4 measured): no evidence yet, the streak's x1.5: 8.
+    expect(
+      decideScaling(
+        track({ ...base, pool: { size: 6, state: 'running' }, members: [...serving(4), ...booting(2)] }),
+      ),
+    ).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 8 });
+    // The busy reading is older than the trend window (5 minutes): no evidence either: 8.
+    expect(decideScaling(track({ ...base, history: [reading(1, 2, NOW - 300)] }))).toMatchObject({
+      outcome: 'scale',
+      code: 'Saturated',
+      targetSize: 8,
+    });
     // The previous reading below the tracking target (1.2 of 2 members, not a quarter of the 4 now: no step either):
     // the pool had room, so the arrived capacity is no evidence; the streak's x1.5.
     expect(
@@ -590,6 +606,17 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
       }),
     );
     expect(collapsed).toMatchObject({ outcome: 'scale', direction: 'down', targetSize: 1 });
+    // More members measured is no rise: 4 measured of 8 serving (2.0 + 4 x 0.75 = 5.0 served), then all 8 measured
+    // at 2.4. The measured load rose 2.0 -> 2.4, the served one fell: down to 4 (2.4 at 60 %), not to the 5 that
+    // 2.4 rising 0.4 a minute would keep.
+    const measuredMore = decideScaling(
+      track({
+        pool: { size: 8, state: 'running' },
+        measurement: reading(0.3, 8),
+        history: [{ ...reading(0.5, 4, NOW - 60), serving: 8 }],
+      }),
+    );
+    expect(measuredMore).toMatchObject({ outcome: 'scale', direction: 'down', targetSize: 4 });
   });
 
   it('takes a reading just under saturation as a lower bound, not as evidence of a step', () => {
