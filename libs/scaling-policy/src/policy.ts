@@ -300,10 +300,12 @@ export function loadSlope(points: { t: number; load: number }[]): number {
 /**
  * Target tracking on the fresh reading (the load is utilisation x the members it covers, so members still booting
  * do not distort it and count as capacity on its way through the pool's size):
- * - up: to ceil(projected load / `trackingUtilisation` - `upTolerance`), the projected load being the measured one plus its rising
- *   slope over `trendSeconds` (AWS target tracking and GCP's predictive autoscaler size ahead of the load the same
- *   way); a saturated reading (>= `saturationThreshold`) only bounds the load from below, so it is taken as
- *   1 + `saturationGrowth` x the consecutive saturated readings times the measure, up to `saturationFactor`;
+ * - up: to ceil(projected load / `trackingUtilisation` - `upTolerance`), the projected load being the measured one
+ *   plus its rising slope over `trendSeconds` (AWS target tracking and GCP's predictive autoscaler size ahead of the
+ *   load the same way); a saturated reading (>= `saturationThreshold`) only bounds the load from below, so it is
+ *   taken as 1 + `saturationGrowth` x the consecutive saturated readings times the measure, up to
+ *   `saturationFactor`, `saturationFactor` at once after a step, and at least `saturatedAfterGrowth` when the
+ *   capacity that arrived did not relieve it;
  * - down, when not saturated: to the smallest size that keeps the highest load of the last `scaleInWindowSeconds`
  *   at or below `scaleInUtilisation` and is not below the up size (the band between the two utilisations is the
  *   hysteresis, as the HPA's tolerance is), counting a rising load at where it will be in `trendSeconds`. Booting
