@@ -44,8 +44,9 @@ export async function startHa(
       connectionTimeoutMillis: STATEMENT_TIMEOUT_MS,
       statement_timeout: STATEMENT_TIMEOUT_MS,
       query_timeout: STATEMENT_TIMEOUT_MS,
-      // A leader paused inside a fenced write holds the lease row's lock: the server ends its transaction by half
-      // the lease, so the lock is gone before the lease expires and the takeover waits for nothing more.
+      // A leader paused inside a fenced write holds the lease row's lock: the server ends its transaction after half
+      // the lease, so the lock is gone by the expiry of a write fenced with that much left (a later one delays the
+      // takeover by at most this long; without it, the takeover waited for ever).
       idle_in_transaction_session_timeout: Math.min(
         DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
         Math.max(500, Math.floor((settings.LEASE_DURATION_SECONDS * 1000) / 2)),
