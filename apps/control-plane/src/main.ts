@@ -44,6 +44,10 @@ async function bootstrap(): Promise<void> {
       process.stderr.write(`control-plane: ${error.message}\n`);
       process.exit(LOST_LEASE_EXIT_CODE);
     }
+    if (error instanceof SettingsError) {
+      process.stderr.write(`control-plane: ${error.message}\n`);
+      process.exit(1);
+    }
     throw error;
   }
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forSettings(settings, fleet, ha), {

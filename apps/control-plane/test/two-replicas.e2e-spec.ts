@@ -8,7 +8,7 @@ import { LeadershipService } from '../src/ha/leadership.service';
 import { ScalingService } from '../src/scaling/scaling.service';
 import { eventually, startApp, TestApp } from './support/app';
 import { FakeExoscale, startFakeExoscale } from './support/fake-exoscale';
-import { assertBuilt, compiledEnv, freePort, runControlPlane, Running } from './support/process';
+import { assertBuilt, compiledEnv, freePort, runControlPlane, Running, stopAndMeasure } from './support/process';
 
 /** Short leases so that a takeover takes seconds: duration 4, renew deadline 2, retry 1 (the call timeout is 1 s). */
 const LEASE = {
@@ -302,7 +302,22 @@ describe('two replicas on PostgreSQL (e2e, compiled app)', () => {
     const bad = runControlPlane({ ...env, DATABASE_URL: 'mysql://x' });
     expect((await bad.exited).code).toBe(1);
     expect(bad.output()).toContain('DATABASE_URL must be a postgres:// connection URL');
-  }, 60_000);
+    // A URL that turns the idle-transaction timeout off (or past the lease) would let a paused leader block every
+    // takeover: refused at boot (exit 1).
+    const base = `postgres://postgres@127.0.0.1:${pg.port}/postgres`;
+    for (const [query, shown] of [
+      ['idle_in_transaction_session_timeout=0', '0 (never)'],
+      ['idle_in_transaction_session_timeout=600000', '600000 ms'],
+    ]) {
+      const off = runControlPlane({ ...env, DATABASE_URL: `${base}?${query}` });
+      expect((await off.exited).code).toBe(1);
+      expect(off.output()).toContain(`DATABASE_URL sets idle_in_transaction_session_timeout to ${shown}`);
+    }
+    // One below the lease is the user's to choose.
+    const lower = runControlPlane({ ...env, DATABASE_URL: `${base}?idle_in_transaction_session_timeout=700` });
+    await eventually(() => lower.output(), (o) => o.includes('Nest application successfully started'), 30_000);
+    expect((await stopAndMeasure(lower)).code).toBe(0);
+  }, 90_000);
 });
 
 /** The fence itself, in process: a leader whose lease was taken behind its back makes no call. */

@@ -50,9 +50,17 @@ export async function checkFence(tx: Queryable, spec: FenceSpec): Promise<void> 
     );
 }
 
+/** An error the server sent (it carries a SQLSTATE `code`), not one of the client's own. */
+function hasSqlState(error: unknown): boolean {
+  return typeof (error as { code?: unknown } | null)?.code === 'string';
+}
+
 /**
  * Runs `fn` in one transaction on `client` (a pool: a client checked out for it): BEGIN, `fn(tx)`, COMMIT; ROLLBACK
  * and rethrow if anything throws. A client whose rollback fails is destroyed rather than returned to the pool.
+ *
+ * @throws what `fn` threw; on a connection the server ended meanwhile, the server's error (its `code`, e.g. `25P03`
+ *   for `idle_in_transaction_session_timeout`, `57P01` for a terminated backend) rather than pg's generic one
  */
 export async function inTransaction<T>(
   client: Pool | ClientBase,
@@ -62,18 +70,24 @@ export async function inTransaction<T>(
   const tx: ClientBase = pooled ?? (client as ClientBase);
   // A connection that failed BEGIN or ROLLBACK, or died meanwhile, is not returned to the pool.
   let broken: Error | undefined;
+  // What ended the connection, as the server said it (e.g. 25P03, idle-in-transaction timeout), if it did.
+  let lost: Error | undefined;
   // A checked-out client has no error listener of the pool's: without one, a connection that dies between two
   // queries (the server restarting, a terminated backend) would throw its 'error' event at the process.
   const onError = (error: Error) => {
     broken = error;
+    // pg follows the server's error with its own "Connection terminated unexpectedly": keep the server's.
+    if (!hasSqlState(lost)) lost = error;
   };
   pooled?.on('error', onError);
+  // The next query on a dead connection fails with pg's generic "not queryable": report the server's reason instead.
+  const reason = (error: unknown): unknown => (lost && !hasSqlState(error) ? lost : error);
   try {
     try {
       await tx.query('BEGIN');
     } catch (error) {
       broken = error as Error;
-      throw error;
+      throw reason(error);
     }
     try {
       const result = await fn(tx);
@@ -83,7 +97,7 @@ export async function inTransaction<T>(
       await tx.query('ROLLBACK').catch((rollback: Error) => {
         broken = rollback;
       });
-      throw error;
+      throw reason(error);
     }
   } finally {
     pooled?.off('error', onError);

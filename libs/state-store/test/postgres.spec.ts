@@ -341,7 +341,10 @@ describe('PostgresLease and fence', () => {
     measured.takeoverAfterPauseInWrite = Math.round(at - ended.pausedAt);
     ended.wake();
     // A wakes to a closed session: its write fails, nothing of it is stored.
-    expect(await ended.write).toBeInstanceOf(Error);
+    // ... with the server's reason (25P03), not pg's generic "not queryable".
+    const woke = await ended.write;
+    expect(woke).toBeInstanceOf(Error);
+    expect(woke).toMatchObject({ code: '25P03', message: expect.stringMatching(/idle-in-transaction timeout/) });
     expect(await store.load('paused-timeout')).toBeNull();
     await ended.close();
   });

@@ -7,7 +7,7 @@ import {
   Versioned,
 } from '@app/state-store';
 
-import { Settings } from '../config/settings';
+import { Settings, SettingsError } from '../config/settings';
 
 /**
  * High availability (docs/architecture.md §4, "Two replicas"): with DATABASE_URL, every replica keeps its pools'
@@ -47,10 +47,7 @@ export async function startHa(
       // A leader paused inside a fenced write holds the lease row's lock: the server ends its transaction after half
       // the lease, so the lock is gone by the expiry of a write fenced with that much left (a later one delays the
       // takeover by at most this long; without it, the takeover waited for ever).
-      idle_in_transaction_session_timeout: Math.min(
-        DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
-        Math.max(500, Math.floor((settings.LEASE_DURATION_SECONDS * 1000) / 2)),
-      ),
+      idle_in_transaction_session_timeout: idleInTransactionTimeoutMs(settings),
     },
     onPoolError: (error) => logger.warn({ msg: 'a pooled database connection failed', error: error.message }),
   });
@@ -68,6 +65,12 @@ export async function startHa(
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
+  try {
+    await checkIdleInTransactionTimeout(store, settings);
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
   const lease = new PostgresLease({
     client: { connectionString: settings.DATABASE_URL, connectionTimeoutMillis: STATEMENT_TIMEOUT_MS },
     ...(settings.REPLICA_ID ? { holder: settings.REPLICA_ID } : {}),
@@ -76,6 +79,32 @@ export async function startHa(
     retryPeriodSeconds: settings.LEASE_RETRY_PERIOD_SECONDS,
   });
   return { store, lease };
+}
+
+/** Half the lease, at most `DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS`, at least 500 ms. */
+function idleInTransactionTimeoutMs(settings: Settings): number {
+  return Math.min(
+    DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    Math.max(500, Math.floor((settings.LEASE_DURATION_SECONDS * 1000) / 2)),
+  );
+}
+
+/**
+ * The timeout the server applies is the one the URL asks for, if it asks (`?idle_in_transaction_session_timeout=`;
+ * `?options=-c ...` loses to the pool's own): refuse one that would let a leader paused in a write block every takeover (0, never) or
+ * hold it past the lease.
+ * @throws SettingsError (exit 1) naming DATABASE_URL and the value found
+ */
+async function checkIdleInTransactionTimeout(store: PostgresStateStore, settings: Settings): Promise<void> {
+  const { rows } = await store.pool.query<{ ms: number }>(
+    "SELECT setting::int AS ms FROM pg_settings WHERE name = 'idle_in_transaction_session_timeout'",
+  );
+  const ms = rows[0]?.ms;
+  const leaseMs = settings.LEASE_DURATION_SECONDS * 1000;
+  if (ms === undefined || (ms > 0 && ms < leaseMs)) return;
+  throw new SettingsError([
+    `DATABASE_URL sets idle_in_transaction_session_timeout to ${ms === 0 ? '0 (never)' : `${ms} ms`}: a leader paused inside a write would keep the lease locked ${ms === 0 ? 'for ever' : 'past LEASE_DURATION_SECONDS'}; leave it out (the control plane uses ${idleInTransactionTimeoutMs(settings)} ms) or set it below ${leaseMs} ms`,
+  ]);
 }
 
 /** The database could not be reached (or migrated) at start: the replica exits 75 and is started again. */
