@@ -131,6 +131,32 @@ function number(
   return value;
 }
 
+const share = { holds: (v: number) => v > 0 && v <= 1, text: 'in (0, 1]' };
+const seconds = { holds: (v: number) => v >= 0, text: 'a number of seconds >= 0' };
+const atLeast = (min: number) => ({ holds: (v: number) => v >= min, text: `>= ${min}` });
+/** What each numeric policy setting may be: a value outside it is a typo, never a tuning. */
+const SETTING_RANGES: Record<string, { holds: (v: number) => boolean; text: string }> = {
+  targetUtilisation: share,
+  scaleInUtilisation: share,
+  saturationThreshold: share,
+  trackingUtilisation: share,
+  trackingScaleInBelow: share,
+  stepEvidence: share,
+  saturationFactor: atLeast(1),
+  saturatedAfterGrowth: atLeast(1),
+  saturationMinStep: { holds: (v) => Number.isInteger(v) && v >= 0, text: 'a whole number of members >= 0' },
+  upTolerance: { holds: (v) => v >= 0 && v < 1, text: 'in [0, 1) of a member' },
+  trendCoverShare: atLeast(0),
+  saturationGrowth: atLeast(0),
+  scaleInNoiseMargin: atLeast(0),
+  warmupSeconds: seconds,
+  upCooldownSeconds: seconds,
+  downCooldownSeconds: seconds,
+  trendSeconds: seconds,
+  trendWindowSeconds: seconds,
+  scaleInWindowSeconds: seconds,
+};
+
 function policyOverrides(items: string[]): Record<string, number | boolean> {
   const out: Record<string, number | boolean> = {};
   for (const item of items) {
@@ -148,6 +174,9 @@ function policyOverrides(items: string[]): Record<string, number | boolean> {
     const expected = typeof DEFAULT_POLICY_SETTINGS[m[1] as keyof typeof DEFAULT_POLICY_SETTINGS];
     if (typeof value !== expected)
       throw new UsageError(`--set ${m[1]} takes a ${expected}, got ${JSON.stringify(m[2])}`);
+    const range = SETTING_RANGES[m[1]];
+    if (range && typeof value === 'number' && !range.holds(value))
+      throw new UsageError(`--set ${m[1]} must be ${range.text}, got ${m[2]}`);
     out[m[1]] = value;
   }
   return out;

@@ -170,6 +170,9 @@ describe('scaling simulator', () => {
       expect(main(['--trace', '/nonexistent.csv'])).toBe(2);
       expect(main(['--set', 'saturatedAfterGrowth=true'])).toBe(2);
       expect(main(['--set', 'scaleOnEveryReading=2'])).toBe(2);
+      expect(main(['--set', 'upTolerance=-0.1'])).toBe(2);
+      expect(main(['--set', 'trackingUtilisation=75'])).toBe(2);
+      expect(main(['--set', 'saturationMinStep=1.5'])).toBe(2);
     } finally {
       write.mockRestore();
     }
@@ -179,6 +182,9 @@ describe('scaling simulator', () => {
     expect(errors.join('')).toMatch(/--trace "\/nonexistent.csv" is neither/);
     expect(errors.join('')).toMatch(/--set saturatedAfterGrowth takes a number, got "true"/);
     expect(errors.join('')).toMatch(/--set scaleOnEveryReading takes a boolean, got "2"/);
+    expect(errors.join('')).toMatch(/--set upTolerance must be in \[0, 1\) of a member, got -0.1/);
+    expect(errors.join('')).toMatch(/--set trackingUtilisation must be in \(0, 1\], got 75/);
+    expect(errors.join('')).toMatch(/--set saturationMinStep must be a whole number of members >= 0, got 1.5/);
   });
 });
 
