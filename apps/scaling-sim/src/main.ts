@@ -64,6 +64,8 @@ const USAGE = `usage: npm run simulate -- [--trace step|ramp|spike|diurnal|busin
   --lead      seconds the forecast looks ahead (default ${DEFAULT_FORECAST_SETTINGS.leadSeconds})
   --combine   day and week peaks: max (default) or week-first
   --forecast-target  the utilisation the forecast sizes for (default ${DEFAULT_FORECAST_SETTINGS.targetUtilisation})
+  --peak-quantile  the quantile of the look-ahead window's readings taken as its peak, 0.5..1 (1: the highest;
+              default ${DEFAULT_FORECAST_SETTINGS.peakQuantile})
   --agreement  a day (week) is left out when the last ${DEFAULT_FORECAST_SETTINGS.checkSeconds / 60} min were below this share of it (default
               ${DEFAULT_FORECAST_SETTINGS.agreement}; 0: never)
   --suite periodic  the periodic multi-day traces (business, daily, weekly) with the reactive (target) policy, the
@@ -226,6 +228,7 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
         lead: { type: 'string' },
         combine: { type: 'string' },
         'forecast-target': { type: 'string' },
+        'peak-quantile': { type: 'string' },
         agreement: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -319,11 +322,15 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
     throw new UsageError(`--combine must be max or week-first, got ${JSON.stringify(combine)}`);
   if (
     predict === 'off' &&
-    ['margin', 'lead', 'combine', 'forecast-target', 'agreement'].some((k) => str(k) !== undefined)
+    ['margin', 'lead', 'combine', 'forecast-target', 'peak-quantile', 'agreement'].some(
+      (k) => str(k) !== undefined,
+    )
   )
     throw new UsageError(
-      '--margin, --lead, --combine, --forecast-target and --agreement need --predict forecast-only or on',
+      '--margin, --lead, --combine, --forecast-target, --peak-quantile and --agreement need --predict forecast-only or on',
     );
+  const peakQuantile = number('peak-quantile', str('peak-quantile'), DEFAULT_FORECAST_SETTINGS.peakQuantile, 0.5);
+  if (peakQuantile > 1) throw new UsageError('--peak-quantile must be between 0.5 and 1');
   const forecastTarget = number(
     'forecast-target',
     str('forecast-target'),
@@ -340,6 +347,7 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
           leadSeconds: number('lead', str('lead'), DEFAULT_FORECAST_SETTINGS.leadSeconds, 1, true),
           combine: combine as ForecastCombine,
           targetUtilisation: forecastTarget,
+          peakQuantile,
           agreement: number('agreement', str('agreement'), DEFAULT_FORECAST_SETTINGS.agreement, 0),
           checkSeconds: DEFAULT_FORECAST_SETTINGS.checkSeconds,
           daySeconds: DAY_SECONDS,

@@ -378,8 +378,8 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
         const lead = prediction.leadSeconds;
         const forecast = forecastPool(
           {
-            day: seasonalPeak(loads, t, prediction.daySeconds, lead),
-            week: seasonalPeak(loads, t, 7 * prediction.daySeconds, lead),
+            day: seasonalPeak(loads, t, prediction.daySeconds, lead, prediction.peakQuantile),
+            week: seasonalPeak(loads, t, 7 * prediction.daySeconds, lead, prediction.peakQuantile),
             recent: {
               now: seasonalMean(loads, t, 0, prediction.checkSeconds),
               day: seasonalMean(loads, t, prediction.daySeconds, prediction.checkSeconds),

@@ -154,6 +154,20 @@ describe('seasonalPeak', () => {
     expect(seasonalPeak(samples, eight + 1800, DAY_SECONDS, 420)).toBe(2);
   });
 
+  it("takes a quantile of the window as quantile_over_time does (linear interpolation at rank q x (n - 1))", () => {
+    // Seven readings a minute apart, one of them a noise spike: the highest is the spike, the 85th percentile is not.
+    const noisy: LoadSample[] = [4, 4.2, 6, 4.1, 4, 4.2, 4.1].map((load, i) => ({ t: 60 * (i + 1), load }));
+    const now = DAY_SECONDS;
+    expect(seasonalPeak(noisy, now, DAY_SECONDS, 420)).toBe(6);
+    expect(seasonalPeak(noisy, now, DAY_SECONDS, 420, 1)).toBe(6);
+    // Sorted: 4, 4, 4.1, 4.1, 4.2, 4.2, 6; rank 0.85 x 6 = 5.1: 4.2 + 0.1 x (6 - 4.2).
+    expect(seasonalPeak(noisy, now, DAY_SECONDS, 420, 0.85)).toBeCloseTo(4.38, 10);
+    expect(seasonalPeak(noisy, now, DAY_SECONDS, 420, 0.5)).toBeCloseTo(4.1, 10);
+    expect(seasonalPeak(noisy, now, DAY_SECONDS, 420, 0)).toBe(4);
+    // One reading: every quantile is that reading.
+    expect(seasonalPeak([{ t: 60, load: 3 }], now, DAY_SECONDS, 420, 0.85)).toBe(3);
+  });
+
   it('is null where nothing was recorded (before the history, or a week back on day 1)', () => {
     expect(seasonalPeak(samples, 3600, DAY_SECONDS, 420)).toBeNull();
     expect(seasonalPeak(samples, DAY_SECONDS + 3600, WEEK_SECONDS, 420)).toBeNull();
@@ -173,8 +187,8 @@ describe('PromQL of the forecast', () => {
 
   it('reads the peak of the recorded load over the lead, a day and a week back', () => {
     expect(forecastQueries(420)).toEqual({
-      day: 'max_over_time(pool:node_cpu_utilisation:sum[7m] offset 23h53m)',
-      week: 'max_over_time(pool:node_cpu_utilisation:sum[7m] offset 6d23h53m)',
+      day: 'quantile_over_time(0.85, pool:node_cpu_utilisation:sum[7m] offset 23h53m)',
+      week: 'quantile_over_time(0.85, pool:node_cpu_utilisation:sum[7m] offset 6d23h53m)',
       recent: {
         now: 'avg_over_time(pool:node_cpu_utilisation:sum[30m])',
         day: 'avg_over_time(pool:node_cpu_utilisation:sum[30m] offset 1d)',
@@ -182,8 +196,13 @@ describe('PromQL of the forecast', () => {
       },
     });
     expect(forecastQueries(300, 'pool:node_cpu_utilisation:sum{pool="web"}').day).toBe(
-      'max_over_time(pool:node_cpu_utilisation:sum{pool="web"}[5m] offset 23h55m)',
+      'quantile_over_time(0.85, pool:node_cpu_utilisation:sum{pool="web"}[5m] offset 23h55m)',
     );
+    // A quantile of 1 is the highest reading.
+    expect(forecastQueries(420, FORECAST_LOAD_SERIES, 1800, DAY_SECONDS, 1).day).toBe(
+      'max_over_time(pool:node_cpu_utilisation:sum[7m] offset 23h53m)',
+    );
+    expect(() => forecastQueries(420, FORECAST_LOAD_SERIES, 1800, DAY_SECONDS, 1.5)).toThrow(/peak quantile/);
     expect(() => forecastQueries(0)).toThrow(RangeError);
     expect(() => forecastQueries(DAY_SECONDS + 1)).toThrow(RangeError);
   });
@@ -193,8 +212,8 @@ describe('PromQL of the forecast', () => {
     // 30 minutes of a 24-hour day: 2.5 s of a 2-minute one.
     expect(settings).toMatchObject({ daySeconds: 120, checkSeconds: 3 });
     expect(forecastQueries(15, FORECAST_LOAD_SERIES, settings.checkSeconds, settings.daySeconds)).toEqual({
-      day: 'max_over_time(pool:node_cpu_utilisation:sum[15s] offset 1m45s)',
-      week: 'max_over_time(pool:node_cpu_utilisation:sum[15s] offset 13m45s)',
+      day: 'quantile_over_time(0.85, pool:node_cpu_utilisation:sum[15s] offset 1m45s)',
+      week: 'quantile_over_time(0.85, pool:node_cpu_utilisation:sum[15s] offset 13m45s)',
       recent: {
         now: 'avg_over_time(pool:node_cpu_utilisation:sum[3s])',
         day: 'avg_over_time(pool:node_cpu_utilisation:sum[3s] offset 2m)',
@@ -209,7 +228,7 @@ describe('PromQL of the forecast', () => {
     // The log says the spans in seconds below a minute.
     const fast = { ...settings, mode: 'on' as const, leadSeconds: 15 };
     expect(forecastPool({ day: 2, week: null }, fast, { min: 1, max: 10 }).reason.text).toMatch(
-      /^forecast: peak load over the next 15 s a day ago 2\.00/,
+      /^forecast: p85 load over the next 15 s a day ago 2\.00/,
     );
   });
 });

@@ -125,7 +125,8 @@ describe('loadSettings', () => {
       SCALE_ON_EVERY_READING: true,
       FORECAST_DAY_SECONDS: 86400,
       FORECAST_LEAD_SECONDS: 420,
-      FORECAST_TARGET_UTILIZATION: 0.85,
+      FORECAST_TARGET_UTILIZATION: 0.82,
+      FORECAST_PEAK_QUANTILE: 0.85,
     });
     expect(
       loadSettings({ ...required, FORECAST_DAY_SECONDS: '120', FORECAST_LEAD_SECONDS: '15' }),
@@ -133,6 +134,9 @@ describe('loadSettings', () => {
     expect(problems({ ...required, FORECAST_DAY_SECONDS: '30', FORECAST_LEAD_SECONDS: '2' })).toEqual([
       'FORECAST_LEAD_SECONDS must be between 5 and 7200',
       'FORECAST_DAY_SECONDS must be between 60 and 86400',
+    ]);
+    expect(problems({ ...required, FORECAST_PEAK_QUANTILE: '1.2' })).toEqual([
+      'FORECAST_PEAK_QUANTILE must be a number between 0.5 and 1',
     ]);
     expect(problems({ ...required, FORECAST_DAY_SECONDS: '300' })).toEqual([
       'FORECAST_LEAD_SECONDS (420) must be below FORECAST_DAY_SECONDS (300): the forecast looks ahead within the day it reads back',

@@ -275,6 +275,13 @@ export class Settings {
   @FractionSetting('FORECAST_TARGET_UTILIZATION', 0.1, 0.95)
   FORECAST_TARGET_UTILIZATION = DEFAULT_FORECAST_SETTINGS.targetUtilisation;
 
+  /**
+   * The quantile of the look-ahead window's readings the forecast takes as its peak (`quantile_over_time`; 1: the
+   * highest, `max_over_time`): the highest reading of a noisy day is its noise's highest excursion.
+   */
+  @FractionSetting('FORECAST_PEAK_QUANTILE', 0.5, 1)
+  FORECAST_PEAK_QUANTILE = DEFAULT_FORECAST_SETTINGS.peakQuantile;
+
   /** Optional: read the pool utilisation fresh from this Prometheus at each decision. */
   @OptionalUrlSetting('PROMETHEUS_URL', 'http://prometheus:9090')
   PROMETHEUS_URL?: string;

@@ -47,6 +47,7 @@ export class ForecastReader {
         margin: this.settings.FORECAST_MARGIN,
         leadSeconds: this.settings.FORECAST_LEAD_SECONDS,
         targetUtilisation: this.settings.FORECAST_TARGET_UTILIZATION,
+        peakQuantile: this.settings.FORECAST_PEAK_QUANTILE,
       },
       this.settings.FORECAST_DAY_SECONDS,
     );
@@ -71,7 +72,13 @@ export class ForecastReader {
     else {
       const series =
         this.pool === null ? FORECAST_LOAD_SERIES : `${FORECAST_LOAD_SERIES}{pool="${this.pool}"}`;
-      const q = forecastQueries(settings.leadSeconds, series, settings.checkSeconds, settings.daySeconds);
+      const q = forecastQueries(
+        settings.leadSeconds,
+        series,
+        settings.checkSeconds,
+        settings.daySeconds,
+        settings.peakQuantile,
+      );
       try {
         const [day, week, recentNow, recentDay, recentWeek] = await Promise.all(
           [q.day, q.week, q.recent.now, q.recent.day, q.recent.week].map((query) =>
