@@ -5,6 +5,7 @@ import { measure } from './metrics';
 import { REFERENCE_RULES, simulate } from './model';
 import { shippedCloudSettings } from './shipped-settings';
 import { demandFor, parseTraceCsv, PUBLIC_TRACES, Trace } from './traces';
+import { PolicySettings } from '@app/scaling-policy';
 
 const bounds = { min: 1, max: 20 };
 const cloud = () => modelSettings({ boot: 120, noise: 0, seed: 1, bounds });
@@ -109,6 +110,26 @@ describe('scaling simulator', () => {
           failures: [],
         });
     }
+  });
+
+  it('holds a flat noisy load at the target: no add-and-remove loop (upDeadBand, trendSignificance)', () => {
+    // Loads that sit exactly at the 75 % target of 2, 4, 6, 8 and 12 members, 5 % noise, seeds 1-3: the scale calls
+    // after the first 10 minutes (the pool starts at 1 member). Measured: 56 with the dead band and the significance
+    // test, 137 without (an hour each: 10 calls an hour on some).
+    const calls = (policyOverrides: Partial<PolicySettings>) => {
+      let n = 0;
+      for (const level of [1.5, 3, 4.5, 6, 9])
+        for (const seed of [1, 2, 3]) {
+          const trace: Trace = { name: `flat-${level}`, duration: 3600, clientsAt: () => level };
+          const settings = modelSettings({ boot: 120, noise: 0.05, seed, bounds, policyOverrides });
+          n += simulate(trace, 'target', settings).calls.filter((c) => c.t >= 600).length;
+        }
+      return n;
+    };
+    const shipped = calls({});
+    const without = calls({ upDeadBand: 0, trendSignificance: 0 });
+    expect(shipped).toBeLessThanOrEqual(70);
+    expect(without).toBeGreaterThan(2 * shipped);
   });
 
   it('is reproducible for a seed and differs between seeds', () => {

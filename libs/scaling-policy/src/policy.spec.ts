@@ -1,4 +1,4 @@
-import { decideScaling, loadNoise, loadReversals, servedLoad } from './policy';
+import { decideScaling, loadNoise, loadReversals, loadTrend, servedLoad } from './policy';
 import { DEFAULT_POLICY_SETTINGS, DirectionSignals, Measurement, PolicyInput, PolicySettings } from './types';
 
 const NOW = 10_000;
@@ -452,16 +452,16 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     expect(ramp).toMatchObject({ outcome: 'none', code: 'Sufficient' });
   });
 
-  it('forgives a tenth of a member on the way up (upTolerance), as the HPA its tolerance', () => {
+  it('forgives a tenth of a member on the way up (upTolerance)', () => {
     // 1.53 of load on 2 members (76.5 %): 2.04 members at 75 %, less 0.1: 2, no scale-out (it was 2 -> 3, and the next
-    // scale-in 3 -> 2). 1.6 (80 %): 2.13 - 0.1 = 2.03: 3.
+    // scale-in 3 -> 2). 1.6 (80 %): 2.13 - 0.1 = 2.03: 3. (Without the dead band, which would hold both.)
     const at = (load: number, over: Partial<PolicySettings> = {}) =>
       decideScaling(
         track({
           pool: { size: 2, state: 'running' },
           measurement: reading(load / 2, 2),
           history: [reading(load / 2, 2, NOW - 60)],
-          settings: over,
+          settings: { upDeadBand: 0, ...over },
         }),
       );
     expect(at(1.53)).toMatchObject({ outcome: 'none', code: 'Sufficient' });
@@ -471,6 +471,53 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
       code: 'TargetSize',
       targetSize: 3,
     });
+  });
+
+  it('adds no member for a load within 10 % above the target (upDeadBand), unless saturated or trending', () => {
+    // 6 members at a 75 % target: 4.5 of load. Flat history around the reading (noise, no significant slope).
+    const flat = (load: number) =>
+      [240, 180, 120, 60].map((ago, i) => reading((load + (i % 2 === 0 ? 0.05 : -0.05)) / 6, 6, NOW - ago));
+    const at = (load: number, over: Partial<PolicySettings> = {}, history = flat(load)) =>
+      decideScaling(
+        track({ pool: { size: 6, state: 'running' }, measurement: reading(load / 6, 6), history, settings: over }),
+      );
+    // 4.9 (81.7 %, 1.089 of the target): within the band, held; it asked for 7 without it.
+    expect(at(4.9)).toMatchObject({ outcome: 'none', code: 'Sufficient' });
+    expect(at(4.9, { upDeadBand: 0 })).toMatchObject({ outcome: 'scale', code: 'TargetSize', targetSize: 7 });
+    // 5.0 (83.3 %, 1.111): above the band: ceil(5 / 0.75 - 0.1) = 7.
+    expect(at(5.0)).toMatchObject({ outcome: 'scale', code: 'TargetSize', targetSize: 7 });
+    // A steady rise into the band (a significant slope) is followed: 4.3 -> 4.78 over 4 minutes, +0.24 in 120 s.
+    const rising = [240, 180, 120, 60].map((ago, i) => reading((4.3 + 0.12 * i) / 6, 6, NOW - ago));
+    expect(at(4.78, {}, rising)).toMatchObject({ outcome: 'scale', code: 'Trend', targetSize: 7 });
+  });
+
+  it('follows a trend only when its slope stands out of the scatter (trendSignificance)', () => {
+    // Readings that zig-zag with an upward drift (1.4 e-3 per s, 1.5 standard errors): 2.6, 3.0, 2.7, 3.05, 3.0.
+    const loads = [2.6, 3.0, 2.7, 3.05, 3.0];
+    const noisy = loads.map((load, i) => ({ t: NOW - 240 + 60 * i, load }));
+    const trend = loadTrend(noisy);
+    expect(trend.slope).toBeCloseTo(51 / 36000, 10);
+    expect(trend.slope / trend.standardError).toBeCloseTo(1.5, 1);
+    // On a line the error is 0; with two points too.
+    expect(loadTrend([0, 1, 2, 3].map((i) => ({ t: 60 * i, load: 1 + 0.5 * i })))).toEqual({
+      slope: 0.5 / 60,
+      standardError: 0,
+    });
+    expect(loadTrend([{ t: 0, load: 1 }, { t: 60, load: 2 }]).standardError).toBe(0);
+    expect(loadTrend([{ t: 0, load: 1 }])).toEqual({ slope: 0, standardError: 0 });
+    // Through the policy, 4 members (3 at the 75 % target), the last reading 3.0: the slope would add 0.17 in 120 s
+    // (4.23 members, 5), but it is noise at 2 standard errors.
+    const decide = (trendSignificance: number) =>
+      decideScaling(
+        track({
+          pool: { size: 4, state: 'running' },
+          measurement: reading(3.0 / 4, 4),
+          history: noisy.slice(0, 4).map((p) => reading(p.load / 4, 4, p.t)),
+          settings: { trendSignificance, upDeadBand: 0 },
+        }),
+      );
+    expect(decide(2)).toMatchObject({ outcome: 'none', code: 'Sufficient' });
+    expect(decide(0)).toMatchObject({ outcome: 'scale', code: 'Trend', targetSize: 5 });
   });
 
   it('grows a saturated pool by x3 after a step, and by the saturated readings in a row otherwise', () => {

@@ -285,7 +285,17 @@ export function loadReversals(loads: number[], saturated: boolean[] = []): numbe
  * @param points readings as (time in seconds, load in members); fewer than two, or all at one time: 0
  */
 export function loadSlope(points: { t: number; load: number }[]): number {
-  if (points.length < 2) return 0;
+  return loadTrend(points).slope;
+}
+
+/**
+ * The least-squares slope of the load and its standard error (members per second): sqrt(residual sum of squares /
+ * (n - 2) / sum (t - mean t)^2), the textbook estimate for simple linear regression. The error is 0 with two
+ * points, and on points that lie on a line.
+ * @param points readings as (time in seconds, load in members); fewer than two, or all at one time: both 0
+ */
+export function loadTrend(points: { t: number; load: number }[]): { slope: number; standardError: number } {
+  if (points.length < 2) return { slope: 0, standardError: 0 };
   const mt = points.reduce((a, p) => a + p.t, 0) / points.length;
   const ml = points.reduce((a, p) => a + p.load, 0) / points.length;
   let num = 0;
@@ -294,7 +304,11 @@ export function loadSlope(points: { t: number; load: number }[]): number {
     num += (p.t - mt) * (p.load - ml);
     den += (p.t - mt) ** 2;
   }
-  return den > 0 ? num / den : 0;
+  if (den === 0) return { slope: 0, standardError: 0 };
+  const slope = num / den;
+  if (points.length < 3) return { slope, standardError: 0 };
+  const residuals = points.reduce((a, p) => a + (p.load - ml - slope * (p.t - mt)) ** 2, 0);
+  return { slope, standardError: Math.sqrt(residuals / (points.length - 2) / den) };
 }
 
 /**
@@ -338,7 +352,8 @@ function trackingSizing(
       saturated: saturatedAt(h),
     }));
   // A saturated reading only bounds the load from below (and jumps when capacity arrives): not part of the slope.
-  const slope = loadSlope(points.filter((p) => !p.saturated));
+  const trend = loadTrend(points.filter((p) => !p.saturated));
+  const slope = trend.slope;
   const saturated = saturatedAt(reading);
   const previous = earlier.length > 0 ? earlier[earlier.length - 1] : null;
   // What the previous reading says the load was at least, its serving members not measured yet included: a rise that
@@ -368,7 +383,11 @@ function trackingSizing(
   }
   // A rise the pool cannot be ahead of at a bearable cost (more than `trendCoverShare` of the load within the
   // horizon: a fast ramp) is not chased: the members would be paid for ahead of a load that may stop.
-  const fullRise = settings.trendSeconds > 0 ? Math.max(0, slope) * settings.trendSeconds : 0;
+  // A slope that does not stand out of the readings' scatter (`trendSignificance` standard errors) is noise on a
+  // flat load: followed, it added a member that the next scale-in took back, hour after hour.
+  const significant = slope > settings.trendSignificance * trend.standardError;
+  const fullRise =
+    settings.trendSeconds > 0 && significant ? Math.max(0, slope) * settings.trendSeconds : 0;
   const rise = fullRise <= settings.trendCoverShare * load ? fullRise : 0;
   // A step: saturated now, and the previous reading ran below the tracking target (a reading just under saturation
   // is as good as saturated: only a lower bound, which capacity arriving since then multiplies) and read at most
@@ -423,7 +442,12 @@ function trackingSizing(
     unmeasured > 0
       ? `; ${reading.members + unmeasured} serve (load balancer), ${unmeasured} not measured yet, counted at ${pct(settings.trackingUtilisation)}: ${servedNow.toFixed(2)} members served`
       : '';
-  if (up > pool.size) {
+  // The HPA's tolerance (kubernetes.io, Horizontal Pod Autoscaling, "Algorithm details"): a load within
+  // `upDeadBand` of the target on the members the pool has is no reason to add one; a flat load's noise above the
+  // target asked for a member that the next scale-in took back.
+  const withinBand =
+    !saturated && !(significant && slope > 0) && projected <= pool.size * target * (1 + settings.upDeadBand);
+  if (up > pool.size && !withinBand) {
     const code: ReasonCode =
       saturated && load * factor >= load + rise ? 'Saturated' : rise > 0 ? 'Trend' : 'TargetSize';
     say(
