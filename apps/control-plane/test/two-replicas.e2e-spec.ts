@@ -305,13 +305,15 @@ describe('two replicas on PostgreSQL (e2e, compiled app)', () => {
     // A URL that turns the idle-transaction timeout off (or past the lease) would let a paused leader block every
     // takeover: refused at boot (exit 1).
     const base = `postgres://postgres@127.0.0.1:${pg.port}/postgres`;
+    // "5s" is read by pg as 5 ms: every write pausing 5 ms would be ended.
     for (const [query, shown] of [
       ['idle_in_transaction_session_timeout=0', '0 (never)'],
       ['idle_in_transaction_session_timeout=600000', '600000 ms'],
+      ['idle_in_transaction_session_timeout=5s', '5 ms'],
     ]) {
       const off = runControlPlane({ ...env, DATABASE_URL: `${base}?${query}` });
       expect((await off.exited).code).toBe(1);
-      expect(off.output()).toContain(`DATABASE_URL sets idle_in_transaction_session_timeout to ${shown}`);
+      expect(off.output()).toContain(`DATABASE_URL: the server applies idle_in_transaction_session_timeout = ${shown}`);
     }
     // One below the lease is the user's to choose.
     const lower = runControlPlane({ ...env, DATABASE_URL: `${base}?idle_in_transaction_session_timeout=700` });

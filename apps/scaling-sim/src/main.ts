@@ -151,6 +151,7 @@ const SETTING_RANGES: Record<string, { holds: (v: number) => boolean; text: stri
   trendCoverShare: atLeast(0),
   trendSignificance: atLeast(0),
   upDeadBand: { holds: (v) => v >= 0 && v < 1, text: 'in [0, 1)' },
+  upDeadBandCeiling: share,
   saturationGrowth: atLeast(0),
   scaleInNoiseMargin: atLeast(0),
   warmupSeconds: seconds,

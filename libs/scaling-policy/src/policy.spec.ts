@@ -481,11 +481,15 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
       decideScaling(
         track({ pool: { size: 6, state: 'running' }, measurement: reading(load / 6, 6), history, settings: over }),
       );
-    // 4.9 (81.7 %, 1.089 of the target): within the band, held; it asked for 7 without it.
-    expect(at(4.9)).toMatchObject({ outcome: 'none', code: 'Sufficient' });
-    expect(at(4.9, { upDeadBand: 0 })).toMatchObject({ outcome: 'scale', code: 'TargetSize', targetSize: 7 });
+    // 4.75 (79.2 %, 1.056 of the target): within the band, held; it asked for 7 without it.
+    expect(at(4.75)).toMatchObject({ outcome: 'none', code: 'Sufficient' });
+    expect(at(4.75, { upDeadBand: 0 })).toMatchObject({ outcome: 'scale', code: 'TargetSize', targetSize: 7 });
     // 5.0 (83.3 %, 1.111): above the band: ceil(5 / 0.75 - 0.1) = 7.
     expect(at(5.0)).toMatchObject({ outcome: 'scale', code: 'TargetSize', targetSize: 7 });
+    // 4.85 (80.8 %, 1.078: inside 10 %) is at or above the 80 % alert (upDeadBandCeiling): never held. A clean load
+    // of 3.3 on 4 members was held there for an hour.
+    expect(at(4.85)).toMatchObject({ outcome: 'scale', code: 'TargetSize', targetSize: 7 });
+    expect(at(4.85, { upDeadBandCeiling: 1 })).toMatchObject({ outcome: 'none', code: 'Sufficient' });
     // A steady rise into the band (a significant slope) is followed: 4.3 -> 4.78 over 4 minutes, +0.24 in 120 s.
     const rising = [240, 180, 120, 60].map((ago, i) => reading((4.3 + 0.12 * i) / 6, 6, NOW - ago));
     expect(at(4.78, {}, rising)).toMatchObject({ outcome: 'scale', code: 'Trend', targetSize: 7 });

@@ -81,7 +81,9 @@ export async function inTransaction<T>(
   };
   pooled?.on('error', onError);
   // The next query on a dead connection fails with pg's generic "not queryable": report the server's reason instead.
-  const reason = (error: unknown): unknown => (lost && !hasSqlState(error) ? lost : error);
+  // Only pg's own plain errors are replaced: the caller's (FencedError, VersionConflictError, ...) are kept.
+  const reason = (error: unknown): unknown =>
+    lost && error instanceof Error && error.constructor === Error && !hasSqlState(error) ? lost : error;
   try {
     try {
       await tx.query('BEGIN');

@@ -81,11 +81,14 @@ export async function startHa(
   return { store, lease };
 }
 
-/** Half the lease, at most `DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS`, at least 500 ms. */
+/** The shortest idle-in-transaction timeout the control plane uses or accepts, ms. */
+const MIN_IDLE_IN_TRANSACTION_TIMEOUT_MS = 500;
+
+/** Half the lease, at most `DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS`, at least `MIN_IDLE_IN_TRANSACTION_TIMEOUT_MS`. */
 function idleInTransactionTimeoutMs(settings: Settings): number {
   return Math.min(
     DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
-    Math.max(500, Math.floor((settings.LEASE_DURATION_SECONDS * 1000) / 2)),
+    Math.max(MIN_IDLE_IN_TRANSACTION_TIMEOUT_MS, Math.floor((settings.LEASE_DURATION_SECONDS * 1000) / 2)),
   );
 }
 
@@ -101,9 +104,15 @@ async function checkIdleInTransactionTimeout(store: PostgresStateStore, settings
   );
   const ms = rows[0]?.ms;
   const leaseMs = settings.LEASE_DURATION_SECONDS * 1000;
-  if (ms === undefined || (ms > 0 && ms < leaseMs)) return;
+  if (ms === undefined || (ms >= MIN_IDLE_IN_TRANSACTION_TIMEOUT_MS && ms < leaseMs)) return;
+  const why =
+    ms === 0
+      ? 'a leader paused inside a write would keep the lease locked for ever'
+      : ms < MIN_IDLE_IN_TRANSACTION_TIMEOUT_MS
+        ? 'every transaction that waits that long between two statements would be ended (pg reads the value as whole milliseconds: "5s" is 5 ms)'
+        : 'a leader paused inside a write would keep the lease locked past LEASE_DURATION_SECONDS';
   throw new SettingsError([
-    `DATABASE_URL sets idle_in_transaction_session_timeout to ${ms === 0 ? '0 (never)' : `${ms} ms`}: a leader paused inside a write would keep the lease locked ${ms === 0 ? 'for ever' : 'past LEASE_DURATION_SECONDS'}; leave it out (the control plane uses ${idleInTransactionTimeoutMs(settings)} ms) or set it below ${leaseMs} ms`,
+    `DATABASE_URL: the server applies idle_in_transaction_session_timeout = ${ms === 0 ? '0 (never)' : `${ms} ms`} (set in the URL, or dropped by a connection pooler): ${why}; leave it out of the URL (the control plane asks for ${idleInTransactionTimeoutMs(settings)} ms) or set it within ${MIN_IDLE_IN_TRANSACTION_TIMEOUT_MS}..${leaseMs - 1} ms, and connect directly`,
   ]);
 }
 
