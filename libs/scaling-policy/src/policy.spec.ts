@@ -473,13 +473,18 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     });
   });
 
-  it('adds no member for a load within 10 % above the target (upDeadBand), unless saturated or trending', () => {
+  it('with a dead band of 10 % (upDeadBand, off by default), adds no member within it unless saturated or trending', () => {
     // 6 members at a 75 % target: 4.5 of load. Flat history around the reading (noise, no significant slope).
     const flat = (load: number) =>
       [240, 180, 120, 60].map((ago, i) => reading((load + (i % 2 === 0 ? 0.05 : -0.05)) / 6, 6, NOW - ago));
     const at = (load: number, over: Partial<PolicySettings> = {}, history = flat(load)) =>
       decideScaling(
-        track({ pool: { size: 6, state: 'running' }, measurement: reading(load / 6, 6), history, settings: over }),
+        track({
+          pool: { size: 6, state: 'running' },
+          measurement: reading(load / 6, 6),
+          history,
+          settings: { upDeadBand: 0.1, ...over },
+        }),
       );
     // 4.75 (79.2 %, 1.056 of the target): within the band, held; it asked for 7 without it.
     expect(at(4.75)).toMatchObject({ outcome: 'none', code: 'Sufficient' });
