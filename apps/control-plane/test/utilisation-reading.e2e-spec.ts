@@ -38,6 +38,10 @@ describe('the utilisation reading (e2e, real Prometheus)', () => {
         lines.push(`${name}{pool="web"} ${web} ${t}`, `${name}{pool="api"} ${api} ${t}`);
       }
     }
+    // Requests in flight: recorded for web only (api's members run the app off the host's network, say).
+    lines.push('# TYPE pool:node_netstat_Tcp_CurrEstab:in_flight gauge');
+    for (let t = now - 600; t <= now - 30; t += 15)
+      lines.push(`pool:node_netstat_Tcp_CurrEstab:in_flight{pool="web"} 5 ${t}`);
     const started = await startBackfilledPrometheus(lines, 'pool:node_cpu_utilisation:avg_irate');
     prometheus = started.process;
     url = started.url;
@@ -52,9 +56,10 @@ describe('the utilisation reading (e2e, real Prometheus)', () => {
     expect(alerts).toEqual({
       measurement: { utilisation: 0.3, members: 2, measuredAt: now, source: 'prometheus' },
     });
+    // Tracking reads the requests in flight beside it; the alert path (above) does not.
     const tracking = await new UtilisationReader(env(), 'web').read(now);
     expect(tracking).toEqual({
-      measurement: { utilisation: 0.9, members: 2, measuredAt: now, source: 'prometheus' },
+      measurement: { utilisation: 0.9, members: 2, inFlight: 5, measuredAt: now, source: 'prometheus' },
     });
     // The step policy never tracks: it reads the alerts' mean even with the flag set.
     const step = await new UtilisationReader(
@@ -62,9 +67,11 @@ describe('the utilisation reading (e2e, real Prometheus)', () => {
       'web',
     ).read(now);
     expect(step).toMatchObject({ measurement: { utilisation: 0.3, members: 2 } });
-    // Each pool its own series.
+    // Each pool its own series; one without requests in flight reads without them.
     const api = await new UtilisationReader(env({ SCALE_ON_EVERY_READING: 'true' }), 'api').read(now);
-    expect(api).toMatchObject({ measurement: { utilisation: 0.2, members: 3 } });
+    expect(api).toEqual({
+      measurement: { utilisation: 0.2, members: 3, measuredAt: now, source: 'prometheus' },
+    });
   });
 
   it('says which series is missing, and never throws when Prometheus is unreachable', async () => {

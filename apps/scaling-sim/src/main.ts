@@ -28,10 +28,12 @@ const DEFAULT_START = '2026-11-30T07:00:00Z';
 
 const USAGE = `usage: npm run simulate -- [--trace step|ramp|spike|diurnal|business|daily|weekly|FILE]
                          [--policy target|step|reference|frontier|all] [--duration S|36h|3d] [--boot S]
-                         [--noise SIGMA] [--seed N] [--min N] [--max N] [--up-for S] [--set NAME=VALUE]
+                         [--noise SIGMA] [--seed N] [--min N] [--max N] [--up-for S] [--in-flight on|off]
+                         [--set NAME=VALUE]
                          [--predict off|forecast-only|on [--margin M] [--lead S] [--combine max|week-first]]
                          [--schedule YAML [--start ISO]] [--json] [--chart FILE.svg]
        npm run simulate -- --suite [--seed N] [--count N] [--noise SIGMA] [--noise-seed N] [--boot S] [--up-for S]
+                         [--in-flight on|off]
                          [--predict ...]
        npm run simulate -- --suite periodic [--seed N] [--count N] [--noise SIGMA] [--margin M] [--lead S] ...
 
@@ -74,6 +76,9 @@ const USAGE = `usage: npm run simulate -- [--trace step|ramp|spike|diurnal|busin
   --set       NAME=VALUE: override a policy setting (e.g. --set trendSeconds=120), repeatable
   --timeline  S: print every run's timeline (clients, demand, requested, serving, utilisation, calls) every S s
   --up-for    override the \`for\` of the up rules (seconds), to measure a change of the monitoring rules
+  --in-flight whether each scrape carries the member's requests in flight (node_netstat_Tcp_CurrEstab), which the
+              policy reads when the pool is saturated (default: on when the shipped rules record them; off: the
+              utilisation alone, which stops at 100 %)
   --min/--max pool bounds (default 1..20)
   --schedule  scheduled capacity, the control plane's SCHEDULES syntax (YAML or JSON list of windows
               {name, start: CRON, end: CRON | duration: 10h, timezone, min, max}); applied at every tick
@@ -91,6 +96,11 @@ export interface SimOptions {
   suite: boolean;
   noiseSeed: number;
   upFor?: number;
+  /**
+   * `--in-flight on|off`: whether the tick's reading carries the requests in flight (absent: as the shipped rules
+   * say, `shippedCloudSettings`).
+   */
+  inFlight?: boolean;
   /** Policy settings to override (`--set name=value`), e.g. to try a tuning before shipping it. */
   policyOverrides?: Record<string, number | boolean>;
   /** Print each run's timeline every this many seconds (the chart as text). */
@@ -154,6 +164,7 @@ const SETTING_RANGES: Record<string, { holds: (v: number) => boolean; text: stri
   upDeadBandCeiling: share,
   saturationGrowth: atLeast(0),
   scaleInNoiseMargin: atLeast(0),
+  inFlightLoad: atLeast(0),
   warmupSeconds: seconds,
   upCooldownSeconds: seconds,
   downCooldownSeconds: seconds,
@@ -218,6 +229,7 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
         suite: { type: 'boolean', default: false },
         count: { type: 'string' },
         'up-for': { type: 'string' },
+        'in-flight': { type: 'string' },
         set: { type: 'string', multiple: true },
         timeline: { type: 'string' },
         min: { type: 'string' },
@@ -317,6 +329,9 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
     throw new UsageError(
       `--start must be an ISO date and time such as ${DEFAULT_START}, got ${JSON.stringify(str('start'))}`,
     );
+  const inFlight = str('in-flight');
+  if (inFlight !== undefined && inFlight !== 'on' && inFlight !== 'off')
+    throw new UsageError(`--in-flight must be on or off, got ${JSON.stringify(inFlight)}`);
   const predict = str('predict') ?? (periodic ? 'on' : 'off');
   if (!(FORECAST_MODES as readonly string[]).includes(predict))
     throw new UsageError(`--predict must be off, forecast-only or on, got ${JSON.stringify(predict)}`);
@@ -365,6 +380,7 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
     timelineStep: str('timeline') === undefined ? undefined : number('timeline', str('timeline'), 0, 1, true),
     policyOverrides: policyOverrides((values.set as string[] | undefined) ?? []),
     upFor: str('up-for') === undefined ? undefined : number('up-for', str('up-for'), 0, 0, true),
+    ...(inFlight !== undefined ? { inFlight: inFlight === 'on' } : {}),
     duration,
     boot: number('boot', str('boot'), 120, 0, true),
     noise,
@@ -404,7 +420,7 @@ export interface SimResult {
 
 export function modelSettings(
   options: Pick<SimOptions, 'boot' | 'noise' | 'seed' | 'bounds'> &
-    Partial<Pick<SimOptions, 'upFor' | 'policyOverrides' | 'schedules' | 'startAt' | 'prediction'>>,
+    Partial<Pick<SimOptions, 'upFor' | 'inFlight' | 'policyOverrides' | 'schedules' | 'startAt' | 'prediction'>>,
 ): ModelSettings {
   const shipped = shippedCloudSettings(ROOT);
   const rules =
@@ -421,6 +437,7 @@ export function modelSettings(
     boot: options.boot,
     noise: options.noise,
     seed: options.seed,
+    ...(options.inFlight !== undefined ? { inFlight: options.inFlight } : {}),
     ...(options.schedules ? { schedules: options.schedules, startAt: options.startAt ?? 0 } : {}),
   };
 }

@@ -63,6 +63,11 @@ export interface ModelSettings {
   policy: PolicySettings;
   noise: number;
   seed: number;
+  /**
+   * Whether each member's scrape carries its requests in flight (node_exporter's `node_netstat_Tcp_CurrEstab`, the
+   * scrape's own connection taken off): the tick's reading then says how far above a saturated measure the load is.
+   */
+  inFlight?: boolean;
   /** Scheduled capacity (the control plane's SCHEDULES), applied at every tick; `startAt` is second 0's Unix time. */
   schedules?: ScheduleWindow[];
   startAt?: number;
@@ -106,6 +111,8 @@ interface Member {
   /** Scraped once: the CPU counters have a first value, so the next scrape gives a rate (Prometheus needs two). */
   baseline: boolean;
   samples: { t: number; v: number }[];
+  /** Requests in flight at its last scrape (the node exporter's node_netstat_Tcp_CurrEstab less the scrape's own). */
+  inFlight: number;
 }
 
 interface AlertModelState {
@@ -154,6 +161,7 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
       accSeconds: 0,
       baseline: ready === INITIAL,
       samples: [],
+      inFlight: 0,
     });
   for (let i = 0; i < settings.bounds.min; i++) addMember(INITIAL, INITIAL);
 
@@ -184,16 +192,18 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
   const utilisation = (
     t: number,
     window = settings.rateWindow,
-  ): { value: number; members: number } | null => {
+  ): { value: number; members: number; inFlight: number } | null => {
     let sum = 0;
     let counted = 0;
+    let inFlight = 0;
     for (const m of members) {
       const inWindow = m.samples.filter((s) => s.t > t - window && s.t <= t);
       if (inWindow.length === 0) continue;
       sum += inWindow.reduce((a, s) => a + s.v, 0) / inWindow.length;
+      inFlight += m.inFlight;
       counted++;
     }
-    return counted > 0 ? { value: sum / counted, members: counted } : null;
+    return counted > 0 ? { value: sum / counted, members: counted, inFlight } : null;
   };
 
   const resize = (t: number, to: number, code: string) => {
@@ -239,14 +249,14 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
   let forecastSize: number | null = null;
   if (prediction) timeline.forecast = [];
 
-  let current: { value: number; members: number } | null = null;
+  let current: { value: number; members: number; inFlight: number } | null = null;
   // What the tick reads: under target tracking the same average over `readingWindow` (READING_SERIES), on the alert
   // path the alerts' own mean.
   const readingWindow =
     policySettings.policy === 'target' && policySettings.scaleOnEveryReading
       ? settings.readingWindow
       : settings.rateWindow;
-  let reading: { value: number; members: number } | null = null;
+  let reading: { value: number; members: number; inFlight: number } | null = null;
   // The control plane's readings of earlier ticks (PolicyInput.history): the last 10 minutes.
   const readings: Measurement[] = [];
   for (let t = 0; t < trace.duration; t++) {
@@ -259,7 +269,11 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
     }
 
     if (t % settings.scrapeInterval === 0) {
+      const share = serving.length > 0 ? clients / serving.length : 0;
       for (const m of serving) {
+        m.inFlight = settings.inFlight
+          ? Math.max(0, settings.noise > 0 ? share * (1 + settings.noise * random.normal()) : share)
+          : 0;
         if (m.accSeconds === 0) continue;
         // A member's first scrape only gives its counters a first value: `rate`/`irate` need two samples, so it
         // enters the utilisation a scrape interval later (the members it measures lag the members that serve).
@@ -356,6 +370,7 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
               members: reading.members,
               measuredAt: t,
               source: 'prometheus',
+              ...(settings.inFlight ? { inFlight: reading.inFlight } : {}),
               ...(lbReadAt !== null ? { serving: members.filter((m) => m.readyAt <= lbReadAt).length } : {}),
             }
           : null;

@@ -130,6 +130,10 @@ export function shippedCloudSettings(
     valueSource: env.PROMETHEUS_URL ? 'prometheus' : 'notification',
     alertTtl: num('ALERT_TTL_SECONDS', 420),
     policy,
+    // The tick reads the requests in flight when the rules record them (and tracking reads at every tick).
+    inFlight: (recording.groups as Obj[])
+      .flatMap((g) => g.rules as Obj[])
+      .some((r) => r.record === READING_SERIES.inFlight),
   };
 }
 

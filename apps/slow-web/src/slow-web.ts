@@ -86,6 +86,25 @@ export class SlowWeb {
       res.writeHead(404).end('404 page not found');
       return;
     }
+    void this.establishedConnections().then((established) => this.writeMetrics(res, established));
+  }
+
+  /**
+   * The member's established TCP connections, its app's and its exporter's (this scrape's own included), as the
+   * node exporter's `node_netstat_Tcp_CurrEstab` counts a host's: the autoscaling rules take the requests in flight
+   * from it.
+   */
+  private async establishedConnections(): Promise<number> {
+    const counts = await Promise.all(
+      this.servers.map(
+        (server) =>
+          new Promise<number>((resolve) => server.getConnections((error, n) => resolve(error ? 0 : n))),
+      ),
+    );
+    return counts.reduce((a, n) => a + n, 0);
+  }
+
+  private writeMetrics(res: ServerResponse, established: number): void {
     const c = this.cpu.counters();
     const lines = [
       '# HELP node_cpu_seconds_total Seconds the CPUs spent in each mode.',
@@ -94,6 +113,9 @@ export class SlowWeb {
         const value = mode === 'idle' ? c.idle : mode === 'system' ? c.system : mode === 'user' ? c.user : 0;
         return `node_cpu_seconds_total{cpu="0",mode="${mode}"} ${value.toFixed(3)}`;
       }),
+      '# HELP node_netstat_Tcp_CurrEstab Statistic TcpCurrEstab.',
+      '# TYPE node_netstat_Tcp_CurrEstab untyped',
+      `node_netstat_Tcp_CurrEstab ${established}`,
       '# HELP slowweb_active_loads Loads currently keeping the simulated CPU busy.',
       '# TYPE slowweb_active_loads gauge',
       `slowweb_active_loads ${this.cpu.activeLoads}`,

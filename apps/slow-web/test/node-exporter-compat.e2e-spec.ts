@@ -1,4 +1,5 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { ClientRequest, get } from 'node:http';
 
 import { SlowWeb } from '../src/slow-web';
 
@@ -21,6 +22,8 @@ function parse(text: string, name: string): Family {
       const m = /^[^{]+\{([^}]*)\} (\S+)$/.exec(line)!;
       const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
       family.series.push({ labels, value: Number(m[2]) });
+    } else if (line.startsWith(`${name} `)) {
+      family.series.push({ labels: {}, value: Number(line.slice(name.length + 1)) });
     }
   }
   return family;
@@ -49,7 +52,12 @@ describe('slow-web metrics vs the real node exporter (e2e)', () => {
     }
     exporter = spawn(
       'prometheus-node-exporter',
-      [`--web.listen-address=127.0.0.1:${EXPORTER_PORT}`, '--collector.disable-defaults', '--collector.cpu'],
+      [
+        `--web.listen-address=127.0.0.1:${EXPORTER_PORT}`,
+        '--collector.disable-defaults',
+        '--collector.cpu',
+        '--collector.netstat',
+      ],
       {
         stdio: 'ignore',
       },
@@ -93,5 +101,43 @@ describe('slow-web metrics vs the real node exporter (e2e)', () => {
     const after = await user();
     expect(after - before).toBeGreaterThanOrEqual(0.29);
     expect(after - before).toBeLessThan(0.5);
+  });
+
+  // The autoscaling rules take a pool's requests in flight from node_netstat_Tcp_CurrEstab less the scrape's own
+  // connection (monitoring/prometheus/rules): the member counts its established connections as the kernel does.
+  it('exports node_netstat_Tcp_CurrEstab as node_exporter does: the loads in flight and the scrape', async () => {
+    const name = 'node_netstat_Tcp_CurrEstab';
+    const real = parse(await scrape(`http://127.0.0.1:${EXPORTER_PORT}/metrics`), name);
+    const busy = new SlowWeb({ host: '127.0.0.1', port: 18281, metricsPort: 18291, loadSeconds: 60 });
+    await busy.listen();
+    const loads: ClientRequest[] = [];
+    try {
+      // Each request on its own connection (agent: false), closed when it ends, as the load balancer passes them.
+      const once = (path: string) =>
+        new Promise<string>((resolve, reject) => {
+          const req = get({ host: '127.0.0.1', port: 18291, path, agent: false }, (res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d.toString()));
+            res.on('end', () => resolve(body));
+          });
+          req.on('error', reject);
+        });
+      const idle = parse(await once('/metrics'), name);
+      expect(idle.help).toBe(real.help);
+      expect(idle.type).toBe(real.type);
+      expect(idle.series).toEqual([{ labels: {}, value: 1 }]);
+      for (let i = 0; i < 3; i++) {
+        const req = get({ host: '127.0.0.1', port: 18281, path: '/load', agent: false });
+        req.on('error', () => undefined);
+        loads.push(req);
+      }
+      // Until the member has all three (controlled by its own count, not a sleep).
+      for (let i = 0; i < 200 && busy.cpu.activeLoads < 3; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(busy.cpu.activeLoads).toBe(3);
+      expect(parse(await once('/metrics'), name).series).toEqual([{ labels: {}, value: 4 }]);
+    } finally {
+      for (const req of loads) req.destroy();
+      await busy.close();
+    }
   });
 });

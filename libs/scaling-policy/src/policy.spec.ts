@@ -1,4 +1,4 @@
-import { decideScaling, loadNoise, loadReversals, loadTrend, servedLoad } from './policy';
+import { decideScaling, inFlightCount, loadNoise, loadReversals, loadTrend, servedLoad } from './policy';
 import { DEFAULT_POLICY_SETTINGS, DirectionSignals, Measurement, PolicyInput, PolicySettings } from './types';
 
 const NOW = 10_000;
@@ -488,7 +488,11 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
       );
     // 4.75 (79.2 %, 1.056 of the target): within the band, held; it asked for 7 without it.
     expect(at(4.75)).toMatchObject({ outcome: 'none', code: 'Sufficient' });
-    expect(at(4.75, { upDeadBand: 0 })).toMatchObject({ outcome: 'scale', code: 'TargetSize', targetSize: 7 });
+    expect(at(4.75, { upDeadBand: 0 })).toMatchObject({
+      outcome: 'scale',
+      code: 'TargetSize',
+      targetSize: 7,
+    });
     // 5.0 (83.3 %, 1.111): above the band: ceil(5 / 0.75 - 0.1) = 7.
     expect(at(5.0)).toMatchObject({ outcome: 'scale', code: 'TargetSize', targetSize: 7 });
     // 4.85 (80.8 %, 1.078: inside 10 %) is at or above the 80 % alert (upDeadBandCeiling): never held. A clean load
@@ -512,7 +516,12 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
       slope: 0.5 / 60,
       standardError: 0,
     });
-    expect(loadTrend([{ t: 0, load: 1 }, { t: 60, load: 2 }]).standardError).toBe(0);
+    expect(
+      loadTrend([
+        { t: 0, load: 1 },
+        { t: 60, load: 2 },
+      ]).standardError,
+    ).toBe(0);
     expect(loadTrend([{ t: 0, load: 1 }])).toEqual({ slope: 0, standardError: 0 });
     // Through the policy, 4 members (3 at the 75 % target), the last reading 3.0: the slope would add 0.17 in 120 s
     // (4.23 members, 5), but it is noise at 2 standard errors.
@@ -555,6 +564,95 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
       }),
     );
     expect(asked).toMatchObject({ outcome: 'none', code: 'Sufficient' });
+  });
+
+  it('sizes a busy pool from its requests in flight, not from a guess (inFlightLoad)', () => {
+    const busy = (utilisation: number, members: number, inFlight: number, at = NOW): Measurement => ({
+      ...reading(utilisation, members, at),
+      inFlight,
+    });
+    const base = { pool: { size: 4, state: 'running' as const }, settings: { bounds: { min: 1, max: 20 } } };
+    // Saturated on 4 members with 10 requests in flight: the load is 10, / 0.75 - 0.1 = 14 (the streak's guess,
+    // after a step from 10 %, x3: 16).
+    const ten = decideScaling(
+      track({ ...base, measurement: busy(1, 4, 10), history: [reading(0.1, 4, NOW - 60)] }),
+    );
+    expect(ten).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 14 });
+    expect(ten.reasons.find((r) => r.code === 'Saturated')!.text).toMatch(
+      /10\.0 request\(s\) in flight: load 10\.00/,
+    );
+    expect(
+      decideScaling(track({ ...base, measurement: reading(1, 4), history: [reading(0.1, 4, NOW - 60)] })),
+    ).toMatchObject({ targetSize: 16 });
+    // Saturated at its capacity (4 in flight, 99 % of 4 members) after three saturated readings: no guess of x2.5
+    // (14 members), the load it has: 3.96 / 0.75 - 0.1 = 6.
+    const streak = [busy(1, 4, 4, NOW - 180), busy(1, 4, 4, NOW - 120), busy(1, 4, 4, NOW - 60)];
+    expect(decideScaling(track({ ...base, measurement: busy(0.99, 4, 3.9), history: streak }))).toMatchObject(
+      {
+        outcome: 'scale',
+        targetSize: 6,
+      },
+    );
+    // Through noise a saturated member reads 90 %: the count still says the load (a step to 8 on 1 member: the
+    // utilisation alone asks for 2), at most x3 of the measure in one call (2.7 / 0.75 - 0.1: 4).
+    expect(
+      decideScaling(
+        track({
+          ...base,
+          pool: { size: 1, state: 'running' },
+          measurement: busy(0.9, 1, 8),
+          history: [reading(0.8, 1, NOW - 60)],
+        }),
+      ),
+    ).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 4 });
+    // A count under half the measure is not the app's (off the host's network: 0): the guess stands, x3 after a step.
+    expect(
+      decideScaling(track({ ...base, measurement: busy(1, 4, 0), history: [reading(0.1, 4, NOW - 60)] })),
+    ).toMatchObject({ targetSize: 16 });
+    // inFlightLoad 0 ignores the count.
+    expect(
+      decideScaling(
+        track({
+          ...base,
+          measurement: busy(1, 4, 10),
+          history: [reading(0.1, 4, NOW - 60)],
+          settings: { ...base.settings, inFlightLoad: 0 },
+        }),
+      ),
+    ).toMatchObject({ targetSize: 16 });
+  });
+
+  it('fits the trend through saturated readings whose requests in flight say the load', () => {
+    const busy = (utilisation: number, members: number, inFlight: number, at: number): Measurement => ({
+      ...reading(utilisation, members, at),
+      inFlight,
+    });
+    // A ramp that saturated a pool of 6 (6.0, 6.6, 7.2 in flight a minute apart: 0.01 per second), now 7.8 on 9
+    // members (87 %). The counts make the saturated readings points of the slope: 7.8 + 1.2 in 120 s = 9,
+    // / 0.75 - 0.1 = 12. Without them they are lower bounds only, left out of the slope: 7.8 / 0.75 - 0.1 = 11.
+    const base = { pool: { size: 9, state: 'running' as const }, settings: { bounds: { min: 1, max: 20 } } };
+    const counted = [6, 6.6, 7.2].map((n, i) => busy(1, 6, n, NOW - 180 + i * 60));
+    const d = decideScaling(track({ ...base, measurement: busy(7.8 / 9, 9, 7.8, NOW), history: counted }));
+    expect(d).toMatchObject({ outcome: 'scale', code: 'Trend', targetSize: 12 });
+    expect(d.reasons.map((r) => r.text).join(' ')).toMatch(/rising 0\.60 per minute/);
+    const bounds = counted.map((h) => reading(h.utilisation, h.members!, h.measuredAt));
+    expect(
+      decideScaling(track({ ...base, measurement: reading(7.8 / 9, 9, NOW), history: bounds })),
+    ).toMatchObject({ outcome: 'scale', code: 'TargetSize', targetSize: 11 });
+  });
+
+  it("inFlightCount: the load a busy reading's requests in flight say, or null", () => {
+    const s = { inFlightLoad: 1, trackingUtilisation: 0.75 };
+    expect(inFlightCount({ utilisation: 1, members: 2, inFlight: 5 }, s)).toBe(5);
+    // Never below the measure; a count of a request worth half a member halves it.
+    expect(inFlightCount({ utilisation: 1, members: 2, inFlight: 1.5 }, s)).toBe(2);
+    expect(inFlightCount({ utilisation: 1, members: 2, inFlight: 5 }, { ...s, inFlightLoad: 0.5 })).toBe(2.5);
+    // Under the tracking target the utilisation says the load; no count, a non-finite one, or under half: null.
+    expect(inFlightCount({ utilisation: 0.5, members: 2, inFlight: 5 }, s)).toBeNull();
+    expect(inFlightCount({ utilisation: 1, members: 2 }, s)).toBeNull();
+    expect(inFlightCount({ utilisation: 1, members: 2, inFlight: NaN }, s)).toBeNull();
+    expect(inFlightCount({ utilisation: 1, members: 2, inFlight: 0.9 }, s)).toBeNull();
+    expect(inFlightCount({ utilisation: 1, members: 2, inFlight: 5 }, { ...s, inFlightLoad: 0 })).toBeNull();
   });
 
   it('takes a first reading that is already saturated as a step', () => {

@@ -8,4 +8,10 @@
 export const READING_SERIES = {
   utilisation: 'pool:node_cpu_utilisation:avg_irate',
   members: 'pool:node_cpu_utilisation:members_irate',
+  /**
+   * Requests in flight on the members that average covers: their established TCP connections (the node exporter's
+   * `node_netstat_Tcp_CurrEstab`, on by default) less the scrape's own. It does not stop at 100 % as the
+   * utilisation does (`PolicySettings.inFlightLoad`). Absent (an older rules file), the policy guesses as before.
+   */
+  inFlight: 'pool:node_netstat_Tcp_CurrEstab:in_flight',
 } as const;

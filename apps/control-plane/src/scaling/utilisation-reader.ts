@@ -48,9 +48,14 @@ export class UtilisationReader {
       const [utilisationQuery, membersQuery] = tracking
         ? [READING_SERIES.utilisation, READING_SERIES.members]
         : [UTILISATION_QUERY, MEMBERS_QUERY];
-      const [utilisation, members] = await Promise.all([
+      const [utilisation, members, inFlight] = await Promise.all([
         this.prometheus.scalar(this.select(utilisationQuery)),
         this.prometheus.scalar(this.select(membersQuery)),
+        // Requests in flight are optional: a rules file without the series, or a failed query, leaves the policy
+        // guessing a saturated pool's load as before.
+        tracking
+          ? this.prometheus.scalar(this.select(READING_SERIES.inFlight)).catch(() => null)
+          : Promise.resolve(null),
       ]);
       if (utilisation === null) return { unavailable: `Prometheus has no value for ${utilisationQuery}` };
       if (utilisation < 0 || utilisation > 1)
@@ -60,6 +65,7 @@ export class UtilisationReader {
           utilisation,
           measuredAt: now,
           ...(members !== null && members > 0 ? { members: Math.round(members) } : {}),
+          ...(inFlight !== null && inFlight >= 0 ? { inFlight } : {}),
           source: 'prometheus',
         },
       };
