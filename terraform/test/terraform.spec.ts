@@ -633,7 +633,10 @@ describe('cloud-init templates', () => {
       readFileSync(join(DIR, 'templates/pool-cloud-init.yaml.tftpl'), 'utf8'),
       locals().pool_template_vars as Record<string, string>,
     );
-    expect(pool).toMatch(/-p 8080:8080 quay\.io\/janoszen\/http-load-generator:1\.0\.1/);
+    // On the host's network: the exporter's node_netstat_Tcp_CurrEstab counts the app's connections (requests in
+    // flight, READING_SERIES.inFlight); the image listens on 8080 there.
+    expect(pool).toMatch(/--name app --restart always --net host quay\.io\/janoszen\/http-load-generator:1\.0\.1/);
+    expect(pool).not.toMatch(/-p 8080:8080/);
     expect(pool).toMatch(/--net host --pid host .*node-exporter:v\d+\.\d+\.\d+ --path\.rootfs=\/host/);
     // The exporter before the app: a member is measured by the time it serves (two scrapes make a rate).
     const runcmd = (parseYaml(pool) as { runcmd: string[] }).runcmd;
