@@ -159,6 +159,7 @@ const SETTING_RANGES: Record<string, { holds: (v: number) => boolean; text: stri
   saturationMinStep: { holds: (v) => Number.isInteger(v) && v >= 0, text: 'a whole number of members >= 0' },
   upTolerance: { holds: (v) => v >= 0 && v < 1, text: 'in [0, 1) of a member' },
   trendCoverShare: atLeast(0),
+  trendCoverShareUncounted: atLeast(0),
   trendSignificance: atLeast(0),
   upDeadBand: { holds: (v) => v >= 0 && v < 1, text: 'in [0, 1)' },
   upDeadBandCeiling: share,

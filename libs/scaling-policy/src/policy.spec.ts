@@ -641,6 +641,22 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     ).toMatchObject({ outcome: 'scale', code: 'TargetSize', targetSize: 11 });
   });
 
+  it('follows a steeper trend on readings with requests in flight (trendCoverShare) than without', () => {
+    // 3.0, 3.4, 3.8, 4.2 on 5 members a minute apart: + 0.8 in 120 s, 19 % of the load. Without counts (0.15 of the
+    // load at most): not followed, 4.2 / 0.75 - 0.1 = 6; with them (0.3): 5 / 0.75 - 0.1 = 7.
+    const loads = [3, 3.4, 3.8, 4.2];
+    const at = (i: number) => NOW - 180 + i * 60;
+    const plain = loads.map((l, i) => reading(l / 5, 5, at(i)));
+    const counted = loads.map((l, i) => ({ ...reading(l / 5, 5, at(i)), inFlight: l }));
+    const base = { pool: { size: 5, state: 'running' as const } };
+    expect(
+      decideScaling(track({ ...base, measurement: plain[3], history: plain.slice(0, 3) })),
+    ).toMatchObject({ outcome: 'scale', code: 'TargetSize', targetSize: 6 });
+    expect(
+      decideScaling(track({ ...base, measurement: counted[3], history: counted.slice(0, 3) })),
+    ).toMatchObject({ outcome: 'scale', code: 'Trend', targetSize: 7 });
+  });
+
   it("inFlightCount: the load a busy reading's requests in flight say, or null", () => {
     const s = { inFlightLoad: 1, trackingUtilisation: 0.75 };
     expect(inFlightCount({ utilisation: 1, members: 2, inFlight: 5 }, s)).toBe(5);

@@ -415,7 +415,11 @@ function trackingSizing(
   // What the requests in flight say the load is (null: only the utilisation does).
   const inFlight = counted(reading);
   const fromInFlight = inFlight !== null;
-  const rise = fullRise <= settings.trendCoverShare * load ? fullRise : 0;
+  const coverShare =
+    Number.isFinite(reading.inFlight) && settings.inFlightLoad > 0
+      ? settings.trendCoverShare
+      : settings.trendCoverShareUncounted;
+  const rise = fullRise <= coverShare * load ? fullRise : 0;
   // A step: saturated now, and the previous reading ran below the tracking target (a reading just under saturation
   // is as good as saturated: only a lower bound, which capacity arriving since then multiplies) and read at most
   // `stepEvidence` of the load. The load may be anything above the measure, so it is taken as `saturationFactor`

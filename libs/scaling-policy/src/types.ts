@@ -159,12 +159,17 @@ export interface PolicySettings {
   trendSeconds: number;
   /**
    * The trend is followed only while the projected rise is at most this share of the load: a faster ramp cannot be
-   * covered at a bearable cost, and its members would be paid for ahead of a load that may stop. 0.3 since the
-   * readings carry requests in flight (session 10: a saturated reading is a point of the slope, no longer only a
-   * lower bound): 1069 of 1248 suite runs on seeds 1-3 against 1027 at 0.15 (0.25: 1059, 0.4: 1068, 0.6: 1061);
-   * without requests in flight 987 against 998.
+   * covered at a bearable cost, and its members would be paid for ahead of a load that may stop. This share applies
+   * to a reading that carries requests in flight (`Measurement.inFlight`): its saturated readings are points of the
+   * slope, not only lower bounds, so the slope is known through saturation. 0.3 (session 10): 1069 of 1248 suite
+   * runs on seeds 1-3 against 1027 at 0.15 (0.25: 1059, 0.4: 1068, 0.6: 1061).
    */
   trendCoverShare: number;
+  /**
+   * `trendCoverShare` for a reading without requests in flight: 0.15, as before session 10 (0.3 there cost 22 of
+   * 2080 suite runs with `--in-flight off`: 1649 against 1671).
+   */
+  trendCoverShareUncounted: number;
   /**
    * The trend is followed only when its slope is more than this many standard errors of the least-squares fit
    * (a t-statistic): a flat load's noise makes a slope too, and with 4-5 readings in the window a slope of noise
@@ -274,6 +279,7 @@ export const DEFAULT_POLICY_SETTINGS: Omit<PolicySettings, 'bounds'> = {
   upDeadBandCeiling: 0.8,
   trendSeconds: 120,
   trendCoverShare: 0.3,
+  trendCoverShareUncounted: 0.15,
   trendWindowSeconds: 240,
   trendSignificance: 2,
   saturationGrowth: 0.5,
