@@ -27,6 +27,24 @@ describe('scaling simulator', () => {
       expect.arrayContaining(['PoolCpuHigh > 0.8', 'PoolCpuLow < 0.2']),
     );
     expect(s.valueSource).toBe('prometheus');
+    // The rules record the requests in flight (READING_SERIES.inFlight), so the tick's reading carries them.
+    expect(s.inFlight).toBe(true);
+  });
+
+  it('models requests in flight: a step from 1 member to 12 clients reaches its demand a boot round sooner', () => {
+    // 12 clients from 300 s need 16 members. The utilisation stops at 100 %: 1 -> 4 (x3 after a step), 4 -> 11
+    // (x2 when new members arrive saturated), 11 -> 20, back to 16. The 4 saturated members read 12 in flight:
+    // 1 -> 4 (the count's x3 cap), 4 -> 16: 16 serve at 660 s, not at 840 s (and 20 members are not paid for).
+    const trace: Trace = { name: 'step-12', duration: 1800, clientsAt: (t) => (t >= 300 ? 12 : 0) };
+    const served = (inFlight: boolean) => {
+      const timeline = simulate(trace, 'target', { ...cloud(), inFlight });
+      return {
+        calls: timeline.calls.map((c) => `${c.from}->${c.to}`),
+        at: timeline.serving.findIndex((n, t) => t >= 300 && n >= 16),
+      };
+    };
+    expect(served(true)).toEqual({ calls: ['1->4', '4->16'], at: 660 });
+    expect(served(false)).toEqual({ calls: ['1->4', '4->11', '11->20', '20->16'], at: 840 });
   });
 
   it('pins the pipeline on a hand-computed step: first scale call at 420 s, the member serving at 540 s', () => {
@@ -206,7 +224,9 @@ describe('scaling simulator', () => {
     expect(errors.join('')).toMatch(/--set scaleOnEveryReading takes a boolean, got "2"/);
     expect(errors.join('')).toMatch(/--set upTolerance must be in \[0, 1\) of a member, got -0.1/);
     expect(errors.join('')).toMatch(/--set trackingUtilisation must be in \(0, 1\], got 75/);
-    expect(errors.join('')).toMatch(/--set saturationMinStep must be a whole number of members >= 0, got 1.5/);
+    expect(errors.join('')).toMatch(
+      /--set saturationMinStep must be a whole number of members >= 0, got 1.5/,
+    );
   });
 });
 
