@@ -151,8 +151,12 @@ describe('local stack config generation', () => {
       // A compressed day: the forecast reads history within minutes.
       FORECAST_DAY_SECONDS: '120',
       FORECAST_LEAD_SECONDS: '15',
+      // The trend's horizon and window compressed as the tick is (60 s -> 5 s).
+      TREND_SECONDS: '10',
+      TREND_WINDOW_SECONDS: '20',
     });
     expect(settingsWith(TIMINGS.normal)).not.toHaveProperty('FORECAST_DAY_SECONDS');
+    expect(settingsWith(TIMINGS.normal)).not.toHaveProperty('TREND_SECONDS');
     expect(base).not.toHaveProperty('DATABASE_URL');
     const [one] = stackControlPlanes(1);
     expect(replicaSettings(one, TIMINGS.fast, undefined, '/d/state')).toEqual({});

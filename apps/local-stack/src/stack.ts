@@ -278,6 +278,12 @@ export function controlPlaneSettings(o: {
           FORECAST_LEAD_SECONDS: String(o.timing.forecast.leadSeconds),
         }
       : {}),
+    ...(o.timing.trend
+      ? {
+          TREND_SECONDS: String(o.timing.trend.seconds),
+          TREND_WINDOW_SECONDS: String(o.timing.trend.windowSeconds),
+        }
+      : {}),
   };
 }
 

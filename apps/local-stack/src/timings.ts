@@ -26,6 +26,12 @@ export interface Timing {
    * forecast-only, the default) reads history within minutes; absent: the control plane's real day.
    */
   forecast?: { daySeconds: number; leadSeconds: number };
+  /**
+   * TREND_SECONDS and TREND_WINDOW_SECONDS, compressed as the tick is: at the real 120 s and 240 s, a fast run's
+   * whole load phase is one trend window, and the swing hold (1.5 windows back, for the trend's horizon after a fall)
+   * kept 8 members of an idle pool for 120 s after the demo's load stopped. Absent: the control plane's own.
+   */
+  trend?: { seconds: number; windowSeconds: number };
 }
 
 export const TIMINGS: Record<'normal' | 'fast', Timing> = {
@@ -70,6 +76,8 @@ export const TIMINGS: Record<'normal' | 'fast', Timing> = {
     lease: { durationSeconds: 6, renewDeadlineSeconds: 4, retryPeriodSeconds: 1 },
     // A two-minute day: the forecast shows what the load did two minutes ago, looking a warm-up and a tick ahead.
     forecast: { daySeconds: 120, leadSeconds: 15 },
+    // The cloud's 120 s and 240 s on its 60 s tick: two and four ticks.
+    trend: { seconds: 10, windowSeconds: 20 },
   },
 };
 

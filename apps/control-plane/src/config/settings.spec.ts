@@ -115,6 +115,23 @@ describe('loadSettings', () => {
       'ALERT_TTL_SECONDS must be between 1 and 86400',
       'PROMETHEUS_URL must be an http(s) URL such as http://prometheus:9090',
     ]);
+    // The tracking trend and the requests in flight (the local stack's --fast compresses the trend's times).
+    expect(loadSettings(required).policySettings).toMatchObject({
+      trendSeconds: 120,
+      trendWindowSeconds: 240,
+      inFlightLoad: 1,
+    });
+    expect(
+      loadSettings({ ...required, TREND_SECONDS: '10', TREND_WINDOW_SECONDS: '20', IN_FLIGHT_LOAD: '0.25' })
+        .policySettings,
+    ).toMatchObject({ trendSeconds: 10, trendWindowSeconds: 20, inFlightLoad: 0.25 });
+    expect(
+      problems({ ...required, TREND_SECONDS: '-5', TREND_WINDOW_SECONDS: '3600', IN_FLIGHT_LOAD: 'many' }),
+    ).toEqual([
+      'TREND_SECONDS must be between 0 and 600',
+      'TREND_WINDOW_SECONDS must be between 10 and 360',
+      'IN_FLIGHT_LOAD must be a number between 0 and 16',
+    ]);
     expect(problems({ ...required, TARGET_UTILIZATION: '0.8', SCALE_IN_UTILIZATION: '0.7' })).toEqual([
       'SCALE_IN_UTILIZATION (0.7) must not be below TARGET_UTILIZATION (0.8): scale-in would undo every scale-out',
     ]);

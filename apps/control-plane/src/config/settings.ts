@@ -244,6 +244,24 @@ export class Settings {
   @FractionSetting('TRACKING_UTILIZATION', 0.1, 0.95)
   TRACKING_UTILIZATION = DEFAULT_POLICY_SETTINGS.trackingUtilisation;
 
+  /** Tracking: seconds ahead the load's rising slope is projected (`Trend`); 0 turns the trend off. */
+  @IntSetting('TREND_SECONDS', 'number of seconds', 0, 600)
+  TREND_SECONDS = DEFAULT_POLICY_SETTINGS.trendSeconds;
+
+  /**
+   * Tracking: seconds of readings the slope is fitted over; the swing hold looks back 1.5 times as far, within the
+   * 600 s of readings the scaling service keeps.
+   */
+  @IntSetting('TREND_WINDOW_SECONDS', 'number of seconds', 10, 360)
+  TREND_WINDOW_SECONDS = DEFAULT_POLICY_SETTINGS.trendWindowSeconds;
+
+  /**
+   * Tracking: members' worth of CPU one request in flight takes (1: the course's app pins a member per request); a
+   * busy reading is sized from its requests in flight. 0: they are never used.
+   */
+  @FractionSetting('IN_FLIGHT_LOAD', 0, 16)
+  IN_FLIGHT_LOAD = DEFAULT_POLICY_SETTINGS.inFlightLoad;
+
   /** A firing alert not re-notified within this long expires (a lost "resolved" cannot scale forever). */
   @IntSetting('ALERT_TTL_SECONDS', 'number of seconds', 1, 86400)
   ALERT_TTL_SECONDS = 420;
@@ -383,6 +401,9 @@ export class Settings {
       warmupSeconds: this.WARMUP_SECONDS,
       scaleOnEveryReading: this.SCALE_ON_EVERY_READING,
       trackingUtilisation: this.TRACKING_UTILIZATION,
+      trendSeconds: this.TREND_SECONDS,
+      trendWindowSeconds: this.TREND_WINDOW_SECONDS,
+      inFlightLoad: this.IN_FLIGHT_LOAD,
       upCooldownSeconds: this.SCALE_UP_COOLDOWN_SECONDS,
       downCooldownSeconds: this.SCALE_DOWN_COOLDOWN_SECONDS,
     };
