@@ -30,7 +30,7 @@ describe('Prometheus', () => {
     expect(config.output).toContain('SUCCESS');
     expect(config.status).toBe(0);
     const rules = run('promtool', ['check', 'rules', 'monitoring/prometheus/rules/autoscaling.rules.yml']);
-    expect(rules.output).toMatch(/SUCCESS: 11 rules found/);
+    expect(rules.output).toMatch(/SUCCESS: 12 rules found/);
   });
 
   it('aggregates every pool-level series by pool, so each pool alerts on its own', () => {
@@ -85,7 +85,7 @@ describe('Prometheus', () => {
     );
     writeFileSync(join(dir, 'prometheus.yml'), config);
     const result = run('promtool', ['check', 'config', join(dir, 'prometheus.yml')]);
-    expect(result.output).toMatch(/SUCCESS: 11 rules found/);
+    expect(result.output).toMatch(/SUCCESS: 12 rules found/);
     expect(result.output).not.toContain('FAILED');
     expect(result.status).toBe(0);
   });
@@ -109,7 +109,7 @@ describe('Prometheus', () => {
       const dir = mkdtempSync(join(tmpdir(), 'local-configs-'));
       const files = generateLocalConfigs(dir, mode);
       const prom = run('promtool', ['check', 'config', files.prometheusFile]);
-      expect(prom.output).toMatch(/SUCCESS: 11 rules found/);
+      expect(prom.output).toMatch(/SUCCESS: 12 rules found/);
       expect(prom.status).toBe(0);
       const am = run('amtool', ['check-config', files.alertmanagerFile]);
       expect(am.output).toContain('SUCCESS');

@@ -154,7 +154,7 @@ describe('seasonalPeak', () => {
     expect(seasonalPeak(samples, eight + 1800, DAY_SECONDS, 420)).toBe(2);
   });
 
-  it("takes a quantile of the window as quantile_over_time does (linear interpolation at rank q x (n - 1))", () => {
+  it('takes a quantile of the window as quantile_over_time does (linear interpolation at rank q x (n - 1))', () => {
     // Seven readings a minute apart, one of them a noise spike: the highest is the spike, the 85th percentile is not.
     const noisy: LoadSample[] = [4, 4.2, 6, 4.1, 4, 4.2, 4.1].map((load, i) => ({ t: 60 * (i + 1), load }));
     const now = DAY_SECONDS;

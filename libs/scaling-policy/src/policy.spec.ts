@@ -593,8 +593,13 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
         targetSize: 6,
       },
     );
-    // Through noise a saturated member reads 90 %: the count still says the load (a step to 8 on 1 member: the
-    // utilisation alone asks for 2), at most x3 of the measure in one call (2.7 / 0.75 - 0.1: 4).
+    // Below saturation (95 %) the utilisation measures the load, and a count mostly adds its errors: one stray
+    // connection a member (an SSH session, idle keep-alive) on 4 members at 75 % (7 for a load of 3) changes nothing.
+    // A count more than one a member above the measure is the load: a saturated member reading 90 % through noise
+    // with 8 in flight, at most x3 the measure in one call (2.7 / 0.75 - 0.1: 4; the utilisation alone asks for 2).
+    expect(
+      decideScaling(track({ ...base, measurement: busy(0.75, 4, 7), history: [busy(0.75, 4, 7, NOW - 60)] })),
+    ).toMatchObject({ outcome: 'none', code: 'Sufficient' });
     expect(
       decideScaling(
         track({
@@ -605,6 +610,22 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
         }),
       ),
     ).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 4 });
+    // The same on a saturated reading.
+    expect(
+      decideScaling(
+        track({
+          ...base,
+          pool: { size: 1, state: 'running' },
+          measurement: busy(1, 1, 8),
+          history: [reading(0.8, 1, NOW - 60)],
+        }),
+      ),
+    ).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 4 });
+    // A count below a saturated measure is partial or broken (half the members rolled out to the host's network: 2.5
+    // for a load of 4): the guess stands, x3 after a step.
+    expect(
+      decideScaling(track({ ...base, measurement: busy(1, 4, 2.5), history: [reading(0.1, 4, NOW - 60)] })),
+    ).toMatchObject({ code: 'Saturated', targetSize: 16 });
     // A count under half the measure is not the app's (off the host's network: 0): the guess stands, x3 after a step.
     expect(
       decideScaling(track({ ...base, measurement: busy(1, 4, 0), history: [reading(0.1, 4, NOW - 60)] })),
@@ -658,13 +679,18 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
   });
 
   it("inFlightCount: the load a busy reading's requests in flight say, or null", () => {
-    const s = { inFlightLoad: 1, trackingUtilisation: 0.75 };
+    const s = { inFlightLoad: 1, saturationThreshold: 0.95, trackingUtilisation: 0.75 };
     expect(inFlightCount({ utilisation: 1, members: 2, inFlight: 5 }, s)).toBe(5);
-    // Never below the measure; a count of a request worth half a member halves it.
-    expect(inFlightCount({ utilisation: 1, members: 2, inFlight: 1.5 }, s)).toBe(2);
+    // A count more than a tenth below the saturated measure is broken (null), within it noise (the measure); a
+    // request worth half a member halves the count.
+    expect(inFlightCount({ utilisation: 1, members: 2, inFlight: 1.5 }, s)).toBeNull();
+    expect(inFlightCount({ utilisation: 1, members: 2, inFlight: 1.9 }, s)).toBe(2);
     expect(inFlightCount({ utilisation: 1, members: 2, inFlight: 5 }, { ...s, inFlightLoad: 0.5 })).toBe(2.5);
-    // Under the tracking target the utilisation says the load; no count, a non-finite one, or under half: null.
-    expect(inFlightCount({ utilisation: 0.5, members: 2, inFlight: 5 }, s)).toBeNull();
+    // Under saturation only a busy reading's count of more than one a member above the measure; no count or a
+    // non-finite one: null.
+    expect(inFlightCount({ utilisation: 0.9, members: 2, inFlight: 5 }, s)).toBe(5);
+    expect(inFlightCount({ utilisation: 0.9, members: 2, inFlight: 3.8 }, s)).toBeNull();
+    expect(inFlightCount({ utilisation: 0.7, members: 2, inFlight: 5 }, s)).toBeNull();
     expect(inFlightCount({ utilisation: 1, members: 2 }, s)).toBeNull();
     expect(inFlightCount({ utilisation: 1, members: 2, inFlight: NaN }, s)).toBeNull();
     expect(inFlightCount({ utilisation: 1, members: 2, inFlight: 0.9 }, s)).toBeNull();

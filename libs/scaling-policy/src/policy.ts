@@ -312,26 +312,33 @@ export function loadTrend(points: { t: number; load: number }[]): { slope: numbe
 }
 
 /**
- * The load, in members' worth of CPU, that a reading's requests in flight say (`Measurement.inFlight` x
- * `PolicySettings.inFlightLoad`), never below the measured load; null when they say nothing the utilisation does not:
- * a reading under the tracking target (an idle member's few connections are no load), no count, the setting at 0, or
- * a count under half the measured load (an app off the host's network, whose clients' connections the node exporter
- * does not see). The utilisation stops at 100 % (through noise a saturated member often reads under 95 %, hence the
- * tracking target as the bar); the count does not, as Knative's autoscaler sizes on concurrency.
+ * The load, in members' worth of CPU, that a saturated reading's requests in flight say (`Measurement.inFlight` x
+ * `PolicySettings.inFlightLoad`); null when the count is not to be believed or says nothing the utilisation does not:
+ * - an unsaturated reading (under 95 %, `saturationThreshold`): the utilisation measures the load itself, and a
+ *   count there mostly adds its own errors (idle keep-alive connections, an SSH session, a Poisson count of open-loop
+ *   traffic: at the 75 % target one stray connection a member asked for x2.3, and the next reading took it back), so
+ *   it is taken only from a busy reading (at or above `trackingUtilisation`) and only when it exceeds the measure by
+ *   more than one a member: a saturated member that reads 90 % through noise with 8 requests in flight;
+ * - a count more than a tenth below the measured load: exact, it never is (each busy member holds a request), so it
+ *   is partial or broken (an app off the host's network, whose clients' connections the node exporter does not see; a pool half
+ *   rolled out to `--net host`), and the guess from the saturated streak stands;
+ * - no count, or `inFlightLoad` 0.
+ * The utilisation stops at 100 %; the count does not (Knative's autoscaler sizes on concurrency the same way).
  */
 export function inFlightCount(
   reading: Pick<Measurement, 'utilisation' | 'members' | 'inFlight'>,
-  settings: Pick<PolicySettings, 'inFlightLoad' | 'trackingUtilisation'>,
+  settings: Pick<PolicySettings, 'inFlightLoad' | 'saturationThreshold' | 'trackingUtilisation'>,
 ): number | null {
-  const load = reading.utilisation * (reading.members ?? 0);
-  if (
-    settings.inFlightLoad <= 0 ||
-    reading.utilisation < settings.trackingUtilisation ||
-    !Number.isFinite(reading.inFlight)
-  )
-    return null;
+  const members = reading.members ?? 0;
+  const load = reading.utilisation * members;
+  if (settings.inFlightLoad <= 0 || !Number.isFinite(reading.inFlight)) return null;
   const count = reading.inFlight! * settings.inFlightLoad;
-  return count >= 0.5 * load ? Math.max(count, load) : null;
+  // Under saturation only a count that no stray connection explains: more than one a member above the measure
+  // (a saturated member reading 90 % through noise with 8 in flight; not 7 on 4 members at 75 %).
+  if (reading.utilisation < settings.saturationThreshold)
+    return reading.utilisation >= settings.trackingUtilisation && count > load + members ? count : null;
+  // A tenth under the measure is measurement noise (a pool saturated at its capacity reads about its load either way).
+  return count >= 0.9 * load ? Math.max(count, load) : null;
 }
 
 /**
@@ -415,10 +422,13 @@ function trackingSizing(
   // What the requests in flight say the load is (null: only the utilisation does).
   const inFlight = counted(reading);
   const fromInFlight = inFlight !== null;
-  const coverShare =
-    Number.isFinite(reading.inFlight) && settings.inFlightLoad > 0
-      ? settings.trendCoverShare
-      : settings.trendCoverShareUncounted;
+  // A count at least half the load is the app's (one off the host's network reads 0, and its saturated readings
+  // stay lower bounds).
+  const countsPlausible =
+    settings.inFlightLoad > 0 &&
+    Number.isFinite(reading.inFlight) &&
+    reading.inFlight! * settings.inFlightLoad >= 0.5 * load;
+  const coverShare = countsPlausible ? settings.trendCoverShare : settings.trendCoverShareUncounted;
   const rise = fullRise <= coverShare * load ? fullRise : 0;
   // A step: saturated now, and the previous reading ran below the tracking target (a reading just under saturation
   // is as good as saturated: only a lower bound, which capacity arriving since then multiplies) and read at most
