@@ -257,7 +257,7 @@ export class Settings {
 
   /**
    * Tracking: members' worth of CPU one request in flight takes (1: the course's app pins a member per request); a
-   * busy reading is sized from its requests in flight. 0: they are never used.
+   * saturated reading is sized from its requests in flight. 0: they are never used.
    */
   @FractionSetting('IN_FLIGHT_LOAD', 0, 16)
   IN_FLIGHT_LOAD = DEFAULT_POLICY_SETTINGS.inFlightLoad;
