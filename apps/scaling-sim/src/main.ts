@@ -17,7 +17,7 @@ import {
 import { renderSimulationChart } from './chart';
 import { FRONTIER_BUDGET, frontierAt, reactiveFrontier, reactiveTimeline } from './frontier';
 import { measure, RunMetrics } from './metrics';
-import { ModelSettings, simulate, SimPolicy, Timeline } from './model';
+import { InFlightError, ModelSettings, simulate, SimPolicy, Timeline } from './model';
 import { PERIODIC_FAMILIES, PeriodicFamily, periodicTrace, periodicTraces } from './periodic';
 import { SettingsFileError, shippedCloudSettings } from './shipped-settings';
 import { suiteWithPublic } from './suite';
@@ -79,6 +79,8 @@ const USAGE = `usage: npm run simulate -- [--trace step|ramp|spike|diurnal|busin
   --in-flight whether each scrape carries the member's requests in flight (node_netstat_Tcp_CurrEstab), which the
               policy reads when the pool is saturated (default: on when the shipped rules record them; off: the
               utilisation alone, which stops at 100 %)
+  --in-flight-error  how the counts are wrong, comma-separated: stray=N (N idle connections a member), scale=X
+              (the count times X), poisson (whole requests about the count), e.g. stray=1,poisson
   --min/--max pool bounds (default 1..20)
   --schedule  scheduled capacity, the control plane's SCHEDULES syntax (YAML or JSON list of windows
               {name, start: CRON, end: CRON | duration: 10h, timezone, min, max}); applied at every tick
@@ -101,6 +103,8 @@ export interface SimOptions {
    * say, `shippedCloudSettings`).
    */
   inFlight?: boolean;
+  /** `--in-flight-error`: how the counts of requests in flight are wrong (absent: exact). */
+  inFlightError?: InFlightError;
   /** Policy settings to override (`--set name=value`), e.g. to try a tuning before shipping it. */
   policyOverrides?: Record<string, number | boolean>;
   /** Print each run's timeline every this many seconds (the chart as text). */
@@ -199,6 +203,30 @@ function policyOverrides(items: string[]): Record<string, number | boolean> {
   return out;
 }
 
+/** `--in-flight-error`: `stray=N`, `scale=X` and `poisson`, comma-separated, each at most once. */
+export function inFlightErrorOption(raw: string): InFlightError {
+  const error: InFlightError = {};
+  const fail = (why: string) =>
+    new UsageError(
+      `--in-flight-error ${why}: expected e.g. stray=1, scale=1.3, poisson, got ${JSON.stringify(raw)}`,
+    );
+  for (const part of raw.split(',').map((p) => p.trim())) {
+    const [key, value, ...rest] = part.split('=');
+    if (rest.length > 0 || !['stray', 'scale', 'poisson'].includes(key))
+      throw fail(`has an unknown part ${JSON.stringify(part)}`);
+    if (key in error) throw fail(`names ${key} twice`);
+    if (key === 'poisson') {
+      if (value !== undefined) throw fail('takes no value for poisson');
+      error.poisson = true;
+      continue;
+    }
+    const n = value === undefined || value.trim() === '' ? NaN : Number(value);
+    if (!Number.isFinite(n) || n < 0) throw fail(`needs a number >= 0 for ${key}`);
+    error[key as 'stray' | 'scale'] = n;
+  }
+  return error;
+}
+
 /** `--duration`: whole seconds, or a duration with units d, h, m, s (`3d`, `36h`, `1d12h`, `90m`). */
 export function durationOption(raw: string): number {
   const text = raw.trim();
@@ -231,6 +259,7 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
         count: { type: 'string' },
         'up-for': { type: 'string' },
         'in-flight': { type: 'string' },
+        'in-flight-error': { type: 'string' },
         set: { type: 'string', multiple: true },
         timeline: { type: 'string' },
         min: { type: 'string' },
@@ -333,6 +362,10 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
   const inFlight = str('in-flight');
   if (inFlight !== undefined && inFlight !== 'on' && inFlight !== 'off')
     throw new UsageError(`--in-flight must be on or off, got ${JSON.stringify(inFlight)}`);
+  const inFlightError =
+    str('in-flight-error') === undefined ? undefined : inFlightErrorOption(str('in-flight-error')!);
+  if (inFlightError && inFlight === 'off')
+    throw new UsageError('--in-flight-error needs the counts: not --in-flight off');
   const predict = str('predict') ?? (periodic ? 'on' : 'off');
   if (!(FORECAST_MODES as readonly string[]).includes(predict))
     throw new UsageError(`--predict must be off, forecast-only or on, got ${JSON.stringify(predict)}`);
@@ -348,7 +381,12 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
     throw new UsageError(
       '--margin, --lead, --combine, --forecast-target, --peak-quantile and --agreement need --predict forecast-only or on',
     );
-  const peakQuantile = number('peak-quantile', str('peak-quantile'), DEFAULT_FORECAST_SETTINGS.peakQuantile, 0.5);
+  const peakQuantile = number(
+    'peak-quantile',
+    str('peak-quantile'),
+    DEFAULT_FORECAST_SETTINGS.peakQuantile,
+    0.5,
+  );
   if (peakQuantile > 1) throw new UsageError('--peak-quantile must be between 0.5 and 1');
   const forecastTarget = number(
     'forecast-target',
@@ -382,6 +420,7 @@ export function parseOptions(argv: string[]): SimOptions | 'help' {
     policyOverrides: policyOverrides((values.set as string[] | undefined) ?? []),
     upFor: str('up-for') === undefined ? undefined : number('up-for', str('up-for'), 0, 0, true),
     ...(inFlight !== undefined ? { inFlight: inFlight === 'on' } : {}),
+    ...(inFlightError ? { inFlightError } : {}),
     duration,
     boot: number('boot', str('boot'), 120, 0, true),
     noise,
@@ -421,7 +460,12 @@ export interface SimResult {
 
 export function modelSettings(
   options: Pick<SimOptions, 'boot' | 'noise' | 'seed' | 'bounds'> &
-    Partial<Pick<SimOptions, 'upFor' | 'inFlight' | 'policyOverrides' | 'schedules' | 'startAt' | 'prediction'>>,
+    Partial<
+      Pick<
+        SimOptions,
+        'upFor' | 'inFlight' | 'inFlightError' | 'policyOverrides' | 'schedules' | 'startAt' | 'prediction'
+      >
+    >,
 ): ModelSettings {
   const shipped = shippedCloudSettings(ROOT);
   const rules =
@@ -439,6 +483,7 @@ export function modelSettings(
     noise: options.noise,
     seed: options.seed,
     ...(options.inFlight !== undefined ? { inFlight: options.inFlight } : {}),
+    ...(options.inFlightError ? { inFlightError: options.inFlightError } : {}),
     ...(options.schedules ? { schedules: options.schedules, startAt: options.startAt ?? 0 } : {}),
   };
 }

@@ -36,6 +36,37 @@ export interface NotificationModel {
   sendResolved: boolean;
 }
 
+/**
+ * What can be wrong with a member's count of requests in flight (the node exporter counts every established TCP
+ * connection of the host, not requests): `stray` connections held open with no request on them (idle keep-alive, an
+ * SSH session, a sidecar's connection), a count `scale`d by a factor (a client holding two connections a request), and
+ * `poisson` draws of an open-loop load's requests around their mean.
+ */
+export interface InFlightError {
+  /** Connections a member holds with no request on them. */
+  stray?: number;
+  /** The count times this factor. */
+  scale?: number;
+  /** Whole requests, Poisson-distributed about the exact count. */
+  poisson?: boolean;
+}
+
+/** One member's count at a scrape: the exact share of the load, made wrong as `error` says. */
+export function countInFlight(exact: number, error: InFlightError | undefined, random: Random): number {
+  if (!error) return exact;
+  const mean = exact * (error.scale ?? 1);
+  return (error.poisson ? poisson(mean, random) : mean) + (error.stray ?? 0);
+}
+
+/** A Poisson deviate (Knuth's product of uniforms; means here are at most a few tens). */
+function poisson(mean: number, random: Random): number {
+  if (mean <= 0) return 0;
+  const limit = Math.exp(-mean);
+  let k = 0;
+  for (let p = random.next(); p > limit; p *= random.next()) k++;
+  return k;
+}
+
 export interface ModelSettings {
   bounds: { min: number; max: number };
   /** Seconds from a scale-up call until the new member serves and is scraped. */
@@ -68,6 +99,8 @@ export interface ModelSettings {
    * scrape's own connection taken off): the tick's reading then says how far above a saturated measure the load is.
    */
   inFlight?: boolean;
+  /** How each member's count of requests in flight is wrong (`--in-flight-error`); absent: exact. */
+  inFlightError?: InFlightError;
   /** Scheduled capacity (the control plane's SCHEDULES), applied at every tick; `startAt` is second 0's Unix time. */
   schedules?: ScheduleWindow[];
   startAt?: number;
@@ -272,7 +305,11 @@ export function simulate(trace: Trace, policy: SimPolicy, modelSettings: ModelSe
       const share = serving.length > 0 ? clients / serving.length : 0;
       for (const m of serving) {
         m.inFlight = settings.inFlight
-          ? Math.max(0, settings.noise > 0 ? share * (1 + settings.noise * random.normal()) : share)
+          ? countInFlight(
+              Math.max(0, settings.noise > 0 ? share * (1 + settings.noise * random.normal()) : share),
+              settings.inFlightError,
+              random,
+            )
           : 0;
         if (m.accSeconds === 0) continue;
         // A member's first scrape only gives its counters a first value: `rate`/`irate` need two samples, so it

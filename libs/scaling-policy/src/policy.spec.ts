@@ -1,4 +1,12 @@
-import { decideScaling, inFlightCount, loadNoise, loadReversals, loadTrend, servedLoad } from './policy';
+import {
+  decideScaling,
+  inFlightCount,
+  loadNoise,
+  loadReversals,
+  loadTrend,
+  servedLoad,
+  strayConnections,
+} from './policy';
 import { DEFAULT_POLICY_SETTINGS, DirectionSignals, Measurement, PolicyInput, PolicySettings } from './types';
 
 const NOW = 10_000;
@@ -695,6 +703,52 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     expect(inFlightCount({ utilisation: 1, members: 2, inFlight: NaN }, s)).toBeNull();
     expect(inFlightCount({ utilisation: 1, members: 2, inFlight: 0.9 }, s)).toBeNull();
     expect(inFlightCount({ utilisation: 1, members: 2, inFlight: 5 }, { ...s, inFlightLoad: 0 })).toBeNull();
+  });
+
+  it('takes the idle connections the unsaturated readings show off a saturated count (strayConnections)', () => {
+    const busy = (utilisation: number, members: number, inFlight: number, at: number): Measurement => ({
+      ...reading(utilisation, members, at),
+      inFlight,
+    });
+    const base = { pool: { size: 4, state: 'running' as const }, settings: { bounds: { min: 1, max: 20 } } };
+    // 4 idle members hold one keep-alive connection each (4 in flight at 2 %), then a step saturates them with
+    // 8 requests: 12 connections. The strays taken off, the load is 8: / 0.75 - 0.1 = 11 members, not 16 (12 / 0.75).
+    const idle = [busy(0.02, 4, 4, NOW - 180), busy(0.02, 4, 4, NOW - 120), busy(0.1, 4, 4.4, NOW - 60)];
+    const d = decideScaling(track({ ...base, measurement: busy(1, 4, 12, NOW), history: idle }));
+    expect(d).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 11 });
+    expect(d.reasons.find((r) => r.code === 'Saturated')!.text).toMatch(
+      /12\.0 request\(s\) in flight less 0\.98 idle a member \(strayConnections\): load 8\.\d\d/,
+    );
+    // The same count with no reading to learn the strays from (one only: it might be a saturated one read under
+    // 95 % through noise) is taken as it is.
+    expect(
+      decideScaling(track({ ...base, measurement: busy(1, 4, 12, NOW), history: idle.slice(2) })),
+    ).toMatchObject({ targetSize: 16 });
+  });
+
+  it('strayConnections: the median excess of the count over the measure, a member, below saturation', () => {
+    const s = { inFlightLoad: 1, saturationThreshold: 0.95 };
+    const r = (utilisation: number, members: number, inFlight?: number) => ({
+      utilisation,
+      members,
+      inFlight,
+    });
+    // Excess a member: (4 - 0) / 4 = 1, (6 - 2) / 4 = 1, (9 - 3) / 4 = 1.5: the median is 1.
+    expect(strayConnections([r(0, 4, 4), r(0.5, 4, 6), r(0.75, 4, 9)], s)).toBe(1);
+    // An even number of readings: the mean of the middle two; a request worth half a member halves the connections.
+    expect(strayConnections([r(0, 2, 2), r(0, 2, 4)], s)).toBe(1.5);
+    expect(strayConnections([r(0, 2, 2), r(0, 2, 4)], { ...s, inFlightLoad: 0.5 })).toBe(0.75);
+    // Saturated readings (their count is above the measure by the load the utilisation cannot show), readings
+    // without a count or without members are left out; fewer than two left: 0.
+    expect(strayConnections([r(0, 4, 4), r(1, 4, 20), r(0.95, 4, 20), r(0.5, 4), r(0.5, 0, 3)], s)).toBe(0);
+    expect(strayConnections([], s)).toBe(0);
+    // A count at or below the measure (exact, or a Poisson draw under its mean): no strays, never a negative.
+    expect(strayConnections([r(0.5, 4, 2), r(0.5, 4, 1)], s)).toBe(0);
+    expect(strayConnections([r(0, 4, 4), r(0, 4, 4)], { ...s, inFlightLoad: 0 })).toBe(0);
+    // The count with the strays off: 12 on 4 saturated members, 1 a member idle, is a load of 8.
+    expect(
+      inFlightCount({ utilisation: 1, members: 4, inFlight: 12 }, { ...s, trackingUtilisation: 0.75 }, 1),
+    ).toBe(8);
   });
 
   it('takes a first reading that is already saturated as a step', () => {
