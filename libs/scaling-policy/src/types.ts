@@ -213,7 +213,8 @@ export interface PolicySettings {
    * every core of the member it runs on for 10 s, however many run beside it. A saturated reading that carries
    * `Measurement.inFlight` puts the load at inFlight x this (`inFlightCount` says when a count is believed), up to
    * `saturationFactor` times the measure in one call, instead of guessing it from the saturated streak, and its
-   * slope counts saturated readings too. 0: in-flight counts are never used. Measured with `npm run simulate --
+   * slope counts saturated readings too; idle connections each member shows below saturation are taken off first
+   * (`strayConnections`). 0: in-flight counts are never used. Measured with `npm run simulate --
    * --suite` against `--in-flight off` (session 10: 1786 of 2080 runs against 1671; with the count taken from every
    * busy reading, seeds 1-3: a cap of x2 1020 runs, x3 1069, x4 1058, none 1056).
    */
