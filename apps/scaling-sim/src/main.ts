@@ -220,7 +220,7 @@ export function inFlightErrorOption(raw: string): InFlightError {
       error.poisson = true;
       continue;
     }
-    const n = value === undefined || value.trim() === '' ? NaN : Number(value);
+    const n = value !== undefined && /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : NaN;
     if (!Number.isFinite(n) || n < 0) throw fail(`needs a number >= 0 for ${key}`);
     error[key as 'stray' | 'scale'] = n;
   }

@@ -234,6 +234,7 @@ describe('scaling simulator', () => {
       expect(main(['--set', 'trackingUtilisation=75'])).toBe(2);
       expect(main(['--set', 'saturationMinStep=1.5'])).toBe(2);
       expect(main(['--in-flight-error', 'stray=-1'])).toBe(2);
+      expect(main(['--in-flight-error', 'scale=0x10'])).toBe(2);
       expect(main(['--in-flight-error', 'poisson,poisson'])).toBe(2);
       expect(main(['--in-flight-error', 'idle=2'])).toBe(2);
       expect(main(['--in-flight-error', 'stray=1', '--in-flight', 'off'])).toBe(2);
@@ -252,6 +253,7 @@ describe('scaling simulator', () => {
       /--set saturationMinStep must be a whole number of members >= 0, got 1.5/,
     );
     expect(errors.join('')).toMatch(/--in-flight-error needs a number >= 0 for stray/);
+    expect(errors.join('')).toMatch(/--in-flight-error needs a number >= 0 for scale/);
     expect(errors.join('')).toMatch(/--in-flight-error names poisson twice/);
     expect(errors.join('')).toMatch(/--in-flight-error has an unknown part "idle=2"/);
     expect(errors.join('')).toMatch(/--in-flight-error needs the counts: not --in-flight off/);

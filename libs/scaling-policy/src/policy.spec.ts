@@ -604,10 +604,17 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     // Below saturation (95 %) the utilisation measures the load, and a count mostly adds its errors: one stray
     // connection a member (an SSH session, idle keep-alive) on 4 members at 75 % (7 for a load of 3) changes nothing.
     // A count more than one a member above the measure is the load: a saturated member reading 90 % through noise
-    // with 8 in flight, at most x3 the measure in one call (2.7 / 0.75 - 0.1: 4; the utilisation alone asks for 2).
+    // with 8 in flight, at most x3 the measure in one call (2.7 / 0.75 - 0.1: 4; the utilisation alone asks for 2),
+    // once two earlier readings show no stray connections (strayConnections); without them it is not taken.
     expect(
       decideScaling(track({ ...base, measurement: busy(0.75, 4, 7), history: [busy(0.75, 4, 7, NOW - 60)] })),
     ).toMatchObject({ outcome: 'none', code: 'Sufficient' });
+    const known = [busy(0.5, 1, 0.5, NOW - 120), busy(0.8, 1, 0.8, NOW - 60)];
+    expect(
+      decideScaling(
+        track({ ...base, pool: { size: 1, state: 'running' }, measurement: busy(0.9, 1, 8), history: known }),
+      ),
+    ).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 4 });
     expect(
       decideScaling(
         track({
@@ -617,7 +624,7 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
           history: [reading(0.8, 1, NOW - 60)],
         }),
       ),
-    ).toMatchObject({ outcome: 'scale', code: 'Saturated', targetSize: 4 });
+    ).toMatchObject({ outcome: 'scale', targetSize: 2 });
     // The same on a saturated reading.
     expect(
       decideScaling(
@@ -724,6 +731,27 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     expect(
       decideScaling(track({ ...base, measurement: busy(1, 4, 12, NOW), history: idle.slice(2) })),
     ).toMatchObject({ targetSize: 16 });
+    // Right after a restart (no history) a busy unsaturated reading's count is not taken while the strays are not
+    // known: 16 members at 76 % with 44.2 connections (2 idle a member) go to 17 for the load of 12.2, not to 48.
+    expect(
+      decideScaling(
+        track({ ...base, pool: { size: 16, state: 'running' }, measurement: busy(0.76, 16, 44.2, NOW) }),
+      ),
+    ).toMatchObject({ outcome: 'scale', code: 'TargetSize', targetSize: 17 });
+    // Idle connections are counted as connections in the log, whatever a request is worth (2 a member, a request
+    // half a member: 1 member's worth taken off).
+    const halves = [busy(0.02, 4, 8, NOW - 120), busy(0.02, 4, 8, NOW - 60)];
+    const half = decideScaling(
+      track({
+        ...base,
+        measurement: busy(1, 4, 32, NOW),
+        history: halves,
+        settings: { ...base.settings, inFlightLoad: 0.5 },
+      }),
+    );
+    expect(half.reasons.find((r) => r.code === 'Saturated')!.text).toMatch(
+      /32\.0 request\(s\) in flight less 1\.96 idle a member/,
+    );
   });
 
   it('strayConnections: the median excess of the count over the measure, a member, below saturation', () => {
@@ -739,9 +767,12 @@ describe('decideScaling: target tracking on a fresh reading (every tick)', () =>
     expect(strayConnections([r(0, 2, 2), r(0, 2, 4)], s)).toBe(1.5);
     expect(strayConnections([r(0, 2, 2), r(0, 2, 4)], { ...s, inFlightLoad: 0.5 })).toBe(0.75);
     // Saturated readings (their count is above the measure by the load the utilisation cannot show), readings
-    // without a count or without members are left out; fewer than two left: 0.
-    expect(strayConnections([r(0, 4, 4), r(1, 4, 20), r(0.95, 4, 20), r(0.5, 4), r(0.5, 0, 3)], s)).toBe(0);
-    expect(strayConnections([], s)).toBe(0);
+    // without a count, without members or with a utilisation that is no number are left out; fewer than two left:
+    // null (not known).
+    expect(
+      strayConnections([r(0, 4, 4), r(1, 4, 20), r(0.95, 4, 20), r(0.5, 4), r(0.5, 0, 3), r(NaN, 4, 9)], s),
+    ).toBeNull();
+    expect(strayConnections([], s)).toBeNull();
     // A count at or below the measure (exact, or a Poisson draw under its mean): no strays, never a negative.
     expect(strayConnections([r(0.5, 4, 2), r(0.5, 4, 1)], s)).toBe(0);
     expect(strayConnections([r(0, 4, 4), r(0, 4, 4)], { ...s, inFlightLoad: 0 })).toBe(0);
